@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Command line entry: argv/env -> config -> supervisor; signals; exit codes (2 usage, 1 startup, 0 clean).
+import { parseCommand, UsageError } from './config/options.js';
+import { createLogger } from './observe/log.js';
+import { startServer } from './runtime/supervisor.js';
+import { StartupError } from './runtime/uws.js';
+import { Version } from './version.js';
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`mock-upstream: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseCommand(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof UsageError) fail(2, err.message);
+    throw err;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(`${command.text}\n`);
+    return;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${Version}\n`);
+    return;
+  }
+  const log = createLogger(command.config.logLevel);
+  let server;
+  try {
+    server = await startServer(command.config, log);
+  } catch (err) {
+    if (err instanceof StartupError) fail(1, err.message);
+    throw err;
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, `received ${signal}`);
+    void server.shutdown();
+  };
+  // Handlers installed explicitly also make signals work when we run as PID 1 in a container.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const code = await server.closed;
+  process.exit(code);
+}
+
+main().catch((err: unknown) => fail(1, `unexpected error: ${(err as Error)?.stack ?? String(err)}`));

@@ -1,0 +1,18 @@
+// Defaults and limits, declared once. Units are in the names or the comments.
+
+/** Port of the go-bench-suite upstream we replace. */
+export const DefaultPort = 8000;
+export const DefaultHost = '0.0.0.0';
+export const DefaultLogLevel = 'info';
+/** Time in-flight responses get to finish on SIGTERM/SIGINT (ms). */
+export const DefaultGraceMs = 5_000;
+/** Largest request body a buffering route (/echo) accepts (bytes). */
+export const DefaultMaxBodyBytes = 16 * 1024 * 1024;
+/** Largest delay any control or path may ask for (ms). */
+export const DefaultMaxDelayMs = 5 * 60 * 1000;
+/** Largest generated body any control or path may ask for (bytes). */
+export const DefaultMaxSizeBytes = 256 * 1024 * 1024;
+/** Reserved path prefix of the admin endpoints. */
+export const AdminPrefix = '/__mock/';
+/** Upper bound for --workers: more threads than this only adds contention. */
+export const MaxWorkers = 256;

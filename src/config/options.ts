@@ -1,0 +1,177 @@
+// Every flag and environment variable, in one table; argv + env -> a frozen ServerConfig.
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { parseDuration, formatDuration } from '../grammar/duration.js';
+import { parseSize, formatSize } from '../grammar/size.js';
+import { GrammarError } from '../grammar/errors.js';
+import {
+  DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
+  DefaultPort, MaxWorkers,
+} from './defaults.js';
+
+/** Effective configuration shared (structured-cloned) with every worker thread. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly workers: number;
+  readonly logLevel: string;
+  readonly graceMs: number;
+  readonly maxBodyBytes: number;
+  readonly maxDelayMs: number;
+  readonly maxSizeBytes: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+}
+
+/** What the command line asked for: a server config, or help/version output. */
+export type Command =
+  | { readonly kind: 'serve'; readonly config: ServerConfig }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version' };
+
+/** A usage error: the CLI prints it and exits 2. */
+export class UsageError extends Error {}
+
+interface OptionSpec {
+  readonly flag: string;
+  readonly env: string | null;
+  readonly type: 'string' | 'boolean';
+  readonly value: string;
+  readonly help: string;
+  readonly short?: string;
+  /** go-bench-suite spelling, accepted for drop-in compatibility. */
+  readonly compat?: boolean;
+}
+
+const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The single table of flags and env vars; --help and the README are made from it. */
+export const Options: readonly OptionSpec[] = [
+  { flag: 'port', env: 'PORT', type: 'string', value: 'N', help: `TCP port; 0 picks a free one (default ${DefaultPort})`, short: 'p' },
+  { flag: 'host', env: 'HOST', type: 'string', value: 'ADDR', help: `interface to listen on (default ${DefaultHost})` },
+  { flag: 'workers', env: 'WORKERS', type: 'string', value: 'auto|N', help: 'worker threads, each listening on the port (default auto = available cores)', short: 'w' },
+  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', value: 'LEVEL', help: `${LogLevels.join('|')} (default ${DefaultLogLevel})` },
+  { flag: 'grace', env: 'MOCK_GRACE', type: 'string', value: 'DURATION', help: `time in-flight responses get on SIGTERM (default ${formatDuration(DefaultGraceMs)})` },
+  { flag: 'max-body', env: 'MOCK_MAX_BODY', type: 'string', value: 'SIZE', help: `largest request body /echo buffers; 413 beyond (default ${formatSize(DefaultMaxBodyBytes)})` },
+  { flag: 'max-delay', env: 'MOCK_MAX_DELAY', type: 'string', value: 'DURATION', help: `largest delay a request may ask for; 400 beyond (default ${formatDuration(DefaultMaxDelayMs)})` },
+  { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
+  { flag: 'tls-cert', env: 'MOCK_TLS_CERT', type: 'string', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
+  { flag: 'tls-key', env: 'MOCK_TLS_KEY', type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
+  { flag: 'addr', env: null, type: 'string', value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', compat: true },
+  { flag: 'tlsCert', env: null, type: 'string', value: 'FILE', help: 'go-bench-suite spelling of --tls-cert', compat: true },
+  { flag: 'tlsKey', env: null, type: 'string', value: 'FILE', help: 'go-bench-suite spelling of --tls-key', compat: true },
+  { flag: 'help', env: null, type: 'boolean', value: '', help: 'print this help and exit', short: 'h' },
+  { flag: 'version', env: null, type: 'boolean', value: '', help: 'print the version and exit', short: 'v' },
+];
+
+const Subcommands = ['serve', 'upstream'];
+
+/** Usage text generated from the option table. */
+export function helpText(): string {
+  const lines = [
+    'Usage: mock-upstream [serve|upstream] [options]',
+    '',
+    'The HTTP upstream for API-gateway benchmarks; `upstream` is the go-bench-suite spelling of `serve`.',
+    'Precedence: flags > environment variables > defaults.',
+    '',
+    'Options:',
+  ];
+  for (const o of Options) {
+    const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.value ? ` ${o.value}` : ''}`;
+    const env = o.env ? ` [env ${o.env}]` : '';
+    lines.push(`  ${name.padEnd(30)} ${o.help}${env}`);
+  }
+  return lines.join('\n');
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parse argv (without node and script) and env into a Command; throws UsageError on any bad input. */
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const o of Options) options[o.flag] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1 || (positionals.length === 1 && !Subcommands.includes(positionals[0]))) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}": expected ${Subcommands.join(' or ')} (see --help)`);
+  }
+  if (values.help) return { kind: 'help', text: helpText() };
+  if (values.version) return { kind: 'version' };
+  return { kind: 'serve', config: resolveConfig(values, env) };
+}
+
+/** A flag's value, else its env var, else undefined (flags > env > defaults). */
+function pick(values: Values, env: NodeJS.ProcessEnv, flag: string): { text: string; source: string } | undefined {
+  const v = values[flag];
+  if (typeof v === 'string') return { text: v, source: `--${flag}` };
+  const spec = Options.find((o) => o.flag === flag);
+  const e = spec?.env ? env[spec.env] : undefined;
+  if (e !== undefined && e !== '' && spec?.env) return { text: e, source: spec.env };
+  return undefined;
+}
+
+function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
+  let host = pick(values, env, 'host')?.text ?? DefaultHost;
+  let port = parsePort(pick(values, env, 'port'));
+  const addr = values.addr;
+  if (typeof addr === 'string') {
+    // go-bench-suite's --addr is Go's net.Listen form: "[host]:port".
+    const colon = addr.lastIndexOf(':');
+    if (colon < 0) throw new UsageError(`invalid --addr "${addr}": use [HOST]:PORT, e.g. :8000 or 127.0.0.1:8000`);
+    const h = addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    if (h !== '') host = h;
+    port = parsePort({ text: addr.slice(colon + 1), source: '--addr' });
+  }
+  const cert = pick(values, env, 'tls-cert')?.text ?? (values.tlsCert as string | undefined);
+  const key = pick(values, env, 'tls-key')?.text ?? (values.tlsKey as string | undefined);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError('TLS needs both --tls-cert and --tls-key (or --tlsCert and --tlsKey)');
+  }
+  const logLevel = pick(values, env, 'log-level')?.text ?? DefaultLogLevel;
+  if (!LogLevels.includes(logLevel)) {
+    throw new UsageError(`invalid log level "${logLevel}": use one of ${LogLevels.join(', ')}`);
+  }
+  return Object.freeze({
+    host,
+    port,
+    workers: parseWorkers(pick(values, env, 'workers')),
+    logLevel,
+    graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
+    maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, (t, p) => parseSize(t, p, 2 ** 32)),
+    maxDelayMs: grammar(pick(values, env, 'max-delay'), DefaultMaxDelayMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
+    maxSizeBytes: grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40)),
+    tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
+  });
+}
+
+function grammar(v: { text: string; source: string } | undefined, dflt: number, parse: (t: string, p: string) => number): number {
+  if (v === undefined) return dflt;
+  try {
+    return parse(v.text, v.source);
+  } catch (err) {
+    if (err instanceof GrammarError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function parsePort(v: { text: string; source: string } | undefined): number {
+  if (v === undefined) return DefaultPort;
+  const n = Number(v.text);
+  if (!/^\d+$/.test(v.text) || n > 65535) {
+    throw new UsageError(`invalid port "${v.text}" for ${v.source}: use an integer from 0 to 65535 (0 picks a free port)`);
+  }
+  return n;
+}
+
+function parseWorkers(v: { text: string; source: string } | undefined): number {
+  if (v === undefined || v.text === 'auto') return availableParallelism();
+  const n = Number(v.text);
+  if (!/^\d+$/.test(v.text) || n < 1 || n > MaxWorkers) {
+    throw new UsageError(`invalid worker count "${v.text}" for ${v.source}: use auto or an integer from 1 to ${MaxWorkers}`);
+  }
+  return n;
+}

@@ -1,0 +1,59 @@
+// Request bodies for the routes that need them (echo). Every other route leaves the body to uWS,
+// which discards it and keeps the connection usable.
+import type { HttpResponse } from '../runtime/uws.js';
+import { formatSize } from '../grammar/size.js';
+import { errorJson } from './errors.js';
+import { makeHead, writeHead } from './respond.js';
+
+const TooLargeHead = makeHead(413, 'application/json');
+
+/** Called corked with the whole body once it has arrived. */
+export type BodyHandler = (res: HttpResponse, body: Buffer) => void;
+
+/** Bodies being collected (counted as in flight by graceful shutdown). */
+export let collecting = 0;
+
+/**
+ * Collect the request body up to maxBytes, then call onBody corked; beyond the limit answer 413 and
+ * close. contentLength is the request's header as read synchronously in the handler ('' if absent).
+ */
+export function collectBody(res: HttpResponse, contentLength: string, maxBytes: number, onBody: BodyHandler): void {
+  if (contentLength !== '' && Number(contentLength) > maxBytes) {
+    tooLarge(res, maxBytes);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+  collecting++;
+  const finish = (): void => {
+    if (!finished) {
+      finished = true;
+      collecting--;
+    }
+  };
+  res.onAborted(finish);
+  res.onData((chunk: ArrayBuffer, isLast: boolean) => {
+    if (finished) return;
+    received += chunk.byteLength;
+    if (received > maxBytes) {
+      finish();
+      res.cork(() => tooLarge(res, maxBytes));
+      return;
+    }
+    // uWS reuses the chunk's memory after this callback returns: copy it.
+    chunks.push(Buffer.from(Buffer.from(chunk)));
+    if (isLast) {
+      finish();
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+      res.cork(() => onBody(res, body));
+    }
+  });
+}
+
+function tooLarge(res: HttpResponse, maxBytes: number): void {
+  writeHead(res, TooLargeHead);
+  const msg = `request body exceeds the limit of ${formatSize(maxBytes)}: send less or raise --max-body`;
+  // Close: the rest of an oversized body is not worth reading.
+  res.end(Buffer.from(errorJson({ error: msg, param: 'body' })), true);
+}

@@ -1,0 +1,99 @@
+// The live /json/valid and /json/invalid bodies: `{"time": "<Go time.String()>"}` kept in preallocated
+// Buffers whose digits are rewritten in place when the millisecond changes, never rebuilt per request.
+import { performance } from 'node:perf_hooks';
+
+const ValidPrefix = Buffer.from('{"time": "');
+const InvalidPrefix = Buffer.from('{time": "');
+const Suffix = Buffer.from('"}');
+// "2026-11-21 22:32:01.140156640 +0000 UTC m=+" is fixed width; the monotonic seconds that follow grow.
+const ZoneAndMono = Buffer.from(' +0000 UTC m=+');
+const FixedLen = 29 + ZoneAndMono.length; // date(10) + space + hh:mm:ss(8) + '.' + 9 digits = 29
+const MsPerDay = 86_400_000;
+
+/** Per-thread clock bodies; `valid` and `invalid` always hold the current time after refresh(). */
+export class GoTimeBodies {
+  valid: Buffer = Buffer.alloc(0);
+  invalid: Buffer = Buffer.alloc(0);
+  private lastMs = -1;
+  private lastSecond = -1;
+  private monoDigits = 0;
+  private readonly startMs: number;
+
+  /** startMs: wall-clock epoch ms the process started (Go's m=+ counts from there). */
+  constructor(startMs: number) {
+    this.startMs = startMs;
+    this.refresh();
+  }
+
+  /** Rewrite the digits if the wall clock has moved to a new millisecond; otherwise a compare. */
+  refresh(): void {
+    // timeOrigin + now() is wall time with sub-ms precision and no Date object.
+    const now = performance.timeOrigin + performance.now();
+    const ms = Math.floor(now);
+    if (ms === this.lastMs) return;
+    this.lastMs = ms;
+    const monoSec = Math.max(0, Math.floor((now - this.startMs) / 1000));
+    const digits = monoSec < 10 ? 1 : Math.floor(Math.log10(monoSec)) + 1;
+    if (digits !== this.monoDigits) this.allocate(digits);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.writeDateTime(this.valid, ValidPrefix.length, second);
+      this.writeDateTime(this.invalid, InvalidPrefix.length, second);
+    }
+    const nanos = Math.floor((now - second * 1000) * 1e6);
+    const mono = Math.max(0, now - this.startMs);
+    const monoNanos = Math.floor((mono - monoSec * 1000) * 1e6);
+    this.writeFraction(this.valid, ValidPrefix.length, nanos, monoSec, monoNanos);
+    this.writeFraction(this.invalid, InvalidPrefix.length, nanos, monoSec, monoNanos);
+  }
+
+  // Only when the monotonic seconds gain a digit (at 10 s, 100 s, ...), so allocation here is rare.
+  private allocate(monoDigits: number): void {
+    this.monoDigits = monoDigits;
+    this.valid = frame(ValidPrefix, monoDigits);
+    this.invalid = frame(InvalidPrefix, monoDigits);
+    this.lastSecond = -1;
+  }
+
+  private writeDateTime(buf: Buffer, at: number, second: number): void {
+    const days = Math.floor((second * 1000) / MsPerDay);
+    const secOfDay = second - days * 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no Date object per refresh.
+    const z = days + 719_468;
+    const era = Math.floor(z / 146_097);
+    const doe = z - era * 146_097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const month = mp < 10 ? mp + 3 : mp - 9;
+    const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    digitsAt(buf, at, year, 4);
+    digitsAt(buf, at + 5, month, 2);
+    digitsAt(buf, at + 8, day, 2);
+    digitsAt(buf, at + 11, Math.floor(secOfDay / 3600), 2);
+    digitsAt(buf, at + 14, Math.floor((secOfDay % 3600) / 60), 2);
+    digitsAt(buf, at + 17, secOfDay % 60, 2);
+  }
+
+  private writeFraction(buf: Buffer, at: number, nanos: number, monoSec: number, monoNanos: number): void {
+    digitsAt(buf, at + 20, nanos, 9);
+    const m = at + FixedLen;
+    digitsAt(buf, m, monoSec, this.monoDigits);
+    digitsAt(buf, m + this.monoDigits + 1, monoNanos, 9);
+  }
+}
+
+function frame(prefix: Buffer, monoDigits: number): Buffer {
+  const template = `0000-00-00 00:00:00.000000000${ZoneAndMono.toString()}${'0'.repeat(monoDigits)}.000000000`;
+  return Buffer.concat([prefix, Buffer.from(template), Suffix]);
+}
+
+/** Write n as exactly `width` zero-padded decimal digits at buf[at]. */
+function digitsAt(buf: Buffer, at: number, n: number, width: number): void {
+  for (let i = at + width - 1; i >= at; i--) {
+    buf[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+}

@@ -1,0 +1,47 @@
+// Error responses, defined once: every 4xx the server sends is `{"error": "...", "param"?: "..."}` JSON.
+import fastJson from 'fast-json-stringify';
+import type { HttpResponse } from '../runtime/uws.js';
+import { GrammarError } from '../grammar/errors.js';
+import { makeHead, sendBody, type Head } from './respond.js';
+
+/** The error body, documented in the README under "Errors". */
+export interface ErrorBody {
+  error: string;
+  param?: string;
+}
+
+const serializeError = fastJson({
+  type: 'object',
+  properties: { error: { type: 'string' }, param: { type: 'string' } },
+  required: ['error'],
+});
+
+const Json = 'application/json';
+const Heads: Record<number, Head> = {
+  400: makeHead(400, Json),
+  404: makeHead(404, Json),
+  405: makeHead(405, Json),
+  413: makeHead(413, Json),
+  500: makeHead(500, Json),
+  503: makeHead(503, Json),
+};
+
+/** Serialize an error body (also used by tests and the admin API). */
+export function errorJson(body: ErrorBody): string {
+  return serializeError(body);
+}
+
+/** Send a JSON error. Must run corked. The error path may allocate: it is not the hot path. */
+export function sendError(res: HttpResponse, code: 400 | 404 | 405 | 413 | 500 | 503, error: string, param?: string): void {
+  const body: ErrorBody = param === undefined ? { error } : { error, param };
+  sendBody(res, Heads[code], Buffer.from(serializeError(body)));
+}
+
+/**
+ * 400 for a bad grammar value. Anything else is our bug: answer 500 rather than rethrow, because a
+ * handler that throws before responding takes down every worker thread (uws-notes).
+ */
+export function sendBadValue(res: HttpResponse, err: unknown): void {
+  if (err instanceof GrammarError) sendError(res, 400, err.message, err.param);
+  else sendError(res, 500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+}

@@ -1,0 +1,117 @@
+// Sized bodies: views of one precomputed buffer of pseudo-random [a-zA-Z], never a copy per request.
+// Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
+// reader never makes the server buffer the whole body.
+import type { HttpResponse } from '../runtime/uws.js';
+import { writeHead, type Head } from './respond.js';
+
+const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** Filler buffer length (bytes); larger bodies repeat it. */
+export const FillerBytes = 1024 * 1024;
+/** Bodies up to this size go out in one end(); above, they stream (uws-notes: tryEnd above 16 KB). */
+export const SmallBodyBytes = 16 * 1024;
+/** Bytes offered to the socket per tryEnd: bounds what one slow connection can hold. */
+const ChunkBytes = 64 * 1024;
+const MaxCachedViews = 4096;
+
+/** Deterministic letters so every worker and every run serve the same bytes. */
+export function makeFiller(bytes = FillerBytes, seed = 0x9e3779b9): Buffer {
+  const buf = Buffer.allocUnsafe(bytes);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < bytes; i++) {
+    // xorshift32: fast, seedable, good enough for filler text.
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    buf[i] = Letters.charCodeAt(x % 52);
+  }
+  return buf;
+}
+
+/** Per-thread sender of sized bodies. */
+export class FillerSender {
+  private readonly filler: Buffer;
+  private readonly views = new Map<number, Buffer>();
+  private res: (HttpResponse | null)[] = [];
+  private total: number[] = [];
+  private free: number[] = [];
+  private aborters: (() => void)[] = [];
+  private writables: ((offset: number) => boolean)[] = [];
+  private streaming = 0;
+  /** Called when the last stream finishes (used by graceful shutdown). */
+  onIdle: (() => void) | null = null;
+
+  constructor(filler: Buffer = makeFiller()) {
+    this.filler = filler;
+  }
+
+  /** Responses still streaming a large body. */
+  get active(): number {
+    return this.streaming;
+  }
+
+  /** Send head + `size` filler bytes. Must run corked (handler or cork callback). */
+  send(res: HttpResponse, head: Head, size: number): void {
+    writeHead(res, head);
+    if (size <= SmallBodyBytes) {
+      res.end(this.view(size));
+      return;
+    }
+    const slot = this.take();
+    this.res[slot] = res;
+    this.total[slot] = size;
+    res.onAborted(this.aborters[slot]);
+    res.onWritable(this.writables[slot]);
+    this.pump(slot, 0);
+  }
+
+  // Views of a repeated size are cached so steady load on /size/N allocates nothing.
+  private view(size: number): Buffer {
+    let v = this.views.get(size);
+    if (v === undefined) {
+      if (this.views.size >= MaxCachedViews) this.views.clear();
+      v = this.filler.subarray(0, size);
+      this.views.set(size, v);
+    }
+    return v;
+  }
+
+  /** Offer chunks from body offset `at` until done or the socket pushes back; true unless backpressured. */
+  private pump(slot: number, at: number): boolean {
+    const res = this.res[slot] as HttpResponse;
+    const total = this.total[slot];
+    const L = this.filler.length;
+    for (;;) {
+      const start = at % L;
+      const len = Math.min(ChunkBytes, L - start, total - at);
+      const [ok, done] = res.tryEnd(this.filler.subarray(start, start + len), total);
+      if (done) {
+        this.release(slot);
+        return true;
+      }
+      if (!ok) return false; // onWritable resumes from the socket's offset
+      at += len;
+    }
+  }
+
+  private take(): number {
+    if (this.free.length === 0) {
+      const s = this.res.length;
+      this.res.push(null);
+      this.total.push(0);
+      // Made once per slot: uWS gives onAborted no arguments, so each handler knows its slot.
+      this.aborters.push(() => this.release(s));
+      this.writables.push((offset: number) => (this.res[s] === null ? true : this.pump(s, offset)));
+      this.free.push(s);
+    }
+    this.streaming++;
+    return this.free.pop() as number;
+  }
+
+  private release(slot: number): void {
+    if (this.res[slot] === null) return;
+    this.res[slot] = null;
+    this.free.push(slot);
+    this.streaming--;
+    if (this.streaming === 0 && this.onIdle !== null) this.onIdle();
+  }
+}

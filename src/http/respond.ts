@@ -1,0 +1,60 @@
+// The one place that writes bytes to a response. Everything it writes was made into Buffers at startup,
+// because uWS copies and UTF-8-converts every JS string on each call but takes Buffers by pointer.
+import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from '../runtime/uws.js';
+
+/** A precomputed status line and header set (names and values alternate), plus an optional fixed body. */
+export interface Head {
+  readonly code: number;
+  /** null for 200: uWS writes "200 OK" itself, one call fewer. */
+  readonly status: Buffer | null;
+  readonly headers: readonly Buffer[];
+}
+
+/** A complete precomputed response. */
+export interface Prepared extends Head {
+  readonly body: Buffer;
+}
+
+/** Build a Head at startup; header values are written exactly as given. */
+export function makeHead(code: number, contentType: string | null, extra: readonly (readonly [string, string])[] = []): Head {
+  const headers: Buffer[] = [];
+  if (contentType !== null) headers.push(Buffer.from('Content-Type'), Buffer.from(contentType));
+  for (const [name, value] of extra) headers.push(Buffer.from(name), Buffer.from(value));
+  return Object.freeze({ code, status: code === 200 ? null : statusLine(code), headers: Object.freeze(headers) });
+}
+
+/** Build a Prepared response at startup. */
+export function prepare(code: number, contentType: string | null, body: string | Buffer, extra: readonly (readonly [string, string])[] = []): Prepared {
+  return Object.freeze({ ...makeHead(code, contentType, extra), body: typeof body === 'string' ? Buffer.from(body) : body });
+}
+
+/** "503 Service Unavailable" as a Buffer; unknown codes get a generic reason. */
+export function statusLine(code: number): Buffer {
+  return Buffer.from(`${code} ${STATUS_CODES[code] ?? 'Status'}`);
+}
+
+/** Write status and headers; the caller ends the response. Must run corked. */
+export function writeHead(res: HttpResponse, head: Head): void {
+  if (head.status !== null) res.writeStatus(head.status);
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+}
+
+/** Send a precomputed response. Must run corked (inside the handler or a cork callback). */
+export function send(res: HttpResponse, p: Prepared): void {
+  writeHead(res, p);
+  res.end(p.body);
+}
+
+/** Send a head with a body chosen per request (a clock buffer, a cached view). Must run corked. */
+export function sendBody(res: HttpResponse, head: Head, body: Buffer): void {
+  writeHead(res, head);
+  res.end(body);
+}
+
+/** An empty response with Content-Length: 0. Must run corked. */
+export function sendEmpty(res: HttpResponse, head: Head): void {
+  writeHead(res, head);
+  res.end();
+}

@@ -1,0 +1,191 @@
+// Deferred responses: the one place that owns response timers. Thousands can be pending at once, so
+// they live in preallocated slots ordered by a binary min-heap of due times with ONE Node timer armed
+// for the earliest; a per-request setTimeout would allocate a Timeout and a closure each time.
+import { performance } from 'node:perf_hooks';
+import type { HttpResponse } from '../runtime/uws.js';
+
+/** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
+export interface Responder {
+  send(res: HttpResponse, arg: Buffer | null, n: number): void;
+}
+
+const InitialSlots = 1024;
+
+/** Per-thread scheduler of deferred responses. */
+export class Scheduler {
+  private res: (HttpResponse | null)[] = [];
+  private responder: (Responder | null)[] = [];
+  private arg: (Buffer | null)[] = [];
+  private n: number[] = [];
+  private due = new Float64Array(0);
+  private heapPos = new Int32Array(0);
+  private heap = new Int32Array(0);
+  private size = 0;
+  private free: number[] = [];
+  private aborters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private armedAt = Infinity;
+  private readonly fire = (): void => this.onTimer();
+  // Set before res.cork(corkedSend) so the cork callback needs no closure per response.
+  private current = -1;
+  private readonly corkedSend = (): void => {
+    const s = this.current;
+    (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
+  };
+  /** Called when pending drops to zero (used by graceful shutdown). */
+  onIdle: (() => void) | null = null;
+
+  constructor(initialSlots = InitialSlots) {
+    this.grow(initialSlots);
+  }
+
+  /** Responses waiting for their time. */
+  get pending(): number {
+    return this.size;
+  }
+
+  /** Defer `responder.send(res, arg, n)` by delayMs. Registers onAborted; call from the route handler. */
+  schedule(res: HttpResponse, delayMs: number, responder: Responder, arg: Buffer | null, n: number): void {
+    if (this.free.length === 0) this.grow(this.due.length * 2);
+    const slot = this.free.pop() as number;
+    this.res[slot] = res;
+    this.responder[slot] = responder;
+    this.arg[slot] = arg;
+    this.n[slot] = n;
+    const due = performance.now() + delayMs;
+    this.due[slot] = due;
+    res.onAborted(this.aborters[slot]);
+    this.push(slot);
+    if (due < this.armedAt) this.arm(due);
+  }
+
+  /** Answer every pending response now (shutdown past its grace, or a forced stop). */
+  flushAll(): void {
+    while (this.size > 0) this.complete(this.heap[0]);
+    this.disarm();
+  }
+
+  private grow(n: number): void {
+    const old = this.due.length;
+    const due = new Float64Array(n);
+    due.set(this.due);
+    const heapPos = new Int32Array(n);
+    heapPos.set(this.heapPos);
+    const heap = new Int32Array(n);
+    heap.set(this.heap);
+    this.due = due;
+    this.heapPos = heapPos;
+    this.heap = heap;
+    for (let s = n - 1; s >= old; s--) {
+      this.res.push(null);
+      this.responder.push(null);
+      this.arg.push(null);
+      this.n.push(0);
+      this.free.push(s);
+    }
+    // One abort handler per slot, made once: uWS calls it with no arguments, so it must know its slot.
+    for (let s = old; s < n; s++) this.aborters.push(this.makeAborter(s));
+  }
+
+  private makeAborter(slot: number): () => void {
+    return () => {
+      // The client left: forget the response (touching it now would throw) and free the slot.
+      if (this.heapPos[slot] < 0) return;
+      this.remove(slot);
+      this.release(slot);
+    };
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.armedAt = Infinity;
+    // Node may run a timer up to ~1 ms early relative to performance.now(); treat that as due.
+    const now = performance.now() + 1;
+    while (this.size > 0 && this.due[this.heap[0]] <= now) this.complete(this.heap[0]);
+    if (this.size > 0) this.arm(this.due[this.heap[0]]);
+  }
+
+  private complete(slot: number): void {
+    this.remove(slot);
+    const res = this.res[slot] as HttpResponse;
+    this.current = slot;
+    res.cork(this.corkedSend);
+    this.release(slot);
+  }
+
+  private release(slot: number): void {
+    this.res[slot] = null;
+    this.responder[slot] = null;
+    this.arg[slot] = null;
+    this.free.push(slot);
+    if (this.size === 0 && this.onIdle !== null) this.onIdle();
+  }
+
+  private arm(due: number): void {
+    this.disarm();
+    this.armedAt = due;
+    const wait = Math.max(1, Math.ceil(due - performance.now()));
+    this.timer = setTimeout(this.fire, wait);
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedAt = Infinity;
+  }
+
+  private push(slot: number): void {
+    const i = this.size++;
+    this.heap[i] = slot;
+    this.heapPos[slot] = i;
+    this.up(i);
+  }
+
+  private remove(slot: number): void {
+    const i = this.heapPos[slot];
+    const last = --this.size;
+    if (i !== last) {
+      const moved = this.heap[last];
+      this.heap[i] = moved;
+      this.heapPos[moved] = i;
+      this.down(i);
+      this.up(this.heapPos[moved]);
+    }
+    this.heapPos[slot] = -1;
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const d = this.due;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (d[h[p]] <= d[h[i]]) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const d = this.due;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const r = l + 1;
+      const c = r < this.size && d[h[r]] < d[h[l]] ? r : l;
+      if (d[h[i]] <= d[h[c]]) break;
+      this.swap(i, c);
+      i = c;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const h = this.heap;
+    const sa = h[a];
+    const sb = h[b];
+    h[a] = sb;
+    h[b] = sa;
+    this.heapPos[sb] = a;
+    this.heapPos[sa] = b;
+  }
+}

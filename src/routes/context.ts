@@ -1,0 +1,29 @@
+// What every route family gets from its worker: config and the per-thread response machinery.
+import type { ServerConfig } from '../config/options.js';
+import type { GoTimeBodies } from '../http/clock.js';
+import type { FillerSender } from '../http/filler.js';
+import type { Scheduler } from '../http/scheduler.js';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+
+/** Per-worker state shared by the route families; nothing in it is shared across threads. */
+export interface RouteContext {
+  readonly config: ServerConfig;
+  readonly clock: GoTimeBodies;
+  readonly scheduler: Scheduler;
+  readonly filler: FillerSender;
+  /** Uniform [0, 1); one stream per worker. */
+  readonly random: () => number;
+  /** True once shutdown began: health answers 503 so balancers stop sending. */
+  draining: boolean;
+}
+
+/** A uWS route handler. */
+export type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** One row of the route table: uWS pattern (":name" params, "/*" wildcard) and its handler. */
+export interface Route {
+  readonly pattern: string;
+  readonly handler: Handler;
+  /** One-line description for the README and the 404 hint. */
+  readonly about: string;
+}

@@ -1,0 +1,46 @@
+// go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import { formatDuration, parseDuration } from '../grammar/duration.js';
+import { GrammarError } from '../grammar/errors.js';
+import { parsePercent } from '../grammar/percent.js';
+import { sendBadValue } from '../http/errors.js';
+import type { Responder } from '../http/scheduler.js';
+import type { RouteContext } from './context.js';
+
+/**
+ * The delay this request asks for by header, in ms (0 when absent or when X-Delay-Percent's roll
+ * says no), plus extraMs from the path. Throws GrammarError on a bad value or a total over --max-delay.
+ */
+export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: number): number {
+  const header = req.getHeader('x-delay');
+  if (header.length === 0) return extraMs;
+  const max = ctx.config.maxDelayMs;
+  const ms = parseDuration(header, 'X-Delay', max);
+  const pctText = req.getHeader('x-delay-percent');
+  const pct = pctText.length === 0 ? 100 : parsePercent(pctText, 'X-Delay-Percent');
+  if (pct < 100 && ctx.random() * 100 >= pct) return extraMs;
+  const total = ms + extraMs;
+  if (total > max) {
+    throw new GrammarError('X-Delay',
+      `path delay plus X-Delay is ${formatDuration(total)}, over the maximum ${formatDuration(max)} (--max-delay)`);
+  }
+  return total;
+}
+
+/**
+ * Answer with `responder` now, or later when the request carries X-Delay (or extraMs > 0 from the path).
+ * Reads req synchronously; a bad header value answers 400. Hot path without X-Delay: one header lookup.
+ */
+export function respondWithDelay(
+  ctx: RouteContext, res: HttpResponse, req: HttpRequest, responder: Responder, arg: Buffer | null, n: number, extraMs: number,
+): void {
+  let delayMs: number;
+  try {
+    delayMs = requestDelay(ctx, req, extraMs);
+  } catch (err) {
+    sendBadValue(res, err);
+    return;
+  }
+  if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
+  else responder.send(res, arg, n);
+}

@@ -1,0 +1,21 @@
+// The messages between the main thread and worker threads, in one place.
+import type { ServerConfig } from '../config/options.js';
+
+/** What a worker thread starts with. */
+export interface WorkerInit {
+  readonly config: ServerConfig;
+  readonly index: number;
+  /** The probed port (resolves --port 0 once for every worker). */
+  readonly port: number;
+  readonly startedAt: number;
+}
+
+/** Main -> worker. `drain`: stop accepting, finish in-flight within graceMs. `stop`: close now. */
+export type ToWorker = { readonly type: 'drain'; readonly graceMs: number } | { readonly type: 'stop' };
+
+/** Worker -> main. */
+export type FromWorker =
+  | { readonly type: 'listening' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'crashed'; readonly message: string; readonly stack: string }
+  | { readonly type: 'drained'; readonly cut: number };

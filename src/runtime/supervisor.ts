@@ -1,0 +1,179 @@
+// Main thread: probes the port, starts the worker threads, restarts the ones that die, owns shutdown.
+import { accessSync, constants } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { ServerConfig } from '../config/options.js';
+import type { Logger } from '../observe/log.js';
+import { uwsBuild, Version } from '../version.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
+
+/** First restart delay after a worker dies (ms); doubles per consecutive crash. */
+const RestartBaseMs = 100;
+/** Longest restart delay (ms). */
+const RestartMaxMs = 10_000;
+/** A worker that lived this long resets the back-off (ms). */
+const StableMs = 30_000;
+/** Extra time past --grace before a stuck worker is given up on (ms). */
+const ShutdownSlackMs = 3_000;
+
+/** A running server, as the CLI and the public API see it. */
+export interface RunningServer {
+  readonly port: number;
+  readonly workers: number;
+  /** Begin graceful shutdown (first call) or stop at once (second call); resolves with the exit code. */
+  shutdown(): Promise<number>;
+  /** Resolves with the exit code once every worker has exited. */
+  readonly closed: Promise<number>;
+}
+
+interface Slot {
+  worker: Worker | null;
+  startedAt: number;
+  crashes: number;
+}
+
+/** Start the server described by config; rejects with StartupError for anything the user must fix. */
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const t0 = performance.now();
+  const uws = loadUws();
+  if (config.tls) {
+    checkReadable(config.tls.certFile, '--tls-cert');
+    checkReadable(config.tls.keyFile, '--tls-key');
+  }
+  const port = await probePort(config);
+  const startedAt = performance.timeOrigin;
+  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, startedAt: 0, crashes: 0 }));
+  let stopping = false;
+  let forced = false;
+  let resolveClosed: (code: number) => void = () => {};
+  const closed = new Promise<number>((r) => { resolveClosed = r; });
+  let exitCode = 0;
+
+  function spawn(index: number): Promise<void> {
+    const init: WorkerInit = { config, index, port, startedAt };
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+    const slot = slots[index];
+    slot.worker = worker;
+    slot.startedAt = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'listening') {
+          listening = true;
+          resolve();
+        } else if (msg.type === 'failed') {
+          reject(new StartupError(msg.message));
+        } else if (msg.type === 'crashed') {
+          log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
+        } else if (msg.type === 'drained' && msg.cut > 0) {
+          log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
+        }
+      });
+      worker.on('error', (err) => {
+        // Errors thrown at module load, before the worker's own handler exists.
+        if (!listening) reject(new StartupError(`worker ${index} failed to start: ${err.message}`));
+        else log.error({ worker: index, err }, `worker ${index} error: ${err.message}`);
+      });
+      worker.on('exit', (code) => {
+        slot.worker = null;
+        if (!listening) reject(new StartupError(`worker ${index} exited during startup (code ${code})`));
+        if (stopping) {
+          if (code !== 0) exitCode = 1;
+          if (slots.every((s) => s.worker === null)) resolveClosed(exitCode);
+          return;
+        }
+        if (listening) restart(index, code);
+      });
+    });
+  }
+
+  function restart(index: number, code: number): void {
+    const slot = slots[index];
+    if (performance.now() - slot.startedAt > StableMs) slot.crashes = 0;
+    const delay = Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes);
+    slot.crashes++;
+    log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
+    setTimeout(() => {
+      if (stopping) return;
+      spawn(index).then(
+        () => log.info({ worker: index }, `worker ${index} restarted`),
+        (err: Error) => log.error({ worker: index }, `worker ${index} restart failed: ${err.message}`),
+      );
+    }, delay).unref();
+  }
+
+  function post(msg: ToWorker): void {
+    for (const s of slots) s.worker?.postMessage(msg);
+  }
+
+  try {
+    await Promise.all(slots.map((_, i) => spawn(i)));
+  } catch (err) {
+    stopping = true;
+    post({ type: 'stop' });
+    await Promise.all(slots.map((s) => (s.worker ? new Promise((r) => s.worker?.once('exit', r)) : null)));
+    throw err;
+  }
+
+  const scheme = config.tls ? 'https' : 'http';
+  log.info({
+    event: 'listening', version: Version, host: config.host, port, workers: config.workers,
+    uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
+  }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
+  void uws;
+
+  return {
+    port,
+    workers: config.workers,
+    closed,
+    shutdown(): Promise<number> {
+      if (!stopping) {
+        stopping = true;
+        log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
+        post({ type: 'drain', graceMs: config.graceMs });
+        setTimeout(() => {
+          log.error('workers did not stop in time; exiting');
+          resolveClosed(1);
+        }, config.graceMs + ShutdownSlackMs).unref();
+      } else if (!forced) {
+        forced = true;
+        log.warn({ event: 'shutdown' }, 'second signal: stopping now');
+        post({ type: 'stop' });
+      }
+      if (slots.every((s) => s.worker === null)) resolveClosed(exitCode);
+      return closed;
+    },
+  };
+}
+
+function checkReadable(file: string, flag: string): void {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    throw new StartupError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Listen exclusively once, then release: SO_REUSEPORT would otherwise let us silently share the port
+ * with a stale server. Also resolves port 0 to one concrete port for every worker.
+ */
+function probePort(config: ServerConfig): Promise<number> {
+  const uws = loadUws();
+  const app = uws.App() as TemplatedApp;
+  return new Promise<number>((resolve, reject) => {
+    app.listen(config.host, config.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
+      if (!token) {
+        app.close();
+        reject(new StartupError(
+          `port ${config.port} on ${config.host} is already in use (or the address is not available): stop the other server or choose another --port`));
+        return;
+      }
+      const port = uws.us_socket_local_port(token);
+      uws.us_listen_socket_close(token);
+      app.close();
+      resolve(port);
+    });
+  });
+}

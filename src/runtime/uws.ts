@@ -1,0 +1,57 @@
+// Loads the native uWebSockets.js build, refusing the package's silent pure-JS fallback.
+import { createRequire } from 'node:module';
+import type * as UwsTypes from 'uWebSockets.js';
+
+/** The uWebSockets.js module surface we use (its typings lack a few natives, added here). */
+export type Uws = typeof UwsTypes & {
+  _cfg(key: string): void;
+  LIBUS_LISTEN_EXCLUSIVE_PORT: number;
+};
+export type HttpResponse = UwsTypes.HttpResponse;
+export type HttpRequest = UwsTypes.HttpRequest;
+export type TemplatedApp = UwsTypes.TemplatedApp & {
+  close(): void;
+  listen(host: string, port: number, options: number, cb: (token: UwsTypes.us_listen_socket | false) => void): TemplatedApp;
+};
+export type ListenSocket = UwsTypes.us_listen_socket;
+
+/** A problem that stops the server from starting: printed as one line, exit 1. */
+export class StartupError extends Error {}
+
+let loaded: Uws | null = null;
+
+/** Load uWebSockets.js once per thread; throws StartupError unless the native binary loaded. */
+export function loadUws(): Uws {
+  if (loaded !== null) return loaded;
+  if (process.env.UWS_USE_FALLBACK) {
+    throw new StartupError('UWS_USE_FALLBACK is set: mock-upstream needs the native uWebSockets.js build; unset it');
+  }
+  const require = createRequire(import.meta.url);
+  // The package prints its own multi-line warnings before falling back; capture them so the
+  // user sees one clear line from us instead.
+  const warn = console.warn;
+  const log = console.log;
+  let said = '';
+  console.warn = console.log = (...args: unknown[]) => { said += args.join(' ') + ' '; };
+  let mod: Uws;
+  try {
+    mod = require('uWebSockets.js') as Uws;
+  } catch (err) {
+    throw new StartupError(`cannot load uWebSockets.js: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
+  // Only the native build exports this constant; the JS fallback would run many times slower.
+  if (typeof mod.LIBUS_LISTEN_EXCLUSIVE_PORT !== 'number') {
+    const reason = said.replace(/\s+/g, ' ').match(/Error: [^.]*/)?.[0] ?? 'unsupported platform';
+    throw new StartupError(
+      `native uWebSockets.js did not load on ${process.platform}-${process.arch} Node ${process.versions.node} ` +
+      `(${reason}); mock-upstream needs Node 20 on glibc Linux (x64/arm64), macOS or Windows`,
+    );
+  }
+  // Without this every response carries a "uWebSockets: 20" header.
+  mod._cfg('silent');
+  loaded = mod;
+  return mod;
+}

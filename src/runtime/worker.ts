@@ -1,0 +1,90 @@
+// Worker thread entry: one uWS app listening on the shared port (SO_REUSEPORT), drained on request.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createApp } from '../http/app.js';
+import { collecting } from '../http/body.js';
+import type { RouteContext } from '../routes/context.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (port === null) throw new Error('worker.ts must run in a worker thread');
+
+function tell(msg: FromWorker): void {
+  port?.postMessage(msg);
+}
+
+let uws: Uws;
+let app: TemplatedApp | null = null;
+let ctx: RouteContext | null = null;
+let token: ListenSocket | null = null;
+
+// An exception escaping to here would abort the whole process while the app is open (uws-notes):
+// close the app first, then leave with a non-zero code so the supervisor starts a replacement.
+process.on('uncaughtException', (err) => {
+  tell({ type: 'crashed', message: err?.message ?? String(err), stack: err?.stack ?? '' });
+  closeAndExit(70);
+});
+
+function closeAndExit(code: number): void {
+  try {
+    app?.close();
+  } catch {
+    // already closed
+  }
+  app = null;
+  process.exit(code);
+}
+
+function inFlight(c: RouteContext): number {
+  return c.scheduler.pending + c.filler.active + collecting;
+}
+
+function drain(graceMs: number): void {
+  if (ctx === null || app === null) return closeAndExit(0);
+  const c = ctx;
+  c.draining = true;
+  if (token !== null) uws.us_listen_socket_close(token);
+  token = null;
+  const done = (): void => {
+    if (inFlight(c) !== 0) return;
+    clearTimeout(timer);
+    tell({ type: 'drained', cut: 0 });
+    closeAndExit(0);
+  };
+  // Past the grace period, whatever is still pending is cut (app.close() aborts it).
+  const timer = setTimeout(() => {
+    tell({ type: 'drained', cut: inFlight(c) });
+    closeAndExit(0);
+  }, graceMs);
+  c.scheduler.onIdle = done;
+  c.filler.onIdle = done;
+  // Bodies being collected have no idle hook; poll them rarely (only /echo uploads, only at shutdown).
+  const poll = setInterval(() => { if (inFlight(c) === 0) { clearInterval(poll); done(); } }, 20);
+  poll.unref();
+  done();
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'drain') drain(msg.graceMs);
+  else closeAndExit(0);
+});
+
+try {
+  uws = loadUws();
+  const built = createApp(uws, { config: init.config, startedAt: init.startedAt });
+  app = built.app;
+  ctx = built.ctx;
+  app.listen(init.config.host, init.port, (t: ListenSocket | false) => {
+    if (!t) {
+      tell({ type: 'failed', message: `worker ${init.index} could not listen on ${init.config.host}:${init.port}` });
+      closeAndExit(1);
+      return;
+    }
+    token = t;
+    tell({ type: 'listening' });
+  });
+} catch (err) {
+  tell({ type: 'failed', message: (err as Error).message });
+  closeAndExit(1);
+}
