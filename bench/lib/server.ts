@@ -31,6 +31,10 @@ export interface RunningServer {
   commandLine: string;
   logFile: string;
   url(path: string): string;
+  /** How the process ended, or undefined while it runs. */
+  exitInfo(): ExitInfo | undefined;
+  /** Last bytes of its log, for error messages. */
+  logTail(): string;
   /** SIGTERM, wait for exit (SIGKILL after graceMs); resolves with how it ended. */
   stop(graceMs?: number): Promise<ExitInfo>;
 }
@@ -85,7 +89,8 @@ function tail(file: string, bytes: number): string {
   }
 }
 
-function describeExit(info: ExitInfo): string {
+/** `code N` or `signal SIG`. */
+export function describeExit(info: ExitInfo): string {
   return info.signal !== null ? `signal ${info.signal}` : `code ${String(info.code)}`;
 }
 
@@ -156,6 +161,8 @@ export async function startServer(spec: ServerSpec, cpu: string | undefined): Pr
     commandLine,
     logFile,
     url: (path) => `http://${Host}:${port}${path}`,
+    exitInfo: () => tracked.exitInfo,
+    logTail: () => tail(logFile, 2_000),
     stop: (graceMs = DefaultStopGraceMs) => stopTracked(tracked, graceMs),
   };
 }

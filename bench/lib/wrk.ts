@@ -17,6 +17,13 @@ export interface WrkResult {
   non2xx: number;
 }
 
+/** Percentiles for a pipelined run, rebuilt from the histogram pipeline.lua prints (see pipelinedLatency). */
+export interface PipelinedLatency {
+  depth: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 /** What to run. */
 export interface WrkOptions {
   url: string;
@@ -34,6 +41,8 @@ export interface WrkRun {
   commandLine: string;
   result: WrkResult;
   raw: string;
+  /** Present when the script printed a usable histogram (pipelined runs). */
+  pipelined?: PipelinedLatency;
 }
 
 /** Absolute path of bench/lua/pipeline.lua (wrk script sending 16 pipelined requests per write). */
@@ -95,9 +104,11 @@ export async function runWrk(options: WrkOptions): Promise<WrkRun> {
     throw new Error(`${commandLine} failed (code ${String(res.code)}, signal ${String(res.signal)}):\n${res.stdout}${res.stderr}`);
   }
   try {
-    return { commandLine, result: parseWrkOutput(res.stdout), raw: res.stdout };
+    const result = parseWrkOutput(res.stdout);
+    const pipelined = options.script === undefined ? undefined : pipelinedLatency(res.stdout, options.connections);
+    return { commandLine, result, raw: res.stdout, ...(pipelined === undefined ? {} : { pipelined }) };
   } catch (err) {
-    throw new Error(`${commandLine}: ${err instanceof Error ? err.message : String(err)}\n${res.stdout}${res.stderr}`);
+    throw new Error(`${commandLine}: ${err instanceof Error ? err.message : String(err)}\n${res.stdout}${res.stderr}`, { cause: err });
   }
 }
 
@@ -135,4 +146,72 @@ export function parseWrkOutput(text: string): WrkResult {
         : { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) },
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
   };
+}
+
+// wrk's stats_correct(): for every recorded value n ≥ 2·interval, adds its
+// count again at n − interval, n − 2·interval, … while above interval.
+function applyCorrection(histogram: Map<number, number>, interval: number): void {
+  if (interval <= 0) return;
+  const originals = [...histogram.entries()].filter(([value]) => value >= 2 * interval);
+  for (const [value, count] of originals) {
+    for (let m = value - interval; m > interval; m -= interval) histogram.set(m, (histogram.get(m) ?? 0) + count);
+  }
+}
+
+// Inverse of applyCorrection on the part of the histogram wrk lets scripts
+// see. Walking down from the maximum, a value's own count is known once every
+// larger value has handed back what it added. Undefined if the data does not
+// fit (a count would go negative).
+function undoCorrection(histogram: Map<number, number>, interval: number): Map<number, number> | undefined {
+  if (interval <= 0) return new Map(histogram);
+  const added = new Map<number, number>();
+  const original = new Map<number, number>();
+  const values = [...histogram.keys()].sort((a, b) => b - a);
+  for (const value of values) {
+    const own = (histogram.get(value) ?? 0) - (added.get(value) ?? 0);
+    if (own < 0) return undefined;
+    if (own === 0) continue;
+    original.set(value, own);
+    if (value >= 2 * interval) {
+      for (let m = value - interval; m > interval; m -= interval) added.set(m, (added.get(m) ?? 0) + own);
+    }
+  }
+  return original;
+}
+
+// wrk's stats_percentile() (values in µs).
+function percentileUs(histogram: Map<number, number>, percent: number): number {
+  let total = 0;
+  for (const count of histogram.values()) total += count;
+  const rank = Math.round((percent / 100) * total + 0.5);
+  let seen = 0;
+  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(value) ?? 0;
+    if (seen >= rank) return value;
+  }
+  return 0;
+}
+
+/**
+ * Latency percentiles of a pipelined run, with wrk's coordinated-omission correction redone per batch.
+ * wrk applies it with an interval per response (`depth` times too short); undefined when the script printed no usable histogram.
+ */
+export function pipelinedLatency(text: string, connections: number): PipelinedLatency | undefined {
+  const line = /^pipeline-latency depth=(\d+) duration_us=(\d+) requests=(\d+) histogram=(\S+)$/m.exec(text);
+  if (line === null || line[4] === 'skipped') return undefined;
+  const depth = Number(line[1]);
+  const durationUs = Number(line[2]);
+  const requests = Number(line[3]);
+  const histogram = new Map<number, number>();
+  for (const bucket of line[4].split(',')) {
+    const [value, count] = bucket.split(':').map(Number);
+    if (!Number.isSafeInteger(value) || !Number.isSafeInteger(count)) return undefined;
+    histogram.set(value, count);
+  }
+  // Integer divisions, as in wrk.c.
+  const interval = (perConnection: number): number => (perConnection > 0 ? Math.floor(durationUs / perConnection) : 0);
+  const original = undoCorrection(histogram, interval(Math.floor(requests / connections)));
+  if (original === undefined || original.size === 0) return undefined;
+  applyCorrection(original, interval(Math.floor(Math.floor(requests / depth) / connections)));
+  return { depth, p50Ms: percentileUs(original, 50) / 1_000, p99Ms: percentileUs(original, 99) / 1_000 };
 }

@@ -68,6 +68,7 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
       break;
     }
 
+    const unitStart = i;
     let unitNs: number;
     const next = text.charCodeAt(i + 1);
     if (c === LOWER_S) {
@@ -95,6 +96,8 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
     } else {
       throw invalid(text, param, `unknown unit ${quoteValue(unitRun(text, i))}`);
     }
+    // "3sec" or "1mins" matched a unit prefix; name the whole word rather than complain about a missing number.
+    if (isUnitLetter(text.charCodeAt(i))) throw invalid(text, param, `unknown unit ${quoteValue(unitRun(text, unitStart))}`);
     // Multiply before dividing so integral inputs (1.5s = 15e9 / 10) stay exact.
     totalNs += (mantissa * unitNs) / scale;
   }
@@ -152,6 +155,11 @@ function plainDecimal(value: number): string {
     s = `0.${'0'.repeat(-Number(s.slice(e + 1)) - 1)}${digits}`;
   }
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+function isUnitLetter(c: number): boolean {
+  const lower = c | 0x20;
+  return (lower >= 97 && lower <= 122) || c === MICRO_SIGN || c === GREEK_MU;
 }
 
 // The run of non-number characters at i, to name an unknown unit in the message.

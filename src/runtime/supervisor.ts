@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ServerConfig } from '../config/options.js';
 import type { Logger } from '../observe/log.js';
+import { FaultHookEnv, FaultHookPhrase } from '../routes/admin.js';
 import { uwsBuild, Version } from '../version.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
@@ -121,6 +122,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     event: 'listening', version: Version, host: config.host, port, workers: config.workers,
     uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
   }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
+  if (process.env[FaultHookEnv] === FaultHookPhrase) {
+    log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)`);
+  }
   void uws;
 
   return {

@@ -139,6 +139,9 @@ test('parseDuration explains negative values, dangling units and unknown units',
   assert.throws(() => parseDuration('-1s', 'delay', DAY_MS), /invalid duration "-1s" for delay: it is negative; use a number/);
   assert.throws(() => parseDuration('1m30', 'delay', DAY_MS), /the last number has no unit/);
   assert.throws(() => parseDuration('3sec', 'delay', DAY_MS), /unknown unit "sec"/);
+  assert.throws(() => parseDuration('1mins', 'delay', DAY_MS), /unknown unit "mins"/);
+  assert.throws(() => parseDuration('2d', 'delay', DAY_MS), /unknown unit "d"/);
+  assert.throws(() => parseDuration('1.5.5s', 'delay', DAY_MS), /more than one dot/);
   assert.throws(() => parseDuration('', 'delay', DAY_MS), /invalid duration "" for delay: it is empty/);
 });
 

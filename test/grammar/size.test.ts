@@ -158,7 +158,8 @@ const formats: ReadonlyArray<readonly [number, string]> = [
   [1.5 * GIB, '1.5GiB'],
   [TIB, '1TiB'],
   [1024 * TIB, '1024TiB'],
-  [MIB + 512, '1049088B'],
+  [MIB + 512, '1024.5KiB'],
+  [MIB + 1, '1048577B'],
   [GIB + 512 * KIB, '1024.5MiB'],
 ];
 

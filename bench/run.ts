@@ -1,0 +1,103 @@
+// The bench runner behind `npm run bench`: runs every bench in turn and
+// records the figures with the machine and the exact commands in
+// bench/RESULTS.md (or bench/RESULTS.quick.md for a --quick smoke run, so a
+// smoke run never overwrites the recorded results).
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runJsonValidBench } from './json-valid.bench.js';
+import { machineInfo, type MachineInfo } from './lib/machine.js';
+import { parseBenchOptions, type BenchOptions } from './lib/options.js';
+import { fromRoot, isMain, repoRoot } from './lib/paths.js';
+import { installCleanup } from './lib/proc.js';
+import { budgetExitCode, renderBench, type BenchResult } from './lib/report.js';
+import { ensureWrk } from './lib/wrk.js';
+
+interface Bench {
+  name: string;
+  run: (options: BenchOptions) => Promise<BenchResult>;
+}
+
+// One line per bench.
+const Benches: readonly Bench[] = [
+  { name: 'json-valid', run: runJsonValidBench },
+];
+
+function invocation(args: readonly string[]): string {
+  // npm sets npm_lifecycle_event, so `npm run bench` can be told from `node dist/bench/run.js`.
+  if (process.env.npm_lifecycle_event === 'bench') return ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
+  return ['node', fromRoot(process.argv[1] ?? 'dist/bench/run.js'), ...args].join(' ');
+}
+
+function renderResults(results: readonly BenchResult[], machine: MachineInfo, options: BenchOptions, command: string): string {
+  const date = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const lines = [
+    options.quick ? '# Benchmark results (quick smoke run)' : '# Benchmark results',
+    '',
+    `Recorded ${date} by \`${command}\`. Generated: rerun instead of editing.` +
+      (options.quick ? ' A `--quick` run is a smoke test of the rig (one short round); the recorded figures are in RESULTS.md.' : ''),
+    '',
+    '## Machine',
+    '',
+    '| | |',
+    '|:---|:---|',
+    `| CPU | ${machine.cpuModel} |`,
+    `| Cores | ${machine.cores} |`,
+    `| Kernel | ${machine.kernel} |`,
+    `| Node.js | ${machine.node} |`,
+    `| uWebSockets.js | ${machine.uws} |`,
+    `| wrk | ${machine.wrk} |`,
+    `| CPU pinning | ${machine.pinning} |`,
+    '',
+    '## How to run',
+    '',
+    '```sh',
+    'npm run bench              # build, 3 rounds × 5 s per run, writes bench/RESULTS.md',
+    'npm run bench -- --quick   # build, 1 round × 2 s, writes bench/RESULTS.quick.md',
+    ...Benches.map((bench) => `node dist/bench/${bench.name}.bench.js [--quick]   # one bench alone, prints only (after npm run build)`),
+    '```',
+    '',
+    '## Summary',
+    '',
+    '| bench | mode | ours / bare | budget | result |',
+    '|:---|:---|---:|---:|:---|',
+    ...results.flatMap((result) =>
+      result.comparisons.map((c) => `| ${result.name} | ${c.mode} | ${c.ratio.toFixed(3)} | ≥ ${c.budget.toFixed(2)} | ${c.pass ? 'PASS' : '**FAIL**'} |`),
+    ),
+    '',
+    ...results.map((result) => `${renderBench(result, 2)}\n`),
+  ];
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Runs every bench, writes bench/RESULTS.md (RESULTS.quick.md with --quick) and returns the results. */
+export async function runAll(argv: readonly string[]): Promise<BenchResult[]> {
+  installCleanup();
+  const options = parseBenchOptions(argv, 'npm run bench [-- --quick]  |  node dist/bench/run.js [--quick]');
+  await ensureWrk();
+  const machine = await machineInfo();
+  const results: BenchResult[] = [];
+  for (const bench of Benches) {
+    process.stderr.write(`== ${bench.name}${options.quick ? ' (quick)' : ''}\n`);
+    results.push(await bench.run(options));
+  }
+  const file = join(repoRoot(), 'bench', options.quick ? 'RESULTS.quick.md' : 'RESULTS.md');
+  // Written only once every bench succeeded, and atomically, so a failed run leaves the previous file intact.
+  const temporary = `${file}.tmp`;
+  writeFileSync(temporary, renderResults(results, machine, options, invocation(argv)));
+  renameSync(temporary, file);
+  for (const result of results) process.stdout.write(`\n${renderBench(result, 2)}\n`);
+  process.stdout.write(`\nwrote ${fromRoot(file)}\n`);
+  return results;
+}
+
+if (isMain(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  try {
+    const results = await runAll(argv);
+    process.exitCode = budgetExitCode(results, argv.includes('--quick'));
+    if (process.exitCode !== 0) process.stderr.write('bench: a performance budget failed (see the results above)\n');
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

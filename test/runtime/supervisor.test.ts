@@ -1,0 +1,137 @@
+// Workers, restarts, graceful shutdown, TLS and go-bench-suite CLI compatibility, on real processes.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '../helpers/server.js';
+import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+
+describe('graceful shutdown', () => {
+  test('SIGTERM lets in-flight delayed responses finish, refuses new connections, exits 0', async () => {
+    const server = await startServer(['--workers', '2', '--grace', '5s']);
+    const inflight = Array.from({ length: 20 }, () => fetch(`${server.url}/delay/600ms`, { headers: { connection: 'close' } }));
+    // Every request must be registered before the signal: wait until the server has them all pending.
+    await new Promise((r) => setTimeout(r, 150));
+    server.proc.kill('SIGTERM');
+    await server.waitForLine((l) => l.event === 'shutdown');
+    const results = await Promise.all(inflight);
+    for (const r of results) assert.equal(r.status, 200);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect(server.port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(false); });
+      s.on('error', () => resolve(true));
+    });
+    assert.ok(refused, 'new connections must be refused while draining');
+    assert.equal(await server.exited, 0);
+  });
+
+  test('responses still pending when --grace ends are cut and the server exits 0', async () => {
+    const server = await startServer(['--grace', '200ms']);
+    const slow = fetch(`${server.url}/delay/5s`).then(() => 'answered', () => 'cut');
+    await server.waitForLine((l) => l.event === 'listening');
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    server.proc.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    assert.ok(performance.now() - t0 < 4000, 'exited long before the 5 s response');
+    assert.equal(await slow, 'cut');
+  });
+
+  test('a second SIGTERM stops at once', async () => {
+    const server = await startServer(['--grace', '30s']);
+    const slow = fetch(`${server.url}/delay/20s`).catch(() => null);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    server.proc.kill('SIGTERM');
+    await server.waitForLine((l) => l.event === 'shutdown');
+    server.proc.kill('SIGTERM');
+    await server.exited;
+    assert.ok(performance.now() - t0 < 5000);
+    await slow;
+  });
+
+  test('SIGINT shuts down like SIGTERM', async () => {
+    const server = await startServer([]);
+    assert.equal(await server.stop('SIGINT'), 0);
+  });
+});
+
+describe('workers', () => {
+  test('--workers 2 starts two threads that both serve the port', async () => {
+    const server = await startServer(['--workers', '2']);
+    try {
+      const listening = await server.waitForLine((l) => l.event === 'listening');
+      assert.equal(listening.workers, 2);
+      const statuses = await Promise.all(Array.from({ length: 40 }, () =>
+        fetch(`${server.url}/json/valid`, { headers: { connection: 'close' } }).then((r) => r.status)));
+      assert.ok(statuses.every((s) => s === 200));
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('a crashed worker is restarted and logged while the other keeps serving', async () => {
+    const server = await startServer(['--workers', '2'], { [FaultHookEnv]: FaultHookPhrase });
+    try {
+      const r = await fetch(`${server.url}/__mock/test/crash`, { headers: { connection: 'close' } });
+      assert.equal(r.status, 202);
+      const crashed = await server.waitForLine((l) => typeof l.msg === 'string' && /exited with code 70; restarting/.test(l.msg));
+      assert.equal(crashed.level, 'error');
+      await server.waitForLine((l) => typeof l.msg === 'string' && /restarted$/.test(l.msg));
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await fetch(`${server.url}/json`, { headers: { connection: 'close' } })).status, 200);
+      }
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('the fault hook does not exist without its exact env phrase', async () => {
+    const server = await startServer([], { [FaultHookEnv]: 'yes' });
+    try {
+      assert.equal((await fetch(`${server.url}/__mock/test/crash`)).status, 404);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('go-bench-suite CLI compatibility and TLS', () => {
+  test('`upstream --addr 127.0.0.1:0` serves /json/valid', async () => {
+    // startServer passes --port 0 first; --addr must win, as the later, more specific flag.
+    const server = await startServer(['upstream', '--addr', '127.0.0.1:0']);
+    try {
+      assert.equal((await fetch(`${server.url}/json/valid`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('--tlsCert/--tlsKey serve HTTPS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const server = await startServer(['upstream', '--tlsCert', cert, '--tlsKey', key]);
+    try {
+      const listening = await server.waitForLine((l) => l.event === 'listening');
+      assert.equal(listening.tls, true);
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port: server.port, path: '/json', rejectUnauthorized: false }, (res) => {
+          let b = '';
+          res.on('data', (d) => { b += d; });
+          res.on('end', () => resolve(b));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(body, '{"message":"Hello, World!"}');
+    } finally {
+      await server.stop();
+    }
+  });
+});
