@@ -2,7 +2,7 @@
 // Command line entry: argv/env -> config -> supervisor; signals; exit codes (2 usage, 1 startup, 0 clean).
 import { parseCommand, UsageError } from './config/options.js';
 import { createLogger } from './observe/log.js';
-import { startServer } from './runtime/supervisor.js';
+import { startServer, type RunningServer } from './runtime/supervisor.js';
 import { StartupError } from './runtime/uws.js';
 import { Version } from './version.js';
 
@@ -28,20 +28,24 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(command.config.logLevel);
-  let server;
+  let server: RunningServer | null = null;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, `received ${signal}`);
+    signalled = true;
+    if (server !== null) void server.shutdown();
+  };
+  // Installed before the listening line is logged, so a signal right after it is never lost;
+  // explicit handlers also make signals work when we run as PID 1 in a container.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     server = await startServer(command.config, log);
   } catch (err) {
     if (err instanceof StartupError) fail(1, err.message);
     throw err;
   }
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log.info({ signal }, `received ${signal}`);
-    void server.shutdown();
-  };
-  // Handlers installed explicitly also make signals work when we run as PID 1 in a container.
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  if (signalled) void server.shutdown();
   const code = await server.closed;
   process.exit(code);
 }

@@ -62,10 +62,6 @@ function signalGroup(tracked: Tracked, signal: NodeJS.Signals): void {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** SIGTERM the child, SIGKILL its group after graceMs, then sweep any leftovers of the group. */
 export async function stopTracked(tracked: Tracked, graceMs: number): Promise<ExitInfo> {
   if (tracked.child.pid === undefined) return tracked.exited;
@@ -76,7 +72,13 @@ export async function stopTracked(tracked: Tracked, graceMs: number): Promise<Ex
     } catch {
       // Already gone; exited settles below.
     }
-    const first = await Promise.race([tracked.exited, delay(graceMs).then(() => undefined)]);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), graceMs);
+    });
+    const first = await Promise.race([tracked.exited, graceOver]);
+    // A pending grace timer would keep the bench alive after its work is done.
+    clearTimeout(timer);
     if (first === undefined) signalGroup(tracked, 'SIGKILL');
   }
   const info = await tracked.exited;

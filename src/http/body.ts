@@ -14,8 +14,8 @@ export type BodyHandler = (res: HttpResponse, body: Buffer) => void;
 export let collecting = 0;
 
 /**
- * Collect the request body up to maxBytes, then call onBody corked; beyond the limit answer 413 and
- * close. contentLength is the request's header as read synchronously in the handler ('' if absent).
+ * Collect the request body up to maxBytes, then call onBody corked; beyond the limit answer 413
+ * (uWS discards the rest). contentLength is the request's header as read synchronously in the handler ('' if absent).
  */
 export function collectBody(res: HttpResponse, contentLength: string, maxBytes: number, onBody: BodyHandler): void {
   if (contentLength !== '' && Number(contentLength) > maxBytes) {
@@ -54,6 +54,7 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
 function tooLarge(res: HttpResponse, maxBytes: number): void {
   writeHead(res, TooLargeHead);
   const msg = `request body exceeds the limit of ${formatSize(maxBytes)}: send less or raise --max-body`;
-  // Close: the rest of an oversized body is not worth reading.
-  res.end(Buffer.from(errorJson({ error: msg, param: 'body' })), true);
+  // Not closing: a client still sending would get a reset that can swallow this 413; uWS discards the
+  // rest of the body instead and the connection stays usable.
+  res.end(Buffer.from(errorJson({ error: msg, param: 'body' })));
 }

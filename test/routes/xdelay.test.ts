@@ -1,7 +1,7 @@
 // X-Delay / X-Delay-Percent on data routes, the deferred path's correctness, and body limits on /echo.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { rawRequest, startServer, statusLines, type TestServer } from '../helpers/server.js';
 
 async function timed(url: string, init?: RequestInit): Promise<{ ms: number; status: number; body: string }> {
   const t0 = performance.now();
@@ -116,5 +116,19 @@ describe('X-Delay', () => {
       done.push(d);
     }));
     assert.equal(done.length, 200);
+  });
+});
+
+describe('413 keeps the connection usable', () => {
+  test('after a 413 the same keep-alive connection answers the next request', async () => {
+    const server = await startServer(['--max-body', '1KB']);
+    try {
+      const body = 'b'.repeat(3000);
+      const raw = `POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}GET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n`;
+      const { data } = await rawRequest(server.port, raw, (d) => d.endsWith('Hello, World!'));
+      assert.deepEqual(statusLines(data), ['HTTP/1.1 413 Payload Too Large', 'HTTP/1.1 200 OK']);
+    } finally {
+      await server.stop();
+    }
   });
 });
