@@ -9,6 +9,8 @@ const Suffix = Buffer.from('"}');
 const ZoneAndMono = Buffer.from(' +0000 UTC m=+');
 const FixedLen = 29 + ZoneAndMono.length; // date(10) + space + hh:mm:ss(8) + '.' + 9 digits = 29
 const MsPerDay = 86_400_000;
+// Read once: the getter validates and crosses into C++ on every access.
+const TimeOrigin = performance.timeOrigin;
 
 /** Per-thread clock bodies; `valid` and `invalid` always hold the current time after refresh(). */
 export class GoTimeBodies {
@@ -27,11 +29,13 @@ export class GoTimeBodies {
 
   /** Rewrite the digits if the wall clock has moved to a new millisecond; otherwise a compare. */
   refresh(): void {
-    // timeOrigin + now() is wall time with sub-ms precision and no Date object.
-    const now = performance.timeOrigin + performance.now();
-    const ms = Math.floor(now);
+    // Date.now() is the cheapest clock read (no object); the precise one only runs once per millisecond.
+    const ms = Date.now();
     if (ms === this.lastMs) return;
     this.lastMs = ms;
+    // timeOrigin + now() is wall time with sub-ms precision; clamp it into the millisecond Date.now() saw.
+    let now = TimeOrigin + performance.now();
+    if (now < ms || now >= ms + 1) now = ms;
     const monoSec = Math.max(0, Math.floor((now - this.startMs) / 1000));
     const digits = monoSec < 10 ? 1 : Math.floor(Math.log10(monoSec)) + 1;
     if (digits !== this.monoDigits) this.allocate(digits);

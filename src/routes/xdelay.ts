@@ -7,16 +7,21 @@ import { sendBadValue } from '../http/errors.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
 
+// Header names as Buffers: uWS converts and copies a JS string key on every getHeader call, which
+// measured ~20 % of pipelined /json/valid throughput; a Buffer key is passed by pointer.
+const XDelay = Buffer.from('x-delay');
+const XDelayPercent = Buffer.from('x-delay-percent');
+
 /**
  * The delay this request asks for by header, in ms (0 when absent or when X-Delay-Percent's roll
  * says no), plus extraMs from the path. Throws GrammarError on a bad value or a total over --max-delay.
  */
 export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: number): number {
-  const header = req.getHeader('x-delay');
+  const header = req.getHeader(XDelay);
   if (header.length === 0) return extraMs;
   const max = ctx.config.maxDelayMs;
   const ms = parseDuration(header, 'X-Delay', max);
-  const pctText = req.getHeader('x-delay-percent');
+  const pctText = req.getHeader(XDelayPercent);
   const pct = pctText.length === 0 ? 100 : parsePercent(pctText, 'X-Delay-Percent');
   if (pct < 100 && ctx.random() * 100 >= pct) return extraMs;
   const total = ms + extraMs;
