@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/options.js';
 import type { TemplatedApp, Uws } from '../runtime/uws.js';
 import { adminRoutes } from '../routes/admin.js';
 import { compatRoutes } from '../routes/compat.js';
+import { httpbinRoutes } from '../routes/httpbin.js';
 import type { Route, RouteContext } from '../routes/context.js';
 import { techEmpowerRoutes } from '../routes/techempower.js';
 import { GoTimeBodies } from './clock.js';
@@ -19,7 +20,7 @@ export interface AppOptions {
 
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext): Route[] {
-  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...adminRoutes(ctx)];
+  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...adminRoutes(ctx)];
 }
 
 /** Create the app (TLS when configured) with every route registered on every method. */

@@ -44,6 +44,11 @@ export class FillerSender {
     this.filler = filler;
   }
 
+  /** The filler itself, for routes that stream it their own way (chunked). */
+  get bytes(): Buffer {
+    return this.filler;
+  }
+
   /** Responses still streaming a large body. */
   get active(): number {
     return this.streaming;

@@ -6,7 +6,7 @@ import type { HttpResponse } from '../runtime/uws.js';
 
 /** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
 export interface Responder {
-  send(res: HttpResponse, arg: Buffer | null, n: number): void;
+  send(res: HttpResponse, arg: object | null, n: number): void;
 }
 
 const InitialSlots = 1024;
@@ -15,7 +15,7 @@ const InitialSlots = 1024;
 export class Scheduler {
   private res: (HttpResponse | null)[] = [];
   private responder: (Responder | null)[] = [];
-  private arg: (Buffer | null)[] = [];
+  private arg: (object | null)[] = [];
   private n: number[] = [];
   private due = new Float64Array(0);
   private heapPos = new Int32Array(0);
@@ -45,7 +45,7 @@ export class Scheduler {
   }
 
   /** Defer `responder.send(res, arg, n)` by delayMs. Registers onAborted; call from the route handler. */
-  schedule(res: HttpResponse, delayMs: number, responder: Responder, arg: Buffer | null, n: number): void {
+  schedule(res: HttpResponse, delayMs: number, responder: Responder, arg: object | null, n: number): void {
     if (this.free.length === 0) this.grow(this.due.length * 2);
     const slot = this.free.pop() as number;
     this.res[slot] = res;

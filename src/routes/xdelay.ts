@@ -37,7 +37,7 @@ export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: numbe
  * Reads req synchronously; a bad header value answers 400. Hot path without X-Delay: one header lookup.
  */
 export function respondWithDelay(
-  ctx: RouteContext, res: HttpResponse, req: HttpRequest, responder: Responder, arg: Buffer | null, n: number, extraMs: number,
+  ctx: RouteContext, res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number,
 ): void {
   let delayMs: number;
   try {

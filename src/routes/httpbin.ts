@@ -1,0 +1,214 @@
+// httpbin-style helpers (spec 2.4): /bytes, /drip, /stream-bytes, /anything, /headers, /redirect.
+// These are test-fixture routes, not benchmark hot paths: per-request objects are acceptable here.
+import fastJson from 'fast-json-stringify';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import { parseDuration } from '../grammar/duration.js';
+import { GrammarError, quoteValue } from '../grammar/errors.js';
+import { parseSize } from '../grammar/size.js';
+import { collectBody } from '../http/body.js';
+import { sendBadValue } from '../http/errors.js';
+import { makeHead, sendBody, statusLine, writeHead } from '../http/respond.js';
+import type { Responder } from '../http/scheduler.js';
+import type { Route, RouteContext } from './context.js';
+import { requestDelay, respondWithDelay } from './xdelay.js';
+
+const OctetHead = makeHead(200, 'application/octet-stream');
+const JsonHead = makeHead(200, 'application/json');
+/** Most redirects /redirect/{n} may chain. */
+export const MaxRedirects = 100;
+/** Most bytes /drip trickles (each is one timed write). */
+export const MaxDripBytes = 10_000;
+
+const headersSerializer = fastJson({
+  type: 'object',
+  properties: { headers: { type: 'object', additionalProperties: { type: 'string' } } },
+});
+
+const anythingSerializer = fastJson({
+  type: 'object',
+  properties: {
+    args: { type: 'object', additionalProperties: { type: 'string' } },
+    data: { type: 'string' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    json: {},
+    method: { type: 'string' },
+    origin: { type: 'string' },
+    url: { type: 'string' },
+  },
+});
+
+/** Headers as httpbin shows them: canonical Title-Case names, repeated values joined with ", ". */
+function readHeaders(req: HttpRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  req.forEach((k, v) => {
+    const name = k.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
+    out[name] = out[name] === undefined ? v : `${out[name]}, ${v}`;
+  });
+  return out;
+}
+
+/** A whole number from the query within [min, max], else GrammarError naming the parameter. */
+function queryInt(req: HttpRequest, name: string, dflt: number, min: number, max: number): number {
+  const text = req.getQuery(name) ?? '';
+  if (text === '') return dflt;
+  const n = Number(text);
+  if (!/^\d{1,9}$/.test(text) || n < min || n > max) {
+    throw new GrammarError(name, `invalid ${name} ${quoteValue(text)}: use a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+interface Drip {
+  remaining: number;
+  total: number;
+  pauseMs: number;
+  status: Buffer | null;
+  started: boolean;
+}
+
+/** The httpbin helper route table. */
+export function httpbinRoutes(ctx: RouteContext): Route[] {
+  const { config, filler, scheduler } = ctx;
+
+  const bytes: Responder = { send(res, _arg, n) { filler.send(res, OctetHead, n); } };
+  const body: Responder = { send(res, arg) { sendBody(res, JsonHead, arg as Buffer); } };
+
+  // One byte per tick; tryEnd with the total size keeps Content-Length exact and flushes each write.
+  const drip: Responder = {
+    send(res, arg) {
+      const d = arg as Drip;
+      if (!d.started) {
+        d.started = true;
+        if (d.status !== null) res.writeStatus(d.status);
+        res.writeHeader('Content-Type', 'application/octet-stream');
+        if (d.total === 0) {
+          res.end();
+          return;
+        }
+      }
+      const [ok, done] = res.tryEnd('*', d.total);
+      // Not ok: the socket took nothing (tryEnd never buffers), so the same byte goes again next tick.
+      if (ok) d.remaining--;
+      if (!done && d.remaining > 0) scheduler.schedule(res, d.pauseMs, drip, d, 0);
+    },
+  };
+
+  return [
+    { pattern: '/bytes/:size', about: 'SIZE bytes, application/octet-stream',
+      handler: (res, req) => {
+        let n: number;
+        try {
+          n = parseSize(req.getParameter(0), 'size', config.maxSizeBytes);
+        } catch (err) {
+          sendBadValue(res, err);
+          return;
+        }
+        respondWithDelay(ctx, res, req, bytes, null, n, 0);
+      } },
+    { pattern: '/drip', about: 'numbytes bytes trickled over duration after delay, with status code',
+      handler: (res, req) => {
+        let d: Drip;
+        let delayMs: number;
+        try {
+          const numbytes = queryInt(req, 'numbytes', 10, 0, MaxDripBytes);
+          const durationMs = parseDuration(req.getQuery('duration') || '2s', 'duration', config.maxDelayMs);
+          delayMs = parseDuration(req.getQuery('delay') || '0', 'delay', config.maxDelayMs) + requestDelay(ctx, req, 0);
+          const code = queryInt(req, 'code', 200, 100, 599);
+          d = { remaining: numbytes, total: numbytes, pauseMs: numbytes > 1 ? durationMs / (numbytes - 1) : 0, status: code === 200 ? null : statusLine(code), started: false };
+        } catch (err) {
+          sendBadValue(res, err);
+          return;
+        }
+        if (delayMs > 0) scheduler.schedule(res, delayMs, drip, d, 0);
+        else drip.send(res, d, 0);
+      } },
+    { pattern: '/stream-bytes/:size', about: 'SIZE bytes in chunked transfer encoding, ?chunk_size=N (default 10KB)',
+      handler: (res, req) => {
+        let size: number;
+        let chunk: number;
+        try {
+          size = parseSize(req.getParameter(0), 'size', config.maxSizeBytes);
+          chunk = parseSize(req.getQuery('chunk_size') || '10KB', 'chunk_size', 1024 * 1024);
+          if (chunk === 0) throw new GrammarError('chunk_size', 'chunk_size must be at least 1 byte');
+        } catch (err) {
+          sendBadValue(res, err);
+          return;
+        }
+        streamChunked(res, filler.bytes, size, chunk);
+      } },
+    { pattern: '/anything', about: 'the request as httpbin JSON: args, data, headers, json, method, origin, url',
+      handler: anything },
+    { pattern: '/anything/*', about: 'same as /anything', handler: anything },
+    { pattern: '/headers', about: '{"headers": {...}} with the request headers',
+      handler: (res, req) => {
+        const out = Buffer.from(headersSerializer({ headers: readHeaders(req) }));
+        respondWithDelay(ctx, res, req, body, out, 0, 0);
+      } },
+    { pattern: '/redirect/:n', about: '302 chain of n redirects ending at /anything',
+      handler: (res, req) => {
+        const text = req.getParameter(0);
+        const n = Number(text);
+        if (!/^\d{1,3}$/.test(text) || n < 1 || n > MaxRedirects) {
+          sendBadValue(res, new GrammarError('n', `invalid redirect count ${quoteValue(text)}: use a whole number from 1 to ${MaxRedirects}`));
+          return;
+        }
+        res.writeStatus('302 Found');
+        res.writeHeader('Location', n === 1 ? '/anything' : `/redirect/${n - 1}`);
+        res.end();
+      } },
+  ];
+
+  function anything(res: HttpResponse, req: HttpRequest): void {
+    let delayMs: number;
+    try {
+      delayMs = requestDelay(ctx, req, 0);
+    } catch (err) {
+      sendBadValue(res, err);
+      return;
+    }
+    const query = req.getQuery() ?? '';
+    const args: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
+    const headers = readHeaders(req);
+    const url = req.getUrl();
+    const meta = {
+      args, data: '', headers, json: null as unknown, method: req.getCaseSensitiveMethod(),
+      origin: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      url: `http://${headers.Host ?? 'localhost'}${url}${query === '' ? '' : `?${query}`}`,
+    };
+    collectBody(res, req.getHeader('content-length'), config.maxBodyBytes, (r, b) => {
+      meta.data = b.toString('utf8');
+      if (meta.data !== '') {
+        try { meta.json = JSON.parse(meta.data); } catch { meta.json = null; }
+      }
+      const out = Buffer.from(anythingSerializer(meta));
+      if (delayMs > 0) scheduler.schedule(r, delayMs, body, out, 0);
+      else body.send(r, out, 0);
+    });
+  }
+}
+
+/** Write `size` filler bytes as chunked transfer encoding, pausing on backpressure. */
+function streamChunked(res: HttpResponse, source: Buffer, size: number, chunk: number): void {
+  let sent = 0;
+  let aborted = false;
+  res.onAborted(() => { aborted = true; });
+  writeHead(res, OctetHead);
+  const pump = (): boolean => {
+    while (!aborted && sent < size) {
+      const len = Math.min(chunk, size - sent, source.length);
+      const start = sent % (source.length - len + 1);
+      sent += len;
+      if (!res.write(source.subarray(start, start + len))) return false;
+    }
+    if (!aborted) res.end();
+    return true;
+  };
+  res.onWritable(() => {
+    if (aborted) return true;
+    let ok = true;
+    res.cork(() => { ok = pump(); });
+    return ok;
+  });
+  pump();
+}
