@@ -20,6 +20,10 @@ export interface ServerConfig {
   readonly maxDelayMs: number;
   readonly maxSizeBytes: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** Base seed for every random choice (each worker adds its index); null = unpredictable. */
+  readonly seed: number | null;
+  /** Whether query/X-Mock-* request controls are honoured. */
+  readonly requestControls: boolean;
 }
 
 /** What the command line asked for: a server config, or help/version output. */
@@ -54,6 +58,8 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-body', env: 'MOCK_MAX_BODY', type: 'string', value: 'SIZE', help: `largest request body /echo buffers; 413 beyond (default ${formatSize(DefaultMaxBodyBytes)})` },
   { flag: 'max-delay', env: 'MOCK_MAX_DELAY', type: 'string', value: 'DURATION', help: `largest delay a request may ask for; 400 beyond (default ${formatDuration(DefaultMaxDelayMs)})` },
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
+  { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
+  { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and X-Mock-* headers' },
   { flag: 'tls-cert', env: 'MOCK_TLS_CERT', type: 'string', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
   { flag: 'tls-key', env: 'MOCK_TLS_KEY', type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
   { flag: 'addr', env: null, type: 'string', value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', compat: true },
@@ -144,6 +150,8 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, (t, p) => parseSize(t, p, 2 ** 32)),
     maxDelayMs: grammar(pick(values, env, 'max-delay'), DefaultMaxDelayMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
     maxSizeBytes: grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40)),
+    seed: parseSeed(pick(values, env, 'seed')),
+    requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
     tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
   });
 }
@@ -156,6 +164,16 @@ function grammar(v: { text: string; source: string } | undefined, dflt: number, 
     if (err instanceof GrammarError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+function isTrue(v: string | undefined): boolean {
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+function parseSeed(v: { text: string; source: string } | undefined): number | null {
+  if (v === undefined) return null;
+  if (!/^\d{1,9}$/.test(v.text)) throw new UsageError(`invalid seed "${v.text}" for ${v.source}: use a whole number from 0 to 999999999`);
+  return Number(v.text);
 }
 
 function parsePort(v: { text: string; source: string } | undefined): number {

@@ -2,7 +2,7 @@
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
 import type { HttpResponse } from '../runtime/uws.js';
-import { writeHead, type Head } from './respond.js';
+import { closing, writeHead, type Head } from './respond.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Filler buffer length (bytes); larger bodies repeat it. */
@@ -58,7 +58,7 @@ export class FillerSender {
   send(res: HttpResponse, head: Head, size: number): void {
     writeHead(res, head);
     if (size <= SmallBodyBytes) {
-      res.end(this.view(size));
+      res.end(this.view(size), closing());
       return;
     }
     const slot = this.take();

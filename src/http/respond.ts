@@ -34,27 +34,59 @@ export function statusLine(code: number): Buffer {
   return Buffer.from(`${code} ${STATUS_CODES[code] ?? 'Status'}`);
 }
 
+const Empty = Buffer.alloc(0);
+
+// Request-level overrides (status, extra headers, Connection: close). Set around one synchronous
+// responder call by withOverrides(); null/false otherwise, so the plain path pays one compare each.
+let overrideStatus: Buffer | null = null;
+let overrideHeaders: readonly Buffer[] | null = null;
+let closeAfter = false;
+
+/** Overrides applied by every write in `fn` (which must be synchronous). Used by request controls. */
+export function withOverrides(status: Buffer | null, headers: readonly Buffer[] | null, close: boolean, fn: () => void): void {
+  overrideStatus = status;
+  overrideHeaders = headers;
+  closeAfter = close;
+  try {
+    fn();
+  } finally {
+    overrideStatus = null;
+    overrideHeaders = null;
+    closeAfter = false;
+  }
+}
+
 /** Write status and headers; the caller ends the response. Must run corked. */
 export function writeHead(res: HttpResponse, head: Head): void {
-  if (head.status !== null) res.writeStatus(head.status);
+  const status = overrideStatus ?? head.status;
+  if (status !== null) res.writeStatus(status);
   const h = head.headers;
   for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+  if (overrideHeaders !== null) {
+    const x = overrideHeaders;
+    for (let i = 0; i < x.length; i += 2) res.writeHeader(x[i], x[i + 1]);
+  }
 }
 
 /** Send a precomputed response. Must run corked (inside the handler or a cork callback). */
 export function send(res: HttpResponse, p: Prepared): void {
   writeHead(res, p);
-  res.end(p.body);
+  res.end(p.body, closeAfter);
 }
 
 /** Send a head with a body chosen per request (a clock buffer, a cached view). Must run corked. */
 export function sendBody(res: HttpResponse, head: Head, body: Buffer): void {
   writeHead(res, head);
-  res.end(body);
+  res.end(body, closeAfter);
 }
 
 /** An empty response with Content-Length: 0. Must run corked. */
 export function sendEmpty(res: HttpResponse, head: Head): void {
   writeHead(res, head);
-  res.end();
+  res.end(Empty, closeAfter);
+}
+
+/** Whether the current response should close its connection (for writers that end it themselves). */
+export function closing(): boolean {
+  return closeAfter;
 }

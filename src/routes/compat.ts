@@ -10,7 +10,7 @@ import { makeHead, prepare, send, sendBody, sendEmpty, type Prepared } from '../
 import type { Responder } from '../http/scheduler.js';
 import { makeFiller } from '../http/filler.js';
 import type { Route, RouteContext } from './context.js';
-import { requestDelay, respondWithDelay } from './xdelay.js';
+import { requestDelay } from './xdelay.js';
 
 const JsonHead = makeHead(200, 'application/json');
 const TextHead = makeHead(200, 'text/plain');
@@ -93,9 +93,9 @@ export function compatRoutes(ctx: RouteContext): Route[] {
 
   return [
     { pattern: '/json/valid', about: '{"time": "<now>"} in Go time.String() form',
-      handler: (res, req) => respondWithDelay(ctx, res, req, jsonValid, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, jsonValid, null, 0, 0) },
     { pattern: '/json/invalid', about: 'the same with deliberately invalid JSON',
-      handler: (res, req) => respondWithDelay(ctx, res, req, jsonInvalid, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, jsonInvalid, null, 0, 0) },
     { pattern: '/delay/:duration', about: 'empty 200 after the duration',
       handler: (res, req) => {
         let ms: number;
@@ -105,7 +105,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
           sendBadValue(res, err);
           return;
         }
-        respondWithDelay(ctx, res, req, empty, null, 0, ms);
+        ctx.respond(res, req, empty, null, 0, ms);
       } },
     { pattern: '/size/:size', about: 'SIZE bytes of [a-zA-Z], text/plain',
       handler: (res, req) => {
@@ -116,12 +116,12 @@ export function compatRoutes(ctx: RouteContext): Route[] {
           sendBadValue(res, err);
           return;
         }
-        respondWithDelay(ctx, res, req, sized, null, n, 0);
+        ctx.respond(res, req, sized, null, n, 0);
       } },
     { pattern: '/xml', about: "httpbin's slideshow, application/xml",
-      handler: (res, req) => respondWithDelay(ctx, res, req, xml, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, xml, null, 0, 0) },
     { pattern: '/soap', about: 'a minimal SOAP envelope, text/xml',
-      handler: (res, req) => respondWithDelay(ctx, res, req, soap, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, soap, null, 0, 0) },
     { pattern: '/resource', about: 'the first ?limit=N (default 10) of 100 seeded resources keyed by id',
       handler: (res, req) => {
         const text = req.getQuery('limit') ?? '';
@@ -135,7 +135,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
           // go-bench-suite treats 0 as "not given".
           if (n === 0) n = DefaultResourceLimit;
         }
-        respondWithDelay(ctx, res, req, fixed, pages[Math.min(n, ResourceCount)], 0, 0);
+        ctx.respond(res, req, fixed, pages[Math.min(n, ResourceCount)], 0, 0);
       } },
     { pattern: '/resource/:id', about: 'one resource by id (0-99), 404 JSON if absent',
       handler: (res, req) => {
@@ -149,7 +149,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
           sendError(res, 404, `resource ${id} not found: ids are 0 to ${ResourceCount - 1}`, 'id');
           return;
         }
-        respondWithDelay(ctx, res, req, fixed, single[id], 0, 0);
+        ctx.respond(res, req, fixed, single[id], 0, 0);
       } },
     { pattern: '/echo', about: 'the request as JSON: Method, RequestURI, Header, Headers, Body, Host, QueryArgs',
       handler: (res, req) => {

@@ -2,7 +2,8 @@
 import type { ServerConfig } from '../config/options.js';
 import type { GoTimeBodies } from '../http/clock.js';
 import type { FillerSender } from '../http/filler.js';
-import type { Scheduler } from '../http/scheduler.js';
+import type { Responder, Scheduler } from '../http/scheduler.js';
+import type { Random } from '../grammar/random.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 
 /** Per-worker state shared by the route families; nothing in it is shared across threads. */
@@ -11,8 +12,10 @@ export interface RouteContext {
   readonly clock: GoTimeBodies;
   readonly scheduler: Scheduler;
   readonly filler: FillerSender;
-  /** Uniform [0, 1); one stream per worker. */
-  readonly random: () => number;
+  /** This worker's random stream (seed + worker index with --seed). */
+  readonly rng: Random;
+  /** Answer with `responder` now or later, applying X-Delay and request controls (see controls.ts). */
+  respond(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void;
   /** True once shutdown began: health answers 503 so balancers stop sending. */
   draining: boolean;
 }

@@ -10,7 +10,7 @@ import { sendBadValue } from '../http/errors.js';
 import { makeHead, sendBody, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
-import { requestDelay, respondWithDelay } from './xdelay.js';
+import { requestDelay } from './xdelay.js';
 
 const OctetHead = makeHead(200, 'application/octet-stream');
 const JsonHead = makeHead(200, 'application/json');
@@ -103,7 +103,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           sendBadValue(res, err);
           return;
         }
-        respondWithDelay(ctx, res, req, bytes, null, n, 0);
+        ctx.respond(res, req, bytes, null, n, 0);
       } },
     { pattern: '/drip', about: 'numbytes bytes trickled over duration after delay, with status code',
       handler: (res, req) => {
@@ -142,7 +142,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
     { pattern: '/headers', about: '{"headers": {...}} with the request headers',
       handler: (res, req) => {
         const out = Buffer.from(headersSerializer({ headers: readHeaders(req) }));
-        respondWithDelay(ctx, res, req, body, out, 0, 0);
+        ctx.respond(res, req, body, out, 0, 0);
       } },
     { pattern: '/redirect/:n', about: '302 chain of n redirects ending at /anything',
       handler: (res, req) => {

@@ -2,7 +2,6 @@
 import { prepare, send } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
-import { respondWithDelay } from './xdelay.js';
 
 const HelloJson = prepare(200, 'application/json', '{"message":"Hello, World!"}');
 const HelloText = prepare(200, 'text/plain', 'Hello, World!');
@@ -13,8 +12,8 @@ export function techEmpowerRoutes(ctx: RouteContext): Route[] {
   const text: Responder = { send(res) { send(res, HelloText); } };
   return [
     { pattern: '/json', about: '{"message":"Hello, World!"}',
-      handler: (res, req) => respondWithDelay(ctx, res, req, json, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, json, null, 0, 0) },
     { pattern: '/plaintext', about: 'Hello, World!',
-      handler: (res, req) => respondWithDelay(ctx, res, req, text, null, 0, 0) },
+      handler: (res, req) => ctx.respond(res, req, text, null, 0, 0) },
   ];
 }

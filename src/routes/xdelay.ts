@@ -1,10 +1,8 @@
 // go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest } from '../runtime/uws.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
-import { sendBadValue } from '../http/errors.js';
-import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
 
 // Header names as Buffers: uWS converts and copies a JS string key on every getHeader call, which
@@ -23,29 +21,11 @@ export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: numbe
   const ms = parseDuration(header, 'X-Delay', max);
   const pctText = req.getHeader(XDelayPercent);
   const pct = pctText.length === 0 ? 100 : parsePercent(pctText, 'X-Delay-Percent');
-  if (pct < 100 && ctx.random() * 100 >= pct) return extraMs;
+  if (pct < 100 && ctx.rng.next() * 100 >= pct) return extraMs;
   const total = ms + extraMs;
   if (total > max) {
     throw new GrammarError('X-Delay',
       `path delay plus X-Delay is ${formatDuration(total)}, over the maximum ${formatDuration(max)} (--max-delay)`);
   }
   return total;
-}
-
-/**
- * Answer with `responder` now, or later when the request carries X-Delay (or extraMs > 0 from the path).
- * Reads req synchronously; a bad header value answers 400. Hot path without X-Delay: one header lookup.
- */
-export function respondWithDelay(
-  ctx: RouteContext, res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number,
-): void {
-  let delayMs: number;
-  try {
-    delayMs = requestDelay(ctx, req, extraMs);
-  } catch (err) {
-    sendBadValue(res, err);
-    return;
-  }
-  if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
-  else responder.send(res, arg, n);
 }

@@ -72,7 +72,7 @@ port.on('message', (msg: ToWorker) => {
 
 try {
   uws = loadUws();
-  const built = createApp(uws, { config: init.config, startedAt: init.startedAt });
+  const built = createApp(uws, { config: init.config, startedAt: init.startedAt, workerIndex: init.index });
   app = built.app;
   ctx = built.ctx;
   app.listen(init.config.host, init.port, (t: ListenSocket | false) => {

@@ -1,0 +1,192 @@
+// Request-level controls on any data route (spec 2.3): `delay`, `status`, `size`, `header`, `close`, by
+// query parameter or `X-Mock-<Name>` header; plus go-bench-suite's X-Delay. The plain path (no query
+// string, no control header) costs a handful of header lookups with precomputed Buffer keys.
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import { GrammarError, quoteValue } from '../grammar/errors.js';
+import { parsePercent } from '../grammar/percent.js';
+import { parseSizeChoice, parseStatusChoice, SamplerCache, type Sampler } from '../grammar/distribution.js';
+import type { WeightedChoice } from '../grammar/choice.js';
+import { sendBadValue } from '../http/errors.js';
+import { makeHead, statusLine, withOverrides } from '../http/respond.js';
+import type { Responder } from '../http/scheduler.js';
+import type { RouteContext } from './context.js';
+import { requestDelay } from './xdelay.js';
+
+const H = {
+  delay: Buffer.from('x-mock-delay'),
+  status: Buffer.from('x-mock-status'),
+  size: Buffer.from('x-mock-size'),
+  header: Buffer.from('x-mock-header'),
+  close: Buffer.from('x-mock-close'),
+  xdelay: Buffer.from('x-delay'),
+};
+const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
+const TextHead = makeHead(200, 'text/plain');
+/** Most distinct control strings compiled and kept per worker. */
+const MaxCached = 1024;
+/** Most `header` controls on one request. */
+export const MaxExtraHeaders = 32;
+
+// Status lines for every code, made once: a weighted status picks one per request.
+const StatusLines: Buffer[] = [];
+for (let c = 100; c < 600; c++) StatusLines[c] = statusLine(c);
+
+/** Bounded compile cache: repeated request strings are parsed once per worker. */
+class Compiled<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly compile: (text: string, param: string) => T) {}
+  get(text: string, param: string): T {
+    const key = `${param}\u0000${text}`;
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = this.compile(text, param);
+      if (this.map.size >= MaxCached) this.map.clear();
+      this.map.set(key, v);
+    }
+    return v;
+  }
+}
+
+/** The controls one request asked for; null fields were not asked for. */
+interface Asked {
+  delay: Sampler | null;
+  status: WeightedChoice<number> | null;
+  size: WeightedChoice<number> | null;
+  headers: Buffer[] | null;
+  close: number;
+}
+
+/** What a controlled (overridden and/or delayed) response carries until it is written. */
+interface Controlled {
+  readonly inner: Responder;
+  readonly arg: object | null;
+  readonly n: number;
+  readonly status: Buffer | null;
+  readonly headers: Buffer[] | null;
+  readonly close: boolean;
+}
+
+/** Per-worker controls: compile caches and the responder that applies overrides. */
+export class Controls {
+  private readonly latency: SamplerCache;
+  private readonly statuses = new Compiled<WeightedChoice<number>>((t, p) => parseStatusChoice(t, p));
+  private readonly sizes: Compiled<WeightedChoice<number>>;
+  private readonly sized: Responder;
+  private readonly controlled: Responder = {
+    send(res, arg) {
+      const c = arg as Controlled;
+      withOverrides(c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
+    },
+  };
+
+  constructor(private readonly ctx: RouteContext) {
+    this.latency = new SamplerCache();
+    this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
+    this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
+  }
+
+  /**
+   * Answer with `responder` (now, or after a delay), applying the request's controls. extraMs is a delay
+   * from the path (/delay/{d}). Reads req synchronously; bad control values answer 400.
+   */
+  respond(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void {
+    const ctx = this.ctx;
+    let asked: Asked | null = null;
+    let delayMs: number;
+    try {
+      delayMs = requestDelay(ctx, req, extraMs);
+      if (ctx.config.requestControls && this.present(req)) asked = this.read(req);
+    } catch (err) {
+      sendBadValue(res, err);
+      return;
+    }
+    if (asked === null) {
+      if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
+      else responder.send(res, arg, n);
+      return;
+    }
+    const rng = ctx.rng;
+    if (asked.delay !== null) delayMs += asked.delay.sample(rng);
+    if (delayMs > ctx.config.maxDelayMs) {
+      sendBadValue(res, new GrammarError('delay', `the delays asked for add up to over the maximum (--max-delay)`));
+      return;
+    }
+    if (asked.size !== null) {
+      responder = this.sized;
+      arg = null;
+      n = asked.size.pick(rng.next());
+    }
+    const status = asked.status !== null ? StatusLines[asked.status.pick(rng.next())] : null;
+    const close = asked.close > 0 && rng.next() * 100 < asked.close;
+    const c: Controlled = { inner: responder, arg, n, status, headers: asked.headers, close };
+    if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.controlled, c, 0);
+    else this.controlled.send(res, c, 0);
+  }
+
+  // Only the presence test runs on every request; everything else is the controlled path.
+  private present(req: HttpRequest): boolean {
+    const q = req.getQuery();
+    return (q !== undefined && q.length !== 0) ||
+      req.getHeader(H.delay).length !== 0 || req.getHeader(H.status).length !== 0 ||
+      req.getHeader(H.size).length !== 0 || req.getHeader(H.header).length !== 0 ||
+      req.getHeader(H.close).length !== 0;
+  }
+
+  private read(req: HttpRequest): Asked | null {
+    const query = req.getQuery() ?? '';
+    const params = new URLSearchParams(query);
+    let any = false;
+    for (const k of params.keys()) if (ControlNames.has(k)) { any = true; break; }
+    const text = (name: 'delay' | 'status' | 'size' | 'close'): [string, string] | null => {
+      const h = req.getHeader(H[name]);
+      if (h.length !== 0) return [h, `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
+      const v = params.get(name);
+      return v === null ? null : [v, name];
+    };
+    const delay = text('delay');
+    const status = text('status');
+    const size = text('size');
+    const close = text('close');
+    const headerTexts: [string, string][] = [];
+    if (req.getHeader(H.header).length !== 0) {
+      // Clients join repeated headers with ", "; split only where a new "Name:" starts.
+      req.forEach((k, v) => {
+        if (k === 'x-mock-header') for (const one of v.split(HeaderJoin)) headerTexts.push([one, 'X-Mock-Header']);
+      });
+    } else {
+      for (const v of params.getAll('header')) headerTexts.push([v, 'header']);
+    }
+    if (!any && delay === null && status === null && size === null && close === null && headerTexts.length === 0) return null;
+    const max = this.ctx.config.maxDelayMs;
+    return {
+      delay: delay === null ? null : this.latency.get(delay[0], delay[1], max),
+      status: status === null ? null : this.statuses.get(status[0], status[1]),
+      size: size === null ? null : this.sizes.get(size[0], size[1]),
+      headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
+      close: close === null ? 0 : parsePercent(close[0], close[1]),
+    };
+  }
+}
+
+const HeaderJoin = /,\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+:)/;
+
+// RFC 9110 token characters for header names.
+const Token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `Name:Value` pairs -> alternating name/value Buffers; GrammarError on a bad pair. */
+function parseHeaders(texts: [string, string][]): Buffer[] {
+  if (texts.length > MaxExtraHeaders) {
+    throw new GrammarError(texts[0][1], `too many header controls (${texts.length}): at most ${MaxExtraHeaders}`);
+  }
+  const out: Buffer[] = [];
+  for (const [text, param] of texts) {
+    const colon = text.indexOf(':');
+    const name = colon < 0 ? '' : text.slice(0, colon).trim();
+    const value = colon < 0 ? '' : text.slice(colon + 1).trim();
+    if (!Token.test(name) || /[\r\n\0]/.test(value)) {
+      throw new GrammarError(param, `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
+    }
+    out.push(Buffer.from(name), Buffer.from(value));
+  }
+  return out;
+}

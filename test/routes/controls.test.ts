@@ -1,0 +1,135 @@
+// Request controls by query and by X-Mock-* header, their precedence, --seed and --no-request-controls.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+type Via = 'query' | 'header';
+
+function url(server: TestServer, path: string, via: Via, controls: [string, string][]): [string, RequestInit] {
+  if (via === 'query') {
+    const q = new URLSearchParams(controls).toString();
+    return [`${server.url}${path}${path.includes('?') ? '&' : '?'}${q}`, {}];
+  }
+  const headers = new Headers();
+  for (const [k, v] of controls) headers.append(`X-Mock-${k[0].toUpperCase()}${k.slice(1)}`, v);
+  return [`${server.url}${path}`, { headers }];
+}
+
+describe('request controls', () => {
+  let server: TestServer;
+  before(async () => { server = await startServer(['--max-delay', '2s', '--max-size', '1MiB']); });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  for (const via of ['query', 'header'] as Via[]) {
+    test(`status by ${via} replaces the status and keeps the body`, async () => {
+      const r = await fetch(...url(server, '/json', via, [['status', '503']]));
+      assert.equal(r.status, 503);
+      assert.equal(await r.text(), '{"message":"Hello, World!"}');
+    });
+
+    test(`delay by ${via} delays the response`, async () => {
+      const t0 = performance.now();
+      const r = await fetch(...url(server, '/plaintext', via, [['delay', '150ms']]));
+      assert.equal(await r.text(), 'Hello, World!');
+      assert.ok(performance.now() - t0 >= 149);
+    });
+
+    test(`size by ${via} replaces the body with filler`, async () => {
+      const r = await fetch(...url(server, '/json/valid', via, [['size', '2KB']]));
+      const body = await r.text();
+      assert.equal(body.length, 2048);
+      assert.match(body, /^[a-zA-Z]+$/);
+    });
+
+    test(`header by ${via} adds headers (repeatable)`, async () => {
+      const r = await fetch(...url(server, '/json', via, [['header', 'Cache-Control:no-store'], ['header', 'X-Extra: two']]));
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      assert.equal(r.headers.get('x-extra'), 'two');
+    });
+
+    test(`close by ${via} sends Connection: close`, async () => {
+      const r = await fetch(...url(server, '/json', via, [['close', '100']]));
+      assert.equal(r.headers.get('connection'), 'close');
+      const keep = await fetch(...url(server, '/json', via, [['close', '0']]));
+      assert.notEqual(keep.headers.get('connection'), 'close');
+    });
+
+    test(`bad values by ${via} answer 400 naming the control`, async () => {
+      for (const [name, value] of [['delay', 'later'], ['status', '700'], ['size', 'huge'], ['header', 'nocolon'], ['close', '101'], ['delay', '3s'], ['size', '2MiB'], ['status', '503:80,404:30']]) {
+        const r = await fetch(...url(server, '/json', via, [[name, value]]));
+        assert.equal(r.status, 400, `${name}=${value}`);
+        const body = await r.json() as { param: string };
+        assert.match(body.param, new RegExp(name, 'i'));
+      }
+    });
+  }
+
+  test('weighted status follows its weights', async () => {
+    const counts: Record<number, number> = {};
+    const n = 400;
+    const statuses = await Promise.all(Array.from({ length: n }, () => fetch(`${server.url}/json?status=503:50,404:20`).then((r) => r.status)));
+    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+    // 5 standard deviations of a binomial proportion at n = 400.
+    for (const [code, p] of [[503, 0.5], [404, 0.2], [200, 0.3]] as const) {
+      const tol = 5 * Math.sqrt((p * (1 - p)) / n);
+      assert.ok(Math.abs((counts[code] ?? 0) / n - p) <= tol, `${code}: ${counts[code]} of ${n}`);
+    }
+  });
+
+  test('latency distributions work as delay controls', async () => {
+    const t0 = performance.now();
+    const r = await fetch(`${server.url}/json?delay=${encodeURIComponent('uniform(100ms,150ms)')}`);
+    assert.equal(r.status, 200);
+    const took = performance.now() - t0;
+    assert.ok(took >= 99, `took ${took}`);
+  });
+
+  test('the header wins over the query parameter', async () => {
+    const r = await fetch(`${server.url}/json?status=404`, { headers: { 'X-Mock-Status': '202' } });
+    assert.equal(r.status, 202);
+  });
+
+  test('controls work on deferred routes: /delay with status', async () => {
+    const r = await fetch(`${server.url}/delay/50ms?status=500`);
+    assert.equal(r.status, 500);
+  });
+
+  test('unrelated query parameters leave the response alone', async () => {
+    const r = await fetch(`${server.url}/json?foo=bar`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '{"message":"Hello, World!"}');
+  });
+});
+
+describe('--no-request-controls', () => {
+  test('ignores query and header controls', async () => {
+    const server = await startServer(['--no-request-controls']);
+    try {
+      const r = await fetch(`${server.url}/json?status=503&size=10`, { headers: { 'X-Mock-Status': '500', 'X-Mock-Delay': 'nonsense' } });
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), '{"message":"Hello, World!"}');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('--seed', () => {
+  async function sequence(seed: string): Promise<number[]> {
+    const server = await startServer(['--seed', seed]);
+    try {
+      const out: number[] = [];
+      for (let i = 0; i < 30; i++) out.push((await fetch(`${server.url}/json?status=500:50`)).status);
+      return out;
+    } finally {
+      await server.stop();
+    }
+  }
+  test('the same seed gives the same sequence of random choices', async () => {
+    const a = await sequence('42');
+    const b = await sequence('42');
+    const c = await sequence('43');
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+  });
+});
