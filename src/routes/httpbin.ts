@@ -5,14 +5,23 @@ import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { parseDuration } from '../grammar/duration.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parseSize } from '../grammar/size.js';
+import type { WeightedChoice } from '../grammar/choice.js';
+import { parseStatusChoice } from '../grammar/distribution.js';
 import { collectBody } from '../http/body.js';
 import { sendBadValue } from '../http/errors.js';
-import { makeHead, sendBody, statusLine, writeHead } from '../http/respond.js';
+import { makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 import { requestDelay } from './xdelay.js';
 
 const OctetHead = makeHead(200, 'application/octet-stream');
+const EmptyHead = makeHead(200, null);
+// One empty responder per status code, made once.
+const statusResponders: Responder[] = [];
+for (let c = 100; c < 600; c++) {
+  const head = makeHead(c, null);
+  statusResponders[c] = { send(res) { sendEmpty(res, head); } };
+}
 const JsonHead = makeHead(200, 'application/json');
 /** Most redirects /redirect/{n} may chain. */
 export const MaxRedirects = 100;
@@ -93,7 +102,28 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
     },
   };
 
+  const empty: Responder = { send(res) { sendEmpty(res, EmptyHead); } };
+  const statuses = new Map<string, WeightedChoice<number>>();
+
   return [
+    { pattern: '/status/:codes', about: 'that status (or a weighted pick: 503:20,404:10 -> rest 200), empty body',
+      handler: (res, req) => {
+        const text = req.getParameter(0);
+        let choice = statuses.get(text);
+        if (choice === undefined) {
+          try {
+            choice = parseStatusChoice(text, 'codes');
+          } catch (err) {
+            sendBadValue(res, err);
+            return;
+          }
+          if (statuses.size >= 1024) statuses.clear();
+          statuses.set(text, choice);
+        }
+        const code = choice.pick(ctx.rng.next());
+        // The picked status goes through the override so X-Delay and other controls still apply.
+        ctx.respond(res, req, code === 200 ? empty : statusResponders[code], null, 0, 0);
+      } },
     { pattern: '/bytes/:size', about: 'SIZE bytes, application/octet-stream',
       handler: (res, req) => {
         let n: number;

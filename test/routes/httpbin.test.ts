@@ -9,6 +9,24 @@ describe('httpbin helpers', () => {
   before(async () => { server = await startServer(['--max-size', '64MiB']); });
   after(async () => { assert.equal(await server.stop(), 0); });
 
+  test('/status/{code} answers that status with an empty body', async () => {
+    for (const code of [201, 404, 418, 503]) {
+      const r = await fetch(`${server.url}/status/${code}`);
+      assert.equal(r.status, code);
+      assert.equal(await r.text(), '');
+    }
+  });
+
+  test('/status/{weighted} picks codes by weight, the rest 200', async () => {
+    const n = 300;
+    const got = await Promise.all(Array.from({ length: n }, () => fetch(`${server.url}/status/503:60,404:20`).then((r) => r.status)));
+    const share = (c: number): number => got.filter((s) => s === c).length / n;
+    for (const [c, p] of [[503, 0.6], [404, 0.2], [200, 0.2]] as const) {
+      assert.ok(Math.abs(share(c) - p) <= 5 * Math.sqrt((p * (1 - p)) / n), `${c}: ${share(c)}`);
+    }
+    assert.equal((await fetch(`${server.url}/status/999`)).status, 400);
+  });
+
   test('/bytes/{size} answers exactly size bytes as octet-stream', async () => {
     for (const [text, n] of [['0', 0], ['100', 100], ['2MiB', 2 * 1048576]] as const) {
       const r = await fetch(`${server.url}/bytes/${text}`);
