@@ -8,6 +8,7 @@ import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
   DefaultPort, MaxWorkers,
 } from './defaults.js';
+import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
 /** Effective configuration shared (structured-cloned) with every worker thread. */
 export interface ServerConfig {
@@ -24,6 +25,12 @@ export interface ServerConfig {
   readonly seed: number | null;
   /** Whether query/X-Mock-* request controls are honoured. */
   readonly requestControls: boolean;
+  /** Event-loop utilisation (0..1) above which a worker counts as busy. */
+  readonly saturationElu: number;
+  /** Consecutive busy seconds before the saturation warning. */
+  readonly saturationSeconds: number;
+  /** Share of requests written to the access log (0 = off). */
+  readonly accessLogSample: number;
 }
 
 /** What the command line asked for: a server config, or help/version output. */
@@ -60,6 +67,10 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and X-Mock-* headers' },
+  { flag: 'access-log', env: 'MOCK_ACCESS_LOG', type: 'boolean', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
+  { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', type: 'string', value: '0..1', help: 'share of requests the access log records (default 1)' },
+  { flag: 'saturation-elu', env: 'MOCK_SATURATION_ELU', type: 'string', value: '0..1', help: `event-loop utilisation that counts as saturated (default ${DefaultSaturationElu})` },
+  { flag: 'saturation-seconds', env: 'MOCK_SATURATION_SECONDS', type: 'string', value: 'N', help: `busy seconds in a row before the saturation warning (default ${DefaultSaturationSeconds})` },
   { flag: 'tls-cert', env: 'MOCK_TLS_CERT', type: 'string', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
   { flag: 'tls-key', env: 'MOCK_TLS_KEY', type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
   { flag: 'addr', env: null, type: 'string', value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', compat: true },
@@ -152,6 +163,10 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     maxSizeBytes: grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40)),
     seed: parseSeed(pick(values, env, 'seed')),
     requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
+    saturationElu: parseFraction(pick(values, env, 'saturation-elu'), DefaultSaturationElu),
+    saturationSeconds: parseCount(pick(values, env, 'saturation-seconds'), DefaultSaturationSeconds, 1, 3600),
+    accessLogSample: values['access-log'] === true || isTrue(env.MOCK_ACCESS_LOG)
+      ? parseFraction(pick(values, env, 'access-log-sample'), 1) : 0,
     tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
   });
 }
@@ -168,6 +183,24 @@ function grammar(v: { text: string; source: string } | undefined, dflt: number, 
 
 function isTrue(v: string | undefined): boolean {
   return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+function parseFraction(v: { text: string; source: string } | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v.text);
+  if (v.text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`invalid value "${v.text}" for ${v.source}: use a number from 0 to 1, e.g. 0.85`);
+  }
+  return n;
+}
+
+function parseCount(v: { text: string; source: string } | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v.text);
+  if (!/^\d{1,6}$/.test(v.text) || n < min || n > max) {
+    throw new UsageError(`invalid value "${v.text}" for ${v.source}: use a whole number from ${min} to ${max}`);
+  }
+  return n;
 }
 
 function parseSeed(v: { text: string; source: string } | undefined): number | null {

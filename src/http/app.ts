@@ -6,7 +6,12 @@ import { adminRoutes } from '../routes/admin.js';
 import { Controls } from '../routes/controls.js';
 import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
-import type { Route, RouteContext } from '../routes/context.js';
+import type { Handler, Route, RouteContext } from '../routes/context.js';
+import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
+import { pino, type Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
+import type { Random } from '../grammar/random.js';
+import { takeLastCode, useCounters } from './respond.js';
 import { techEmpowerRoutes } from '../routes/techempower.js';
 import { GoTimeBodies } from './clock.js';
 import { sendError } from './errors.js';
@@ -18,8 +23,10 @@ export interface AppOptions {
   readonly config: ServerConfig;
   /** Epoch ms the process started (Go's monotonic m=+ counts from it). */
   readonly startedAt: number;
-  /** Index of this worker: seeds its random stream. */
+  /** Index of this worker: seeds its random stream and picks its counter row. */
   readonly workerIndex: number;
+  /** Shared counters (allocated by the supervisor; a private one when built standalone). */
+  readonly counters?: SharedArrayBuffer;
 }
 
 /** Every route, in registration order; the README's route list mirrors it. */
@@ -34,8 +41,15 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx:
     ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
     : uws.App()) as TemplatedApp;
   let controls: Controls | null = null;
+  const allCounters = new Counters(opts.counters ?? allocateCounters(opts.workerIndex + 1));
+  const counters = new WorkerCounters(allCounters, opts.workerIndex);
+  counters.set(F.alive, 1);
   const ctx: RouteContext = {
     config,
+    allCounters,
+    counters,
+    routeNames: [],
+    startedAt: opts.startedAt,
     clock: new GoTimeBodies(opts.startedAt),
     scheduler: new Scheduler(),
     filler: new FillerSender(),
@@ -46,9 +60,55 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx:
     },
   };
   controls = new Controls(ctx);
-  for (const route of routeTable(ctx)) app.any(route.pattern, route.handler);
-  app.any('/*', (res, req) => {
-    sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
+  ctx.scheduler.attach(counters);
+  useCounters(counters);
+  const routes: Route[] = [...routeTable(ctx), {
+    pattern: '/*', about: 'anything else: 404 JSON',
+    handler: (res, req) => {
+      sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
+    },
+  }];
+  if (routes.length > MaxRoutes) throw new Error(`route table has ${routes.length} routes; counters hold ${MaxRoutes}`);
+  const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
+  routes.forEach((route, id) => {
+    ctx.routeNames.push(route.pattern);
+    app.any(route.pattern, log === null ? counted(counters, id, route.handler) : logged(counters, id, route, log, config.accessLogSample, ctx.rng, opts.workerIndex));
   });
   return { app, ctx };
+}
+
+// Setting the route id is one store; the counters attribute every response written under it.
+function counted(counters: WorkerCounters, id: number, handler: Handler): Handler {
+  return (res, req) => {
+    counters.route = id;
+    handler(res, req);
+  };
+}
+
+// A separate wrapper, chosen at startup, so the access log costs nothing when it is off.
+function logged(counters: WorkerCounters, id: number, route: Route, log: Logger, sample: number, rng: Random, worker: number): Handler {
+  const handler = route.handler;
+  return (res, req) => {
+    counters.route = id;
+    if (sample < 1 && rng.next() >= sample) {
+      handler(res, req);
+      return;
+    }
+    const method = req.getCaseSensitiveMethod();
+    const query = req.getQuery();
+    const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
+    const t0 = performance.now();
+    takeLastCode();
+    handler(res, req);
+    const status = takeLastCode();
+    // A deferred response has no status yet when the handler returns.
+    log.info({ event: 'access', worker, method, url, route: route.pattern, status: status === 0 ? null : status,
+      deferred: status === 0, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
+  };
+}
+
+function accessLogger(level: string): Logger {
+  // Asynchronous writes from the worker thread straight to stdout: the request path never waits on I/O.
+  return pino({ level: level === 'silent' ? 'info' : level, base: null, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ fd: 1, sync: false }));
 }

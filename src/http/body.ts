@@ -52,9 +52,10 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
 }
 
 function tooLarge(res: HttpResponse, maxBytes: number): void {
-  writeHead(res, TooLargeHead);
   const msg = `request body exceeds the limit of ${formatSize(maxBytes)}: send less or raise --max-body`;
+  const body = Buffer.from(errorJson({ error: msg, param: 'body' }));
+  writeHead(res, TooLargeHead, body.length);
   // Not closing: a client still sending would get a reset that can swallow this 413; uWS discards the
   // rest of the body instead and the connection stays usable.
-  res.end(Buffer.from(errorJson({ error: msg, param: 'body' })));
+  res.end(body);
 }

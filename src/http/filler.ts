@@ -56,7 +56,7 @@ export class FillerSender {
 
   /** Send head + `size` filler bytes. Must run corked (handler or cork callback). */
   send(res: HttpResponse, head: Head, size: number): void {
-    writeHead(res, head);
+    writeHead(res, head, size);
     if (size <= SmallBodyBytes) {
       res.end(this.view(size), closing());
       return;

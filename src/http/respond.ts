@@ -2,6 +2,7 @@
 // because uWS copies and UTF-8-converts every JS string on each call but takes Buffers by pointer.
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from '../runtime/uws.js';
+import type { WorkerCounters } from '../observe/counters.js';
 
 /** A precomputed status line and header set (names and values alternate), plus an optional fixed body. */
 export interface Head {
@@ -39,25 +40,51 @@ const Empty = Buffer.alloc(0);
 // Request-level overrides (status, extra headers, Connection: close). Set around one synchronous
 // responder call by withOverrides(); null/false otherwise, so the plain path pays one compare each.
 let overrideStatus: Buffer | null = null;
+let overrideCode = 0;
 let overrideHeaders: readonly Buffer[] | null = null;
 let closeAfter = false;
 
 /** Overrides applied by every write in `fn` (which must be synchronous). Used by request controls. */
-export function withOverrides(status: Buffer | null, headers: readonly Buffer[] | null, close: boolean, fn: () => void): void {
+export function withOverrides(code: number, status: Buffer | null, headers: readonly Buffer[] | null, close: boolean, fn: () => void): void {
+  overrideCode = code;
   overrideStatus = status;
   overrideHeaders = headers;
   closeAfter = close;
   try {
     fn();
   } finally {
+    overrideCode = 0;
     overrideStatus = null;
     overrideHeaders = null;
     closeAfter = false;
   }
 }
 
-/** Write status and headers; the caller ends the response. Must run corked. */
-export function writeHead(res: HttpResponse, head: Head): void {
+let counters: WorkerCounters | null = null;
+let lastCode = 0;
+
+/** Status of the last head written, then reset to 0 (the access log reads it after a handler ran). */
+export function takeLastCode(): number {
+  const c = lastCode;
+  lastCode = 0;
+  return c;
+}
+
+/** Install this worker's counters: every head written from now on is counted. */
+export function useCounters(c: WorkerCounters | null): void {
+  counters = c;
+}
+
+/** Count a response written without writeHead (redirects, drips). */
+export function countResponse(code: number, bytes: number): void {
+  lastCode = code;
+  if (counters !== null) counters.count(code, bytes);
+}
+
+/** Write status and headers and count the response (bodyBytes: what the caller will send). Must run corked. */
+export function writeHead(res: HttpResponse, head: Head, bodyBytes: number): void {
+  lastCode = overrideCode === 0 ? head.code : overrideCode;
+  if (counters !== null) counters.count(lastCode, bodyBytes);
   const status = overrideStatus ?? head.status;
   if (status !== null) res.writeStatus(status);
   const h = head.headers;
@@ -70,19 +97,19 @@ export function writeHead(res: HttpResponse, head: Head): void {
 
 /** Send a precomputed response. Must run corked (inside the handler or a cork callback). */
 export function send(res: HttpResponse, p: Prepared): void {
-  writeHead(res, p);
+  writeHead(res, p, p.body.length);
   res.end(p.body, closeAfter);
 }
 
 /** Send a head with a body chosen per request (a clock buffer, a cached view). Must run corked. */
 export function sendBody(res: HttpResponse, head: Head, body: Buffer): void {
-  writeHead(res, head);
+  writeHead(res, head, body.length);
   res.end(body, closeAfter);
 }
 
 /** An empty response with Content-Length: 0. Must run corked. */
 export function sendEmpty(res: HttpResponse, head: Head): void {
-  writeHead(res, head);
+  writeHead(res, head, 0);
   res.end(Empty, closeAfter);
 }
 

@@ -3,6 +3,7 @@
 // for the earliest; a per-request setTimeout would allocate a Timeout and a closure each time.
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from '../runtime/uws.js';
+import type { WorkerCounters } from '../observe/counters.js';
 
 /** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
 export interface Responder {
@@ -17,6 +18,8 @@ export class Scheduler {
   private responder: (Responder | null)[] = [];
   private arg: (object | null)[] = [];
   private n: number[] = [];
+  private route = new Int32Array(0);
+  private counters: WorkerCounters | null = null;
   private due = new Float64Array(0);
   private heapPos = new Int32Array(0);
   private heap = new Int32Array(0);
@@ -30,6 +33,8 @@ export class Scheduler {
   private current = -1;
   private readonly corkedSend = (): void => {
     const s = this.current;
+    // Attribute the deferred response to the route that scheduled it.
+    if (this.counters !== null) this.counters.route = this.route[s];
     (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
   };
   /** Called when pending drops to zero (used by graceful shutdown). */
@@ -37,6 +42,11 @@ export class Scheduler {
 
   constructor(initialSlots = InitialSlots) {
     this.grow(initialSlots);
+  }
+
+  /** Remember each response's route for the counters (set once per worker). */
+  attach(counters: WorkerCounters): void {
+    this.counters = counters;
   }
 
   /** Responses waiting for their time. */
@@ -52,6 +62,7 @@ export class Scheduler {
     this.responder[slot] = responder;
     this.arg[slot] = arg;
     this.n[slot] = n;
+    if (this.counters !== null) this.route[slot] = this.counters.route;
     const due = performance.now() + delayMs;
     this.due[slot] = due;
     res.onAborted(this.aborters[slot]);
@@ -73,6 +84,9 @@ export class Scheduler {
     heapPos.set(this.heapPos);
     const heap = new Int32Array(n);
     heap.set(this.heap);
+    const route = new Int32Array(n);
+    route.set(this.route);
+    this.route = route;
     this.due = due;
     this.heapPos = heapPos;
     this.heap = heap;

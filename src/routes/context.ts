@@ -4,6 +4,7 @@ import type { GoTimeBodies } from '../http/clock.js';
 import type { FillerSender } from '../http/filler.js';
 import type { Responder, Scheduler } from '../http/scheduler.js';
 import type { Random } from '../grammar/random.js';
+import type { Counters, WorkerCounters } from '../observe/counters.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 
 /** Per-worker state shared by the route families; nothing in it is shared across threads. */
@@ -16,6 +17,14 @@ export interface RouteContext {
   readonly rng: Random;
   /** Answer with `responder` now or later, applying X-Delay and request controls (see controls.ts). */
   respond(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void;
+  /** Every worker's shared counters (read by metrics and stats). */
+  readonly allCounters: Counters;
+  /** This worker's counting side. */
+  readonly counters: WorkerCounters;
+  /** Route names by counter id (filled when the route table is built). */
+  readonly routeNames: string[];
+  /** Epoch ms the server started. */
+  readonly startedAt: number;
   /** True once shutdown began: health answers 503 so balancers stop sending. */
   draining: boolean;
 }

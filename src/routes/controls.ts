@@ -61,6 +61,7 @@ interface Controlled {
   readonly inner: Responder;
   readonly arg: object | null;
   readonly n: number;
+  readonly code: number;
   readonly status: Buffer | null;
   readonly headers: Buffer[] | null;
   readonly close: boolean;
@@ -75,7 +76,7 @@ export class Controls {
   private readonly controlled: Responder = {
     send(res, arg) {
       const c = arg as Controlled;
-      withOverrides(c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
+      withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
     },
   };
 
@@ -116,9 +117,10 @@ export class Controls {
       arg = null;
       n = asked.size.pick(rng.next());
     }
-    const status = asked.status !== null ? StatusLines[asked.status.pick(rng.next())] : null;
+    const code = asked.status !== null ? asked.status.pick(rng.next()) : 0;
+    const status = code !== 0 ? StatusLines[code] : null;
     const close = asked.close > 0 && rng.next() * 100 < asked.close;
-    const c: Controlled = { inner: responder, arg, n, status, headers: asked.headers, close };
+    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close };
     if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.controlled, c, 0);
     else this.controlled.send(res, c, 0);
   }

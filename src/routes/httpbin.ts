@@ -9,7 +9,7 @@ import type { WeightedChoice } from '../grammar/choice.js';
 import { parseStatusChoice } from '../grammar/distribution.js';
 import { collectBody } from '../http/body.js';
 import { sendBadValue } from '../http/errors.js';
-import { makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
+import { countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 import { requestDelay } from './xdelay.js';
@@ -72,6 +72,7 @@ interface Drip {
   total: number;
   pauseMs: number;
   status: Buffer | null;
+  code: number;
   started: boolean;
 }
 
@@ -88,6 +89,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
       const d = arg as Drip;
       if (!d.started) {
         d.started = true;
+        countResponse(d.code, d.total);
         if (d.status !== null) res.writeStatus(d.status);
         res.writeHeader('Content-Type', 'application/octet-stream');
         if (d.total === 0) {
@@ -144,7 +146,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           const durationMs = parseDuration(req.getQuery('duration') || '2s', 'duration', config.maxDelayMs);
           delayMs = parseDuration(req.getQuery('delay') || '0', 'delay', config.maxDelayMs) + requestDelay(ctx, req, 0);
           const code = queryInt(req, 'code', 200, 100, 599);
-          d = { remaining: numbytes, total: numbytes, pauseMs: numbytes > 1 ? durationMs / (numbytes - 1) : 0, status: code === 200 ? null : statusLine(code), started: false };
+          d = { remaining: numbytes, total: numbytes, pauseMs: numbytes > 1 ? durationMs / (numbytes - 1) : 0, status: code === 200 ? null : statusLine(code), code, started: false };
         } catch (err) {
           sendBadValue(res, err);
           return;
@@ -182,6 +184,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           sendBadValue(res, new GrammarError('n', `invalid redirect count ${quoteValue(text)}: use a whole number from 1 to ${MaxRedirects}`));
           return;
         }
+        countResponse(302, 0);
         res.writeStatus('302 Found');
         res.writeHeader('Location', n === 1 ? '/anything' : `/redirect/${n - 1}`);
         res.end();
@@ -223,7 +226,7 @@ function streamChunked(res: HttpResponse, source: Buffer, size: number, chunk: n
   let sent = 0;
   let aborted = false;
   res.onAborted(() => { aborted = true; });
-  writeHead(res, OctetHead);
+  writeHead(res, OctetHead, size);
   const pump = (): boolean => {
     while (!aborted && sent < size) {
       const len = Math.min(chunk, size - sent, source.length);

@@ -8,6 +8,8 @@ export interface WorkerInit {
   /** The probed port (resolves --port 0 once for every worker). */
   readonly port: number;
   readonly startedAt: number;
+  /** The shared per-worker counters (observe/counters.ts). */
+  readonly counters: SharedArrayBuffer;
 }
 
 /** Main -> worker. `drain`: stop accepting, finish in-flight within graceMs. `stop`: close now. */
@@ -18,4 +20,5 @@ export type FromWorker =
   | { readonly type: 'listening' }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'crashed'; readonly message: string; readonly stack: string }
-  | { readonly type: 'drained'; readonly cut: number };
+  | { readonly type: 'drained'; readonly cut: number }
+  | { readonly type: 'saturation'; readonly saturated: boolean; readonly elu: number };

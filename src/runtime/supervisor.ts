@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config/options.js';
 import type { Logger } from '../observe/log.js';
 import { FaultHookEnv, FaultHookPhrase } from '../routes/admin.js';
 import { uwsBuild, Version } from '../version.js';
+import { allocateCounters, Counters, F } from '../observe/counters.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
 
@@ -44,6 +45,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
   const port = await probePort(config);
   const startedAt = performance.timeOrigin;
+  const sab = allocateCounters(config.workers);
+  const counters = new Counters(sab);
   const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, startedAt: 0, crashes: 0 }));
   let stopping = false;
   let forced = false;
@@ -52,7 +55,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let exitCode = 0;
 
   function spawn(index: number): Promise<void> {
-    const init: WorkerInit = { config, index, port, startedAt };
+    const init: WorkerInit = { config, index, port, startedAt, counters: sab };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     const slot = slots[index];
     slot.worker = worker;
@@ -67,6 +70,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           reject(new StartupError(msg.message));
         } else if (msg.type === 'crashed') {
           log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
+        } else if (msg.type === 'saturation') {
+          const pct = Math.round(msg.elu * 100);
+          if (msg.saturated) {
+            log.warn({ event: 'saturated', worker: index, elu: msg.elu },
+              `upstream saturated: worker ${index} event loop ${pct}% busy for ${config.saturationSeconds}s; results measure the upstream, not the gateway — add workers`);
+          } else {
+            log.info({ event: 'recovered', worker: index, elu: msg.elu }, `worker ${index} no longer saturated (event loop ${pct}% busy)`);
+          }
         } else if (msg.type === 'drained' && msg.cut > 0) {
           log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
         }
@@ -94,6 +105,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     if (performance.now() - slot.startedAt > StableMs) slot.crashes = 0;
     const delay = Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes);
     slot.crashes++;
+    counters.cells[counters.row(index) + F.restarts]++;
     log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
     setTimeout(() => {
       if (stopping) return;

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createApp } from '../http/app.js';
 import { collecting } from '../http/body.js';
 import type { RouteContext } from '../routes/context.js';
+import { startSampler } from '../observe/saturation.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 
@@ -72,7 +73,7 @@ port.on('message', (msg: ToWorker) => {
 
 try {
   uws = loadUws();
-  const built = createApp(uws, { config: init.config, startedAt: init.startedAt, workerIndex: init.index });
+  const built = createApp(uws, { config: init.config, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters });
   app = built.app;
   ctx = built.ctx;
   app.listen(init.config.host, init.port, (t: ListenSocket | false) => {
@@ -82,6 +83,11 @@ try {
       return;
     }
     token = t;
+    const c = ctx as RouteContext;
+    startSampler(c.counters, {
+      pending: () => c.scheduler.pending,
+      streaming: () => c.filler.active + collecting,
+    }, init.config.saturationElu, init.config.saturationSeconds, (change) => tell({ type: 'saturation', ...change }));
     tell({ type: 'listening' });
   });
 } catch (err) {

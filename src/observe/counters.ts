@@ -1,0 +1,97 @@
+// Per-worker counters in one SharedArrayBuffer: each worker writes only its own row with plain stores
+// (no atomics, no messages on the hot path); any thread reads every row when /__mock/metrics or
+// /__mock/stats is asked. Torn reads are impossible for aligned Float64 stores on the platforms we run.
+
+/** Status classes counted per route: 1xx..5xx plus "other". */
+export const StatusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
+/** Most routes counted separately (the route table is far smaller). */
+export const MaxRoutes = 64;
+
+// Row layout (Float64 slots).
+export const F = {
+  requests: 0,
+  bytes: 1,
+  pending: 2,
+  streaming: 3,
+  elu: 4,
+  rps: 5,
+  saturated: 6,
+  alive: 7,
+  restarts: 8,
+  routes: 16,
+} as const;
+const RowSlots = F.routes + MaxRoutes * StatusClasses.length;
+
+/** Allocate the shared counters for `workers` rows (main thread, once). */
+export function allocateCounters(workers: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workers * RowSlots * Float64Array.BYTES_PER_ELEMENT);
+}
+
+/** A view over the shared counters; `row(i)` gives worker i's offset. */
+export class Counters {
+  readonly cells: Float64Array;
+  readonly workers: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.cells = new Float64Array(sab);
+    this.workers = this.cells.length / RowSlots;
+  }
+
+  /** Offset of worker i's row. */
+  row(i: number): number {
+    return i * RowSlots;
+  }
+
+  /** Index of (route, status class) within a row. */
+  static routeCell(route: number, code: number): number {
+    const cls = code >= 100 && code < 600 ? Math.floor(code / 100) - 1 : 5;
+    return F.routes + route * StatusClasses.length + cls;
+  }
+
+  /** Sum of one field over every worker. */
+  total(field: number): number {
+    let sum = 0;
+    for (let i = 0; i < this.workers; i++) sum += this.cells[i * RowSlots + field];
+    return sum;
+  }
+}
+
+/**
+ * The counting side, one per worker thread. respond.ts calls count() for every response head it writes;
+ * routes set `route` at handler entry so a response is attributed to the route that made it.
+ */
+export class WorkerCounters {
+  /** Route id of the request being handled (set per request, restored for deferred sends). */
+  route = 0;
+  private readonly cells: Float64Array;
+  private readonly base: number;
+
+  constructor(counters: Counters, index: number) {
+    this.cells = counters.cells;
+    this.base = counters.row(index);
+  }
+
+  /** Count one response of `code` with a body of `bytes` bytes for the current route. */
+  count(code: number, bytes: number): void {
+    const c = this.cells;
+    const b = this.base;
+    c[b + F.requests]++;
+    c[b + F.bytes] += bytes;
+    c[b + Counters.routeCell(this.route, code)]++;
+  }
+
+  /** Add bytes streamed after the head was counted. */
+  addBytes(bytes: number): void {
+    this.cells[this.base + F.bytes] += bytes;
+  }
+
+  /** Store a gauge (pending, streaming, elu, rps, saturated, alive). */
+  set(field: number, value: number): void {
+    this.cells[this.base + field] = value;
+  }
+
+  /** Read this worker's own field. */
+  get(field: number): number {
+    return this.cells[this.base + field];
+  }
+}

@@ -1,0 +1,122 @@
+// /__mock/metrics (Prometheus text, rendered by prom-client) and /__mock/stats (JSON), both read from the
+// shared counters of every worker, so whichever worker gets the request answers for all of them.
+import fastJson from 'fast-json-stringify';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { Counters, F, StatusClasses } from './counters.js';
+
+/** Static facts for the build-info metric and uptime. */
+export interface MetricsInfo {
+  readonly version: string;
+  readonly uws: string;
+  readonly node: string;
+  readonly startedAt: number;
+}
+
+/** Build a prom-client registry whose metrics are collected from the shared counters on each scrape. */
+export function createRegistry(counters: Counters, routeNames: () => readonly string[], info: MetricsInfo): Registry {
+  const registry = new Registry();
+  const workers = counters.workers;
+  const row = (i: number): number => counters.row(i);
+  new Counter({
+    name: 'mock_upstream_requests_total', help: 'Responses sent, by route and status class.', labelNames: ['route', 'status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const names = routeNames();
+      for (let r = 0; r < names.length; r++) {
+        for (let c = 0; c < StatusClasses.length; c++) {
+          let sum = 0;
+          for (let w = 0; w < workers; w++) sum += counters.cells[row(w) + F.routes + r * StatusClasses.length + c];
+          if (sum > 0) this.inc({ route: names[r], status: StatusClasses[c] }, sum);
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'mock_upstream_sent_bytes_total', help: 'Response body bytes sent (or started streaming).', registers: [registry],
+    collect() { this.reset(); const v = counters.total(F.bytes); if (v > 0) this.inc(v); },
+  });
+  const perWorker = (name: string, help: string, field: number): void => {
+    new Gauge({
+      name, help, labelNames: ['worker'], registers: [registry],
+      collect() { for (let w = 0; w < workers; w++) this.set({ worker: String(w) }, counters.cells[row(w) + field]); },
+    });
+  };
+  perWorker('mock_upstream_pending_responses', 'Deferred responses waiting for their time, per worker.', F.pending);
+  perWorker('mock_upstream_streaming_responses', 'Large bodies being streamed, per worker.', F.streaming);
+  perWorker('mock_upstream_event_loop_utilization', 'Event-loop utilisation over the last second, per worker (0..1).', F.elu);
+  perWorker('mock_upstream_saturated', '1 while the worker is saturated (utilisation over the threshold for several seconds).', F.saturated);
+  perWorker('mock_upstream_requests_per_second', 'Responses per second over the last second, per worker.', F.rps);
+  perWorker('mock_upstream_worker_restarts_total', 'Times this worker slot was restarted after a crash.', F.restarts);
+  new Gauge({
+    name: 'mock_upstream_uptime_seconds', help: 'Seconds since the server started.', registers: [registry],
+    collect() { this.set((Date.now() - info.startedAt) / 1000); },
+  });
+  new Gauge({
+    name: 'mock_upstream_build_info', help: 'Build information (always 1).', labelNames: ['version', 'uws', 'node'], registers: [registry],
+    collect() { this.set({ version: info.version, uws: info.uws, node: info.node }, 1); },
+  });
+  return registry;
+}
+
+/** One worker's entry in /__mock/stats. */
+export interface WorkerStats {
+  id: number;
+  rps: number;
+  inFlight: number;
+  pending: number;
+  elu: number;
+  saturated: boolean;
+  requests: number;
+}
+
+const serializeStats = fastJson({
+  type: 'object',
+  properties: {
+    workers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' }, rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' },
+          elu: { type: 'number' }, saturated: { type: 'boolean' }, requests: { type: 'integer' },
+        },
+      },
+    },
+    totals: {
+      type: 'object',
+      properties: {
+        rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' }, requests: { type: 'integer' },
+        bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' },
+      },
+    },
+    uptimeSeconds: { type: 'number' },
+  },
+});
+
+/** The /__mock/stats body: per-worker gauges (sampled each second) and totals. */
+export function statsJson(counters: Counters, startedAt: number): string {
+  const workers: WorkerStats[] = [];
+  for (let w = 0; w < counters.workers; w++) {
+    const b = counters.row(w);
+    const c = counters.cells;
+    workers.push({
+      id: w,
+      rps: Math.round(c[b + F.rps] * 10) / 10,
+      inFlight: c[b + F.pending] + c[b + F.streaming],
+      pending: c[b + F.pending],
+      elu: Math.round(c[b + F.elu] * 1000) / 1000,
+      saturated: c[b + F.saturated] === 1,
+      requests: c[b + F.requests],
+    });
+  }
+  const sum = (f: (s: WorkerStats) => number): number => workers.reduce((a, s) => a + f(s), 0);
+  return serializeStats({
+    workers,
+    totals: {
+      rps: Math.round(sum((s) => s.rps) * 10) / 10, inFlight: sum((s) => s.inFlight), pending: sum((s) => s.pending),
+      requests: sum((s) => s.requests), bytes: counters.total(F.bytes), saturatedWorkers: sum((s) => (s.saturated ? 1 : 0)),
+    },
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+  });
+}
