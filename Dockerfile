@@ -11,7 +11,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # --no-audit/--no-fund: no registry round trips whose reports nobody reads in an image build.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json \
+RUN npx tsc -p tsconfig.build.json && node dist/src/serializers/build.js \
  && npm prune --omit=dev --ignore-scripts \
  # Keep only the Linux x64/arm64 binaries for Node 20 (ABI 115); the copies under dist/ are never loaded.
  && find node_modules/uWebSockets.js/binaries -type f ! -name 'uws_linux_x64_115.node' ! -name 'uws_linux_arm64_115.node' -delete \

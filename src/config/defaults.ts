@@ -16,3 +16,9 @@ export const DefaultMaxSizeBytes = 256 * 1024 * 1024;
 export const AdminPrefix = '/__mock/';
 /** Upper bound for --workers: more threads than this only adds contention. */
 export const MaxWorkers = 256;
+/**
+ * Test-only fault hook: a route that crashes its worker, to prove containment and restart. It exists
+ * only when this env var holds this exact phrase, so it cannot be switched on by accident.
+ */
+export const FaultHookEnv = 'MOCK_UPSTREAM_FAULT_HOOK';
+export const FaultHookPhrase = 'crash-workers-for-tests';

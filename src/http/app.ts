@@ -8,7 +8,8 @@ import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
 import type { Handler, Route, RouteContext } from '../routes/context.js';
 import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Random } from '../grammar/random.js';
 import { takeLastCode, useCounters } from './respond.js';
@@ -108,6 +109,8 @@ function logged(counters: WorkerCounters, id: number, route: Route, log: Logger,
 }
 
 function accessLogger(level: string): Logger {
+  // Loaded only when the access log is on: importing pino costs start-up time in every worker.
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   // Asynchronous writes from the worker thread straight to stdout: the request path never waits on I/O.
   return pino({ level: level === 'silent' ? 'info' : level, base: null, formatters: { level: (label) => ({ level: label }) } },
     pino.destination({ fd: 1, sync: false }));

@@ -1,5 +1,5 @@
 // Error responses, defined once: every 4xx the server sends is `{"error": "...", "param"?: "..."}` JSON.
-import fastJson from 'fast-json-stringify';
+import { serializeError } from '../serializers/index.js';
 import type { HttpResponse } from '../runtime/uws.js';
 import { GrammarError } from '../grammar/errors.js';
 import { makeHead, sendBody, type Head } from './respond.js';
@@ -9,12 +9,6 @@ export interface ErrorBody {
   error: string;
   param?: string;
 }
-
-const serializeError = fastJson({
-  type: 'object',
-  properties: { error: { type: 'string' }, param: { type: 'string' } },
-  required: ['error'],
-});
 
 const Json = 'application/json';
 const Heads: Record<number, Head> = {

@@ -1,6 +1,6 @@
-// /__mock/metrics (Prometheus text, rendered by prom-client) and /__mock/stats (JSON), both read from the
-// shared counters of every worker, so whichever worker gets the request answers for all of them.
-import fastJson from 'fast-json-stringify';
+// /__mock/metrics: Prometheus text rendered by prom-client from the shared counters of every worker, so
+// whichever worker gets the scrape answers for all of them. Loaded on the first scrape only (prom-client
+// costs ~60 ms to import).
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Counters, F, StatusClasses } from './counters.js';
 
@@ -57,66 +57,4 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
     collect() { this.set({ version: info.version, uws: info.uws, node: info.node }, 1); },
   });
   return registry;
-}
-
-/** One worker's entry in /__mock/stats. */
-export interface WorkerStats {
-  id: number;
-  rps: number;
-  inFlight: number;
-  pending: number;
-  elu: number;
-  saturated: boolean;
-  requests: number;
-}
-
-const serializeStats = fastJson({
-  type: 'object',
-  properties: {
-    workers: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'integer' }, rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' },
-          elu: { type: 'number' }, saturated: { type: 'boolean' }, requests: { type: 'integer' },
-        },
-      },
-    },
-    totals: {
-      type: 'object',
-      properties: {
-        rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' }, requests: { type: 'integer' },
-        bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' },
-      },
-    },
-    uptimeSeconds: { type: 'number' },
-  },
-});
-
-/** The /__mock/stats body: per-worker gauges (sampled each second) and totals. */
-export function statsJson(counters: Counters, startedAt: number): string {
-  const workers: WorkerStats[] = [];
-  for (let w = 0; w < counters.workers; w++) {
-    const b = counters.row(w);
-    const c = counters.cells;
-    workers.push({
-      id: w,
-      rps: Math.round(c[b + F.rps] * 10) / 10,
-      inFlight: c[b + F.pending] + c[b + F.streaming],
-      pending: c[b + F.pending],
-      elu: Math.round(c[b + F.elu] * 1000) / 1000,
-      saturated: c[b + F.saturated] === 1,
-      requests: c[b + F.requests],
-    });
-  }
-  const sum = (f: (s: WorkerStats) => number): number => workers.reduce((a, s) => a + f(s), 0);
-  return serializeStats({
-    workers,
-    totals: {
-      rps: Math.round(sum((s) => s.rps) * 10) / 10, inFlight: sum((s) => s.inFlight), pending: sum((s) => s.pending),
-      requests: sum((s) => s.requests), bytes: counters.total(F.bytes), saturatedWorkers: sum((s) => (s.saturated ? 1 : 0)),
-    },
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
-  });
 }

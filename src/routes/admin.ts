@@ -1,18 +1,14 @@
 // Admin endpoints under the reserved /__mock/ prefix (spec 2.6).
-import { AdminPrefix } from '../config/defaults.js';
+import { AdminPrefix, FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
+
+export { FaultHookEnv, FaultHookPhrase };
 import { makeHead, prepare, send, sendBody } from '../http/respond.js';
 import { sendError } from '../http/errors.js';
 import type { Registry } from 'prom-client';
-import { createRegistry, statsJson } from '../observe/metrics.js';
+import { statsJson } from '../observe/stats.js';
 import { uwsBuild, Version } from '../version.js';
 import type { Route, RouteContext } from './context.js';
 
-/**
- * Test-only fault hook: a route that crashes its worker, to prove containment and restart. It exists
- * only when this env var holds this exact phrase, so it cannot be switched on by accident.
- */
-export const FaultHookEnv = 'MOCK_UPSTREAM_FAULT_HOOK';
-export const FaultHookPhrase = 'crash-workers-for-tests';
 const Crashing = prepare(202, 'application/json', '{"status":"crashing"}');
 
 const StatsHead = makeHead(200, 'application/json', [['Cache-Control', 'no-store']]);
@@ -27,10 +23,13 @@ export function adminRoutes(ctx: RouteContext): Route[] {
   const health = (): typeof Healthy => (ctx.draining ? Draining : Healthy);
   // Built on first scrape: most runs never ask for metrics.
   let registry: Registry | null = null;
-  const metrics = (): Promise<string> => {
-    registry ??= createRegistry(ctx.allCounters, () => ctx.routeNames, {
-      version: Version, uws: uwsBuild(), node: process.versions.node, startedAt: ctx.startedAt,
-    });
+  const metrics = async (): Promise<string> => {
+    if (registry === null) {
+      const { createRegistry } = await import('../observe/metrics.js');
+      registry ??= createRegistry(ctx.allCounters, () => ctx.routeNames, {
+        version: Version, uws: uwsBuild(), node: process.versions.node, startedAt: ctx.startedAt,
+      });
+    }
     return registry.metrics();
   };
   const routes: Route[] = [

@@ -1,5 +1,5 @@
 // go-bench-suite compatible routes (spec 2.1): one responder per endpoint, bodies precomputed here.
-import fastJson from 'fast-json-stringify';
+import { serializeEcho } from '../serializers/index.js';
 import type { HttpRequest } from '../runtime/uws.js';
 import { parseDuration } from '../grammar/duration.js';
 import { parseSize } from '../grammar/size.js';
@@ -51,19 +51,6 @@ export function seedResources(): { Id: number; Name: string }[] {
   const letters = makeFiller(ResourceCount * 10, 0x5eed).toString('latin1');
   return Array.from({ length: ResourceCount }, (_, i) => ({ Id: i, Name: letters.slice(i * 10, i * 10 + 10) }));
 }
-
-const echoSerializer = fastJson({
-  type: 'object',
-  properties: {
-    Method: { type: 'string' },
-    RequestURI: { type: 'string' },
-    Header: { type: 'string' },
-    Headers: { type: 'object', additionalProperties: { type: 'string' } },
-    Body: { type: 'string' },
-    Host: { type: 'string' },
-    QueryArgs: { type: 'object', additionalProperties: { type: 'string' } },
-  },
-});
 
 /** The compat route table. */
 export function compatRoutes(ctx: RouteContext): Route[] {
@@ -164,7 +151,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
         // The delay starts once the body is in; the echo is ready then.
         collectBody(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {
           meta.Body = body.toString('utf8');
-          const out = Buffer.from(echoSerializer(meta));
+          const out = Buffer.from(serializeEcho(meta as unknown as Record<string, unknown>));
           if (delayMs > 0) ctx.scheduler.schedule(r, delayMs, echo, out, 0);
           else echo.send(r, out, 0);
         });

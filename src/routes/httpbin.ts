@@ -1,6 +1,6 @@
 // httpbin-style helpers (spec 2.4): /bytes, /drip, /stream-bytes, /anything, /headers, /redirect.
 // These are test-fixture routes, not benchmark hot paths: per-request objects are acceptable here.
-import fastJson from 'fast-json-stringify';
+import { serializeAnything, serializeHeaders } from '../serializers/index.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { parseDuration } from '../grammar/duration.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
@@ -27,24 +27,6 @@ const JsonHead = makeHead(200, 'application/json');
 export const MaxRedirects = 100;
 /** Most bytes /drip trickles (each is one timed write). */
 export const MaxDripBytes = 10_000;
-
-const headersSerializer = fastJson({
-  type: 'object',
-  properties: { headers: { type: 'object', additionalProperties: { type: 'string' } } },
-});
-
-const anythingSerializer = fastJson({
-  type: 'object',
-  properties: {
-    args: { type: 'object', additionalProperties: { type: 'string' } },
-    data: { type: 'string' },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    json: {},
-    method: { type: 'string' },
-    origin: { type: 'string' },
-    url: { type: 'string' },
-  },
-});
 
 /** Headers as httpbin shows them: canonical Title-Case names, repeated values joined with ", ". */
 function readHeaders(req: HttpRequest): Record<string, string> {
@@ -173,7 +155,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
     { pattern: '/anything/*', about: 'same as /anything', handler: anything },
     { pattern: '/headers', about: '{"headers": {...}} with the request headers',
       handler: (res, req) => {
-        const out = Buffer.from(headersSerializer({ headers: readHeaders(req) }));
+        const out = Buffer.from(serializeHeaders({ headers: readHeaders(req) }));
         ctx.respond(res, req, body, out, 0, 0);
       } },
     { pattern: '/redirect/:n', about: '302 chain of n redirects ending at /anything',
@@ -214,7 +196,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
       if (meta.data !== '') {
         try { meta.json = JSON.parse(meta.data); } catch { meta.json = null; }
       }
-      const out = Buffer.from(anythingSerializer(meta));
+      const out = Buffer.from(serializeAnything(meta));
       if (delayMs > 0) scheduler.schedule(r, delayMs, body, out, 0);
       else body.send(r, out, 0);
     });

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ServerConfig } from '../config/options.js';
 import type { Logger } from '../observe/log.js';
-import { FaultHookEnv, FaultHookPhrase } from '../routes/admin.js';
+import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 import { uwsBuild, Version } from '../version.js';
 import { allocateCounters, Counters, F } from '../observe/counters.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';

@@ -1,0 +1,41 @@
+// /__mock/stats: per-worker gauges and totals as JSON, read from the shared counters.
+import { serializeStats } from '../serializers/index.js';
+import { F, type Counters } from './counters.js';
+
+/** One worker's entry in /__mock/stats. */
+export interface WorkerStats {
+  id: number;
+  rps: number;
+  inFlight: number;
+  pending: number;
+  elu: number;
+  saturated: boolean;
+  requests: number;
+}
+
+/** The /__mock/stats body: per-worker gauges (sampled each second) and totals. */
+export function statsJson(counters: Counters, startedAt: number): string {
+  const workers: WorkerStats[] = [];
+  for (let w = 0; w < counters.workers; w++) {
+    const b = counters.row(w);
+    const c = counters.cells;
+    workers.push({
+      id: w,
+      rps: Math.round(c[b + F.rps] * 10) / 10,
+      inFlight: c[b + F.pending] + c[b + F.streaming],
+      pending: c[b + F.pending],
+      elu: Math.round(c[b + F.elu] * 1000) / 1000,
+      saturated: c[b + F.saturated] === 1,
+      requests: c[b + F.requests],
+    });
+  }
+  const sum = (f: (s: WorkerStats) => number): number => workers.reduce((a, s) => a + f(s), 0);
+  return serializeStats({
+    workers,
+    totals: {
+      rps: Math.round(sum((s) => s.rps) * 10) / 10, inFlight: sum((s) => s.inFlight), pending: sum((s) => s.pending),
+      requests: sum((s) => s.requests), bytes: counters.total(F.bytes), saturatedWorkers: sum((s) => (s.saturated ? 1 : 0)),
+    },
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+  } as unknown as Record<string, unknown>);
+}

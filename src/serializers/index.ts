@@ -1,0 +1,23 @@
+// The precompiled serializers (see schemas.ts and build.ts), loaded synchronously.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+function load<T>(name: string): (value: T) => string {
+  try {
+    return require(`./generated/${name}.cjs`) as (value: T) => string;
+  } catch (err) {
+    throw new Error(`serializer ${name} is not built: run npm run build`, { cause: err });
+  }
+}
+
+/** {"error": ..., "param"?: ...} */
+export const serializeError = load<{ error: string; param?: string }>('error');
+/** go-bench-suite /echo body. */
+export const serializeEcho = load<Record<string, unknown>>('echo');
+/** httpbin /headers body. */
+export const serializeHeaders = load<{ headers: Record<string, string> }>('headers');
+/** httpbin /anything body. */
+export const serializeAnything = load<Record<string, unknown>>('anything');
+/** /__mock/stats body. */
+export const serializeStats = load<Record<string, unknown>>('stats');

@@ -1,0 +1,78 @@
+// Every JSON schema the server serializes with, in one place. They are compiled ahead of time by
+// build.ts (fast-json-stringify standalone mode): importing the compiler costs ~100 ms per thread, which
+// would blow the 300 ms start-up budget; the generated code needs only its small runtime.
+
+/** 4xx/5xx bodies: {"error": "...", "param"?: "..."}. */
+export const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, param: { type: 'string' } },
+  required: ['error'],
+} as const;
+
+/** go-bench-suite /echo. */
+export const echoSchema = {
+  type: 'object',
+  properties: {
+    Method: { type: 'string' },
+    RequestURI: { type: 'string' },
+    Header: { type: 'string' },
+    Headers: { type: 'object', additionalProperties: { type: 'string' } },
+    Body: { type: 'string' },
+    Host: { type: 'string' },
+    QueryArgs: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const;
+
+/** httpbin /headers. */
+export const headersSchema = {
+  type: 'object',
+  properties: { headers: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+/** httpbin /anything. */
+export const anythingSchema = {
+  type: 'object',
+  properties: {
+    args: { type: 'object', additionalProperties: { type: 'string' } },
+    data: { type: 'string' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    json: {},
+    method: { type: 'string' },
+    origin: { type: 'string' },
+    url: { type: 'string' },
+  },
+} as const;
+
+/** /__mock/stats. */
+export const statsSchema = {
+  type: 'object',
+  properties: {
+    workers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' }, rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' },
+          elu: { type: 'number' }, saturated: { type: 'boolean' }, requests: { type: 'integer' },
+        },
+      },
+    },
+    totals: {
+      type: 'object',
+      properties: {
+        rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' }, requests: { type: 'integer' },
+        bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' },
+      },
+    },
+    uptimeSeconds: { type: 'number' },
+  },
+} as const;
+
+/** Name -> schema; build.ts writes generated/<name>.cjs for each. */
+export const Schemas = {
+  error: errorSchema,
+  echo: echoSchema,
+  headers: headersSchema,
+  anything: anythingSchema,
+  stats: statsSchema,
+} as const;
