@@ -2,16 +2,13 @@
 // same bytes: the ratio is the cost of everything mock-upstream adds (routing,
 // precomputed responses, logging, admin) on the hottest go-bench-suite route.
 // Run alone: node dist/bench/json-valid.bench.js [--quick]
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assertRunning, benchServerSpec, oursSpec, stopAll, summarise } from './lib/common.js';
 import { decidePinning } from './lib/cpu.js';
 import { parseBenchOptions, type BenchOptions } from './lib/options.js';
-import { fromRoot, isMain, repoRoot } from './lib/paths.js';
+import { isMain } from './lib/paths.js';
 import { installCleanup } from './lib/proc.js';
-import { budgetExitCode, formatLatency, formatRate, renderBench, type BenchResult, type Comparison, type RoundRow, type Row } from './lib/report.js';
-import { describeExit, httpGet, startServer, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
-import { median } from './lib/stats.js';
+import { budgetExitCode, formatLatency, formatRate, renderBench, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
+import { httpGet, startServer, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
 import { ensureWrk, pipelineScript, runWrk, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
 const Route = '/json/valid';
@@ -40,31 +37,6 @@ const WarmupSec = 1;
 export interface JsonValidOptions extends BenchOptions {
   /** Stands in for the mock-upstream CLI, to work on the rig without the real server. */
   ours?: ServerSpec;
-}
-
-function oursSpec(): ServerSpec {
-  const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
-  if (!existsSync(cli)) throw new Error(`mock-upstream is not built: ${fromRoot(cli)} is missing (run \`npm run build\`)`);
-  return {
-    name: 'mock-upstream',
-    command: process.execPath,
-    displayCommand: 'node',
-    args: (port) => [fromRoot(cli), '--port', String(port), '--workers', '1', '--host', '127.0.0.1'],
-    readyPath: '/__mock/health',
-  };
-}
-
-function bareSpec(): ServerSpec {
-  const script = fileURLToPath(new URL('./servers/bare-uws.js', import.meta.url));
-  if (!existsSync(script)) throw new Error(`the bare server ${fromRoot(script)} is missing (run \`npm run build\`)`);
-  return {
-    name: 'bare-uws',
-    command: process.execPath,
-    displayCommand: 'node',
-    args: (port) => [fromRoot(script), String(port)],
-    // It answers every path, so the same probe works for both servers.
-    readyPath: '/__mock/health',
-  };
 }
 
 function header(res: HttpResult, name: string): string {
@@ -109,30 +81,8 @@ function wrkOptions(server: RunningServer, mode: Mode, durationSec: number, cpu:
   };
 }
 
-function assertRunning(server: RunningServer): void {
-  const info = server.exitInfo();
-  if (info !== undefined) throw new Error(`${server.name} died during the bench (${describeExit(info)}); log ${server.logFile}:\n${server.logTail()}`);
-}
-
 function label(server: RunningServer, ours: RunningServer): string {
   return server === ours ? OursLabel : BareLabel;
-}
-
-function summarise(runs: readonly RoundRow[], server: string, mode: string): Row {
-  const mine = runs.filter((run) => run.server === server && run.mode === mode);
-  const latencies = (pick: (run: RoundRow) => number | null): number | null => {
-    const values = mine.map(pick).filter((v): v is number => v !== null);
-    return values.length === 0 ? null : median(values);
-  };
-  return {
-    server,
-    mode,
-    requestsPerSec: median(mine.map((run) => run.requestsPerSec)),
-    p50Ms: latencies((run) => run.p50Ms),
-    p99Ms: latencies((run) => run.p99Ms),
-    socketErrors: mine.reduce((sum, run) => sum + run.socketErrors, 0),
-    non2xx: mine.reduce((sum, run) => sum + run.non2xx, 0),
-  };
 }
 
 /** Runs the /json/valid comparison (3 rounds × 5 s, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
@@ -141,7 +91,7 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
   const { rounds, durationSec } = options.quick ? Quick : Full;
   await ensureWrk();
   const pinning = decidePinning();
-  const specs = [options.ours ?? oursSpec(), bareSpec()];
+  const specs = [options.ours ?? oursSpec(), benchServerSpec('bare-uws', 'bare-uws.js')];
   const log = (line: string): void => void process.stderr.write(`[json-valid] ${line}\n`);
 
   const started: RunningServer[] = [];
@@ -235,12 +185,7 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
       pass: comparisons.every((c) => c.pass),
     };
   } finally {
-    const stops = started.map(async (server) => {
-      const info = await server.stop();
-      if (info.code !== 0 && info.code !== null) log(`warning: ${server.name} exited with ${describeExit(info)} on SIGTERM`);
-      if (info.signal === 'SIGKILL') log(`warning: ${server.name} ignored SIGTERM and was killed`);
-    });
-    await Promise.all(stops);
+    await stopAll(started, log);
   }
 }
 

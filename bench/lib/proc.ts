@@ -152,3 +152,36 @@ export async function runCaptured(
     clearTimeout(timer);
   }
 }
+
+// Characters that need no quoting in a POSIX shell word.
+const ShellSafe = /^[\w@%+=:,./-]+$/;
+
+/** One argument quoted for a POSIX shell (as is when it needs no quoting). */
+export function shellQuote(arg: string): string {
+  return arg !== '' && ShellSafe.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A command line people can paste into a shell. */
+export function shellJoin(command: string, args: readonly string[]): string {
+  return [command, ...args].map(shellQuote).join(' ');
+}
+
+/** The soft open-files limit withNofile asks for; it falls back to the hard limit when it may not raise that. */
+export const WantedNofile = 65_536;
+
+// `ulimit -n N` fails without CAP_SYS_RESOURCE when N is above the hard limit
+// (containers often cap it), so the fallback takes whatever the hard limit allows.
+const RaiseNofile = `ulimit -n ${WantedNofile} 2>/dev/null || ulimit -n hard`;
+
+/** Wraps a command in `bash -c 'ulimit -n …; exec …'`: thousands of sockets need more descriptors than the usual 1024. */
+export function withNofile(command: string, args: readonly string[]): [string, string[]] {
+  return ['bash', ['-c', `${RaiseNofile}; exec ${shellJoin(command, args)}`]];
+}
+
+/** The open-files limit a withNofile child gets on this machine. */
+export async function effectiveNofile(): Promise<number> {
+  const res = await runCaptured('bash', ['-c', `${RaiseNofile}; ulimit -n`], { timeoutMs: 10_000 });
+  const text = res.stdout.trim();
+  if (res.code !== 0) throw new Error(`cannot read the open-files limit (bash exited ${String(res.code)}): ${res.stderr.trim()}`);
+  return text === 'unlimited' ? Number.POSITIVE_INFINITY : Number(text);
+}

@@ -10,6 +10,21 @@ export interface Row {
   p99Ms: number | null;
   socketErrors: number;
   non2xx: number;
+  /** Benches that report them set these; the tables show a column only when some row has it. */
+  p90Ms?: number | null;
+  maxMs?: number | null;
+  /** Bytes read per second, headers included. */
+  bytesPerSec?: number;
+  /** socketErrors by kind. */
+  socketErrorKinds?: SocketErrorKinds;
+}
+
+/** wrk's socket errors by kind. */
+export interface SocketErrorKinds {
+  connect: number;
+  read: number;
+  write: number;
+  timeout: number;
 }
 
 /** A single wrk run. */
@@ -18,15 +33,22 @@ export interface RoundRow extends Row {
   command: string;
 }
 
-/** Ours vs the reference for one mode, against its budget. */
+/** One figure checked against its budget: by default ours / reference in requests per second, which must be at least the budget. */
 export interface Comparison {
   mode: string;
+  /** What value is, for the tables; `ours / bare` when absent. */
+  metric?: string;
   ours: number;
   reference: number;
-  /** ours / reference, in requests per second. */
-  ratio: number;
-  /** Minimum acceptable ratio. */
-  budget: number;
+  /** ours / reference (in requests per second unless metric says otherwise); absent when no ratio means anything. */
+  ratio?: number;
+  /** The figure checked; ratio when absent (a latency or an error count for absolute budgets). */
+  value?: number;
+  /** How value is printed: a ratio (default), milliseconds or a count. */
+  unit?: 'ratio' | 'ms' | 'count';
+  /** Minimum acceptable value (maximum with bound 'max'); null when the figure is reported without a budget. */
+  budget: number | null;
+  bound?: 'min' | 'max';
   pass: boolean;
 }
 
@@ -55,18 +77,57 @@ export function formatRate(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** A latency in µs below 1 ms, else in ms. */
-export function formatLatency(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return 'n/a';
-  return ms < 1 ? `${Math.round(ms * 1_000)} µs` : `${ms.toFixed(2)} ms`;
+/** A latency in µs below 1 ms, in ms below 1 s, else in s with 4 decimals (a 1.005 s budget needs them). */
+export function formatLatency(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'n/a';
+  if (ms < 1) return `${Math.round(ms * 1_000)} µs`;
+  return ms < 1_000 ? `${ms.toFixed(2)} ms` : `${(ms / 1_000).toFixed(4)} s`;
+}
+
+/** Bytes per second as MB/s (10⁶ bytes). */
+export function formatBandwidth(bytesPerSec: number | undefined): string {
+  return bytesPerSec === undefined || !Number.isFinite(bytesPerSec) ? 'n/a' : (bytesPerSec / 1e6).toFixed(1);
 }
 
 function formatErrors(row: Row): string {
   if (row.socketErrors === 0 && row.non2xx === 0) return '0';
   const parts: string[] = [];
-  if (row.socketErrors > 0) parts.push(`socket ${row.socketErrors}`);
+  if (row.socketErrors > 0) {
+    const kinds = row.socketErrorKinds;
+    parts.push(
+      kinds === undefined
+        ? `socket ${row.socketErrors}`
+        : Object.entries(kinds)
+            .filter(([, count]) => count > 0)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(', '),
+    );
+  }
   if (row.non2xx > 0) parts.push(`non-2xx ${row.non2xx}`);
   return parts.join(', ');
+}
+
+/** The figure a comparison checks, formatted in its unit. */
+export function formatCheckValue(c: Comparison): string {
+  const value = c.value ?? c.ratio ?? Number.NaN;
+  if (c.unit === 'ms') return formatLatency(value);
+  if (c.unit === 'count') return formatRate(value);
+  return value.toFixed(3);
+}
+
+/** The budget of a comparison (`≥ 0.95`, `≤ 1.0050 s`), or `—` without one. */
+export function formatBudget(c: Comparison): string {
+  if (c.budget === null) return '—';
+  const op = c.bound === 'max' ? '≤' : '≥';
+  if (c.unit === 'ms') return `${op} ${formatLatency(c.budget)}`;
+  if (c.unit === 'count') return `${op} ${formatRate(c.budget)}`;
+  return `${op} ${c.budget.toFixed(2)}`;
+}
+
+/** PASS, **FAIL**, or `info` for a figure without a budget. */
+export function formatVerdict(c: Comparison): string {
+  if (c.budget === null) return 'info';
+  return c.pass ? 'PASS' : '**FAIL**';
 }
 
 function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
@@ -75,39 +136,52 @@ function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string
   return lines.join('\n');
 }
 
-/** Table of the median figures per server and mode. */
-export function summaryTable(result: BenchResult): string {
+interface Column<T extends Row = Row> {
+  header: string;
+  align: 'l' | 'r';
+  cell: (row: T) => string;
+  /** Shown only when some row has the figure. */
+  has?: (row: T) => boolean;
+}
+
+const Columns: readonly Column[] = [
+  { header: 'server', align: 'l', cell: (row) => row.server },
+  { header: 'mode', align: 'l', cell: (row) => row.mode },
+  { header: 'req/s', align: 'r', cell: (row) => formatRate(row.requestsPerSec) },
+  { header: 'MB/s', align: 'r', cell: (row) => formatBandwidth(row.bytesPerSec), has: (row) => row.bytesPerSec !== undefined },
+  { header: 'p50', align: 'r', cell: (row) => formatLatency(row.p50Ms) },
+  { header: 'p90', align: 'r', cell: (row) => formatLatency(row.p90Ms), has: (row) => row.p90Ms !== undefined },
+  { header: 'p99', align: 'r', cell: (row) => formatLatency(row.p99Ms) },
+  { header: 'max', align: 'r', cell: (row) => formatLatency(row.maxMs), has: (row) => row.maxMs !== undefined },
+  { header: 'errors', align: 'r', cell: formatErrors },
+];
+
+function rowTable<T extends Row>(rows: readonly T[], lead: readonly Column<T>[] = []): string {
+  const columns: Column<T>[] = [...lead, ...Columns.filter((column) => column.has === undefined || rows.some(column.has))];
   return table(
-    ['server', 'mode', 'req/s', 'p50', 'p99', 'errors'],
-    ['l', 'l', 'r', 'r', 'r', 'r'],
-    result.summary.map((row) => [row.server, row.mode, formatRate(row.requestsPerSec), formatLatency(row.p50Ms), formatLatency(row.p99Ms), formatErrors(row)]),
+    columns.map((column) => column.header),
+    columns.map((column) => column.align),
+    rows.map((row) => columns.map((column) => column.cell(row))),
   );
 }
 
-/** Table of the ratios against their budgets. */
+/** Table of the median figures per server and mode. */
+export function summaryTable(result: BenchResult): string {
+  return rowTable(result.summary);
+}
+
+/** Table of the figures against their budgets. */
 export function comparisonTable(result: BenchResult): string {
   return table(
-    ['mode', 'ours / bare', 'budget', 'result'],
-    ['l', 'r', 'r', 'l'],
-    result.comparisons.map((c) => [c.mode, c.ratio.toFixed(3), `≥ ${c.budget.toFixed(2)}`, c.pass ? 'PASS' : '**FAIL**']),
+    ['mode', 'check', 'value', 'budget', 'result'],
+    ['l', 'l', 'r', 'r', 'l'],
+    result.comparisons.map((c) => [c.mode, c.metric ?? 'ours / bare', formatCheckValue(c), formatBudget(c), formatVerdict(c)]),
   );
 }
 
 /** Table of every individual run. */
 export function runsTable(result: BenchResult): string {
-  return table(
-    ['round', 'server', 'mode', 'req/s', 'p50', 'p99', 'errors'],
-    ['r', 'l', 'l', 'r', 'r', 'r', 'r'],
-    result.runs.map((run) => [
-      String(run.round),
-      run.server,
-      run.mode,
-      formatRate(run.requestsPerSec),
-      formatLatency(run.p50Ms),
-      formatLatency(run.p99Ms),
-      formatErrors(run),
-    ]),
-  );
+  return rowTable(result.runs, [{ header: 'round', align: 'r', cell: (row) => String(row.round) }]);
 }
 
 /** The full Markdown section for one bench; headingLevel is the level of its title. */

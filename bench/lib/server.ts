@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pinned } from './cpu.js';
-import { spawnTracked, stopTracked, type ExitInfo, type Tracked } from './proc.js';
+import { shellJoin, spawnTracked, stopTracked, withNofile, type ExitInfo, type Tracked } from './proc.js';
 import { repoRoot, workDir } from './paths.js';
 
 /** How to start a server. */
@@ -21,6 +21,10 @@ export interface ServerSpec {
   displayCommand?: string;
   /** Path polled until it answers 200. */
   readyPath: string;
+  /** Start it with a raised open-files limit (see withNofile), for thousands of connections. */
+  raiseNofile?: boolean;
+  /** Runs before the spawn, e.g. to write a config file naming the port. */
+  beforeStart?: (port: number) => void;
 }
 
 /** A started server. */
@@ -130,9 +134,12 @@ async function waitReady(
 /** Starts a server on a free port (pinned to cpu when given) and resolves once readyPath answers 200. */
 export async function startServer(spec: ServerSpec, cpu: string | undefined): Promise<RunningServer> {
   const port = await freePort();
-  const [command, args] = pinned(cpu, spec.command, spec.args(port));
-  const shown = pinned(cpu, spec.displayCommand ?? spec.command, spec.args(port));
-  const commandLine = [shown[0], ...shown[1]].join(' ');
+  const wrap = (executable: string): [string, string[]] =>
+    spec.raiseNofile === true ? withNofile(executable, spec.args(port)) : [executable, spec.args(port)];
+  const [command, args] = pinned(cpu, ...wrap(spec.command));
+  const shown = pinned(cpu, ...wrap(spec.displayCommand ?? spec.command));
+  const commandLine = shellJoin(shown[0], shown[1]);
+  spec.beforeStart?.(port);
   const logFile = join(workDir(), `${spec.name}.log`);
   const fd = openSync(logFile, 'w');
   let tracked: Tracked;

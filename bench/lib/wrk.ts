@@ -1,9 +1,10 @@
 // wrk: installation, invocation and parsing of its text report.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureCommand } from './apt.js';
 import { pinned } from './cpu.js';
 import { fromRoot, repoRoot } from './paths.js';
-import { runCaptured, which } from './proc.js';
+import { runCaptured, shellJoin, withNofile } from './proc.js';
 
 /** One wrk run, parsed. Latencies are in milliseconds. */
 export interface WrkResult {
@@ -11,10 +12,27 @@ export interface WrkResult {
   requests: number;
   durationSec: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
+  maxMs: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
   /** wrk's "Non-2xx or 3xx responses" (it counts status ≥ 400). */
   non2xx: number;
+}
+
+/** The unrounded figures bench/lua/summary.lua prints (see wrkSummary). Latencies in ms. */
+export interface WrkSummary {
+  durationSec: number;
+  requests: number;
+  /** Bytes read, headers included. */
+  bytes: number;
+  bytesPerSec: number;
+  minMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  socketErrors: { connect: number; read: number; write: number; timeout: number };
 }
 
 /** Percentiles for a pipelined run, rebuilt from the histogram pipeline.lua prints (see pipelinedLatency). */
@@ -34,6 +52,10 @@ export interface WrkOptions {
   script?: string;
   /** Pin wrk with `taskset -c <cpu>`. */
   cpu?: string;
+  /** wrk's --timeout in seconds (wrk's default is 2 s). */
+  timeoutSec?: number;
+  /** Run wrk with a raised open-files limit (see withNofile), for thousands of connections. */
+  raiseNofile?: boolean;
 }
 
 /** A finished run: the exact command line (from the package root), its parsed report and the raw text. */
@@ -43,6 +65,8 @@ export interface WrkRun {
   raw: string;
   /** Present when the script printed a usable histogram (pipelined runs). */
   pipelined?: PipelinedLatency;
+  /** Present when the run used bench/lua/summary.lua. */
+  summary?: WrkSummary;
 }
 
 /** Absolute path of bench/lua/pipeline.lua (wrk script sending 16 pipelined requests per write). */
@@ -52,25 +76,16 @@ export function pipelineScript(): string {
   return script;
 }
 
+/** Absolute path of bench/lua/summary.lua (wrk script printing unrounded latencies and bytes). */
+export function summaryScript(): string {
+  const script = join(repoRoot(), 'bench', 'lua', 'summary.lua');
+  if (!existsSync(script)) throw new Error(`bench: the wrk summary script ${script} is missing`);
+  return script;
+}
+
 /** Makes wrk available, installing it with apt-get when missing (CI machines start without it). */
 export async function ensureWrk(): Promise<void> {
-  if (which('wrk') !== undefined) return;
-  if (which('apt-get') === undefined) {
-    throw new Error('wrk is not installed and apt-get is not available: install wrk (https://github.com/wg/wrk) and rerun');
-  }
-  if (process.getuid?.() !== 0) {
-    throw new Error('wrk is not installed and installing it needs root: run `sudo apt-get install -y wrk` and rerun');
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const aptGet = async (args: string[]): Promise<boolean> => {
-    process.stderr.write(`bench: wrk missing, running apt-get ${args.join(' ')}\n`);
-    const res = await runCaptured('apt-get', args, { env, timeoutMs: 10 * 60_000 });
-    if (res.code !== 0) process.stderr.write(res.stdout.slice(-2_000) + res.stderr.slice(-2_000));
-    return res.code === 0;
-  };
-  // A fresh machine may have no package lists yet; update only when needed.
-  const installed = (await aptGet(['install', '-y', 'wrk'])) || ((await aptGet(['update'])) && (await aptGet(['install', '-y', 'wrk'])));
-  if (!installed || which('wrk') === undefined) throw new Error('could not install wrk with apt-get (see the output above)');
+  await ensureCommand('wrk', 'wrk', 'https://github.com/wg/wrk');
 }
 
 /** wrk's version line, e.g. `wrk debian/4.1.0-3+b2 [epoll]`. */
@@ -83,21 +98,27 @@ export async function wrkVersion(): Promise<string> {
 
 function wrkArgs(options: WrkOptions): string[] {
   const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSec}s`, '--latency'];
+  if (options.timeoutSec !== undefined) args.push('--timeout', `${options.timeoutSec}s`);
   if (options.script !== undefined) args.push('-s', fromRoot(options.script));
   args.push(options.url);
   return args;
 }
 
+function wrkCommand(options: WrkOptions): [string, string[]] {
+  const [command, args] = options.raiseNofile === true ? withNofile('wrk', wrkArgs(options)) : ['wrk', wrkArgs(options)];
+  return pinned(options.cpu, command, args);
+}
+
 /** The command line runWrk would execute, from the package root. */
 export function wrkCommandLine(options: WrkOptions): string {
-  const [command, args] = pinned(options.cpu, 'wrk', wrkArgs(options));
-  return [command, ...args].join(' ');
+  const [command, args] = wrkCommand(options);
+  return shellJoin(command, args);
 }
 
 /** Runs wrk once and parses its report; rejects with wrk's output when it fails. */
 export async function runWrk(options: WrkOptions): Promise<WrkRun> {
-  const [command, args] = pinned(options.cpu, 'wrk', wrkArgs(options));
-  const commandLine = [command, ...args].join(' ');
+  const [command, args] = wrkCommand(options);
+  const commandLine = shellJoin(command, args);
   // wrk stops on its own after -d; the margin covers start-up and slow connects.
   const res = await runCaptured(command, args, { cwd: repoRoot(), timeoutMs: (options.durationSec + 30) * 1_000 });
   if (res.code !== 0) {
@@ -106,7 +127,14 @@ export async function runWrk(options: WrkOptions): Promise<WrkRun> {
   try {
     const result = parseWrkOutput(res.stdout);
     const pipelined = options.script === undefined ? undefined : pipelinedLatency(res.stdout, options.connections);
-    return { commandLine, result, raw: res.stdout, ...(pipelined === undefined ? {} : { pipelined }) };
+    const summary = wrkSummary(res.stdout);
+    return {
+      commandLine,
+      result,
+      raw: res.stdout,
+      ...(pipelined === undefined ? {} : { pipelined }),
+      ...(summary === undefined ? {} : { summary }),
+    };
   } catch (err) {
     throw new Error(`${commandLine}: ${err instanceof Error ? err.message : String(err)}\n${res.stdout}${res.stderr}`, { cause: err });
   }
@@ -126,6 +154,13 @@ function percentileMs(text: string, percent: number): number {
   return parseTimeMs(match[1], match[2]);
 }
 
+// The "Latency  avg  stdev  max  +/- stdev" row of the thread stats.
+function maxLatencyMs(text: string): number {
+  const match = /^\s*Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m|h)\s/m.exec(text);
+  if (match === null) throw new Error('no "Latency" row in wrk\'s thread stats');
+  return parseTimeMs(match[1], match[2]);
+}
+
 /** Parses the text report of `wrk --latency`. */
 export function parseWrkOutput(text: string): WrkResult {
   const rps = /^Requests\/sec:\s+([\d.]+)\s*$/m.exec(text);
@@ -139,12 +174,43 @@ export function parseWrkOutput(text: string): WrkResult {
     requests: Number(total[1]),
     durationSec: parseTimeMs(total[2], total[3]) / 1_000,
     p50Ms: percentileMs(text, 50),
+    p90Ms: percentileMs(text, 90),
     p99Ms: percentileMs(text, 99),
+    maxMs: maxLatencyMs(text),
     socketErrors:
       socket === null
         ? { connect: 0, read: 0, write: 0, timeout: 0 }
         : { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) },
     non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+  };
+}
+
+/** The line bench/lua/summary.lua prints, parsed; undefined when absent. */
+export function wrkSummary(text: string): WrkSummary | undefined {
+  const line = /^wrk-summary (.*)$/m.exec(text);
+  if (line === null) return undefined;
+  const fields = new Map<string, number>();
+  for (const pair of line[1].trim().split(/\s+/)) {
+    const [key, value] = pair.split('=');
+    fields.set(key, Number(value));
+  }
+  const get = (key: string): number => {
+    const value = fields.get(key);
+    if (value === undefined || !Number.isFinite(value)) throw new Error(`wrk-summary line without a numeric ${key}: ${line[0]}`);
+    return value;
+  };
+  const durationSec = get('duration_us') / 1e6;
+  return {
+    durationSec,
+    requests: get('requests'),
+    bytes: get('bytes'),
+    bytesPerSec: durationSec > 0 ? get('bytes') / durationSec : 0,
+    minMs: get('min_us') / 1_000,
+    p50Ms: get('p50_us') / 1_000,
+    p90Ms: get('p90_us') / 1_000,
+    p99Ms: get('p99_us') / 1_000,
+    maxMs: get('max_us') / 1_000,
+    socketErrors: { connect: get('connect'), read: get('read'), write: get('write'), timeout: get('timeout') },
   };
 }
 

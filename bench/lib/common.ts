@@ -1,0 +1,125 @@
+// Pieces every bench needs: the specs of mock-upstream and of the bare
+// reference servers, run checks, per-round rows, medians and shutdown.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromRoot, repoRoot } from './paths.js';
+import type { RoundRow, Row } from './report.js';
+import { describeExit, type RunningServer, type ServerSpec } from './server.js';
+import { median } from './stats.js';
+import type { WrkRun } from './wrk.js';
+
+/** How to start mock-upstream for a bench. */
+export interface OursOptions {
+  /** Log-file and table id; `mock-upstream` when absent. */
+  name?: string;
+  /** Flags after the usual `--port P --workers 1 --host 127.0.0.1`. */
+  extraArgs?: readonly string[];
+  raiseNofile?: boolean;
+}
+
+/** Spec of the built mock-upstream CLI with 1 worker on 127.0.0.1 (throws when it is not built). */
+export function oursSpec(options: OursOptions = {}): ServerSpec {
+  const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`mock-upstream is not built: ${fromRoot(cli)} is missing (run \`npm run build\`)`);
+  return {
+    name: options.name ?? 'mock-upstream',
+    command: process.execPath,
+    displayCommand: 'node',
+    args: (port) => [fromRoot(cli), '--port', String(port), '--workers', '1', '--host', '127.0.0.1', ...(options.extraArgs ?? [])],
+    readyPath: '/__mock/health',
+    ...(options.raiseNofile === true ? { raiseNofile: true } : {}),
+  };
+}
+
+/** Spec of a reference server in dist/bench/servers/<file> taking its port as the only argument (throws when it is not built). */
+export function benchServerSpec(name: string, file: string, options: { raiseNofile?: boolean } = {}): ServerSpec {
+  const script = fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
+  if (!existsSync(script)) throw new Error(`the reference server ${fromRoot(script)} is missing (run \`npm run build\`)`);
+  return {
+    name,
+    command: process.execPath,
+    displayCommand: 'node',
+    args: (port) => [fromRoot(script), String(port)],
+    // The bare servers answer every path, so the same probe works for all.
+    readyPath: '/__mock/health',
+    ...(options.raiseNofile === true ? { raiseNofile: true } : {}),
+  };
+}
+
+/** Throws with the server's log when it died during a run (its figures would be meaningless). */
+export function assertRunning(server: RunningServer): void {
+  const info = server.exitInfo();
+  if (info !== undefined) throw new Error(`${server.name} died during the bench (${describeExit(info)}); log ${server.logFile}:\n${server.logTail()}`);
+}
+
+/** Stops every server, logging the ones that did not shut down cleanly. */
+export async function stopAll(servers: readonly RunningServer[], log: (line: string) => void): Promise<void> {
+  const stops = servers.map(async (server) => {
+    const info = await server.stop();
+    if (info.code !== 0 && info.code !== null) log(`warning: ${server.name} exited with ${describeExit(info)} on SIGTERM`);
+    if (info.signal === 'SIGKILL') log(`warning: ${server.name} ignored SIGTERM and was killed`);
+  });
+  await Promise.all(stops);
+}
+
+/** The list rotated by round − 1, so over the rounds every entry goes first in turn (slow drift spreads over all). */
+export function rotated<T>(list: readonly T[], round: number): T[] {
+  const k = (round - 1) % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+/** A run's row from its wrk report (latencies unrounded when it used bench/lua/summary.lua); benches about bandwidth add bytesPerSec. */
+export function roundRow(run: WrkRun, fields: { round: number; server: string; mode: string }): RoundRow {
+  const { result, summary } = run;
+  const kinds = summary?.socketErrors ?? result.socketErrors;
+  return {
+    ...fields,
+    command: run.commandLine,
+    requestsPerSec: result.requestsPerSec,
+    p50Ms: summary?.p50Ms ?? result.p50Ms,
+    p90Ms: summary?.p90Ms ?? result.p90Ms,
+    p99Ms: summary?.p99Ms ?? result.p99Ms,
+    maxMs: summary?.maxMs ?? result.maxMs,
+    socketErrors: kinds.connect + kinds.read + kinds.write + kinds.timeout,
+    socketErrorKinds: { ...kinds },
+    non2xx: result.non2xx,
+  };
+}
+
+function medianOrNull(values: readonly (number | null | undefined)[]): number | null {
+  const known = values.filter((v): v is number => v !== null && v !== undefined);
+  return known.length === 0 ? null : median(known);
+}
+
+/** Medians over the rounds of one server and mode (errors summed); optional figures only when the runs have them. */
+export function summarise(runs: readonly RoundRow[], server: string, mode: string): Row {
+  const mine = runs.filter((run) => run.server === server && run.mode === mode);
+  if (mine.length === 0) throw new Error(`no runs of ${server} in mode ${mode}`);
+  const row: Row = {
+    server,
+    mode,
+    requestsPerSec: median(mine.map((run) => run.requestsPerSec)),
+    p50Ms: medianOrNull(mine.map((run) => run.p50Ms)),
+    p99Ms: medianOrNull(mine.map((run) => run.p99Ms)),
+    socketErrors: mine.reduce((sum, run) => sum + run.socketErrors, 0),
+    non2xx: mine.reduce((sum, run) => sum + run.non2xx, 0),
+  };
+  if (mine.some((run) => run.p90Ms !== undefined)) row.p90Ms = medianOrNull(mine.map((run) => run.p90Ms));
+  if (mine.some((run) => run.maxMs !== undefined)) row.maxMs = medianOrNull(mine.map((run) => run.maxMs));
+  const rates = mine.map((run) => run.bytesPerSec).filter((v): v is number => v !== undefined);
+  if (rates.length > 0) row.bytesPerSec = median(rates);
+  if (mine.some((run) => run.socketErrorKinds !== undefined)) {
+    const sum = { connect: 0, read: 0, write: 0, timeout: 0 };
+    for (const run of mine) {
+      const kinds = run.socketErrorKinds;
+      if (kinds === undefined) continue;
+      sum.connect += kinds.connect;
+      sum.read += kinds.read;
+      sum.write += kinds.write;
+      sum.timeout += kinds.timeout;
+    }
+    row.socketErrorKinds = sum;
+  }
+  return row;
+}
