@@ -66,7 +66,7 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-delay', env: 'MOCK_MAX_DELAY', type: 'string', value: 'DURATION', help: `largest delay a request may ask for; 400 beyond (default ${formatDuration(DefaultMaxDelayMs)})` },
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
-  { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and X-Mock-* headers' },
+  { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
   { flag: 'access-log', env: 'MOCK_ACCESS_LOG', type: 'boolean', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
   { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', type: 'string', value: '0..1', help: 'share of requests the access log records (default 1)' },
   { flag: 'saturation-elu', env: 'MOCK_SATURATION_ELU', type: 'string', value: '0..1', help: `event-loop utilisation that counts as saturated (default ${DefaultSaturationElu})` },

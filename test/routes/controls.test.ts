@@ -10,9 +10,7 @@ function url(server: TestServer, path: string, via: Via, controls: [string, stri
     const q = new URLSearchParams(controls).toString();
     return [`${server.url}${path}${path.includes('?') ? '&' : '?'}${q}`, {}];
   }
-  const headers = new Headers();
-  for (const [k, v] of controls) headers.append(`X-Mock-${k[0].toUpperCase()}${k.slice(1)}`, v);
-  return [`${server.url}${path}`, { headers }];
+  return [`${server.url}${path}`, { headers: { 'X-Mock': new URLSearchParams(controls).toString() } }];
 }
 
 describe('request controls', () => {
@@ -85,13 +83,19 @@ describe('request controls', () => {
   });
 
   test('the header wins over the query parameter', async () => {
-    const r = await fetch(`${server.url}/json?status=404`, { headers: { 'X-Mock-Status': '202' } });
+    const r = await fetch(`${server.url}/json?status=404`, { headers: { 'X-Mock': 'status=202' } });
     assert.equal(r.status, 202);
   });
 
   test('controls work on deferred routes: /delay with status', async () => {
     const r = await fetch(`${server.url}/delay/50ms?status=500`);
     assert.equal(r.status, 500);
+  });
+
+  test('an unknown control in X-Mock answers 400 naming it', async () => {
+    const r = await fetch(`${server.url}/json`, { headers: { 'X-Mock': 'stauts=503' } });
+    assert.equal(r.status, 400);
+    assert.match((await r.json() as { error: string }).error, /unknown control "stauts"/);
   });
 
   test('unrelated query parameters leave the response alone', async () => {
@@ -105,7 +109,7 @@ describe('--no-request-controls', () => {
   test('ignores query and header controls', async () => {
     const server = await startServer(['--no-request-controls']);
     try {
-      const r = await fetch(`${server.url}/json?status=503&size=10`, { headers: { 'X-Mock-Status': '500', 'X-Mock-Delay': 'nonsense' } });
+      const r = await fetch(`${server.url}/json?status=503&size=10`, { headers: { 'X-Mock': 'status=500&delay=nonsense' } });
       assert.equal(r.status, 200);
       assert.equal(await r.text(), '{"message":"Hello, World!"}');
     } finally {
