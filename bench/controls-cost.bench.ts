@@ -155,7 +155,7 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       title: 'controls-cost: request-control parsing on `/json/valid`',
       method: [
         'Two mock-upstream servers (1 worker each): one with default flags, one with `--no-request-controls`. Three targets: ' +
-          '*on, no query* is `GET /json/valid` on the default server (it checks for a query string and five X-Mock-* headers, finds none); ' +
+          '*on, no query* is `GET /json/valid` on the default server (it checks for a query string and the X-Mock header, finds neither); ' +
           '*on, ?x=1* is `GET /json/valid?x=1` there (the check finds a query string, parses it with URLSearchParams and finds no control); ' +
           '*off* is `GET /json/valid` on the `--no-request-controls` server (no check). Ratios are req/s against *off*; no budget is set, the figures are for the record.',
         `CPU pinning: ${pinning.description}. Both servers are started once, checked (?status=503 honoured by one and ignored by the other), ` +

@@ -23,7 +23,7 @@ export interface ServerConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** Base seed for every random choice (each worker adds its index); null = unpredictable. */
   readonly seed: number | null;
-  /** Whether query/X-Mock-* request controls are honoured. */
+  /** Whether query/X-Mock request controls are honoured. */
   readonly requestControls: boolean;
   /** Event-loop utilisation (0..1) above which a worker counts as busy. */
   readonly saturationElu: number;
