@@ -4,12 +4,12 @@
 // URLSearchParams parse), and with --no-request-controls (no check at all),
 // which every ratio is taken against.
 // Run alone: node dist/bench/controls-cost.bench.js [--quick]
-import { assertRunning, oursSpec, rotated, stopAll, summarise } from './lib/common.js';
+import { assertRunning, oursSpec, rotated, stopAll, summarise, runAlone } from './lib/common.js';
 import { decidePinning } from './lib/cpu.js';
-import { parseBenchOptions, type BenchOptions } from './lib/options.js';
+import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
 import { installCleanup } from './lib/proc.js';
-import { budgetExitCode, formatLatency, formatRate, renderBench, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
+import { formatLatency, formatRate, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
 import { httpGet, startServer, type RunningServer } from './lib/server.js';
 import { ensureWrk, pipelineScript, runWrk, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
@@ -180,14 +180,4 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
   }
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    const options = parseBenchOptions(process.argv.slice(2), 'node dist/bench/controls-cost.bench.js [--quick]');
-    const result = await runControlsCostBench(options);
-    process.stdout.write(`${renderBench(result, 2)}\n`);
-    process.exitCode = budgetExitCode([result], options.quick);
-  } catch (err) {
-    process.stderr.write(`controls-cost: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await runAlone('controls-cost', runControlsCostBench);

@@ -3,12 +3,12 @@
 // giving every request its own setTimeout(1000). The budget is absolute: a
 // delayed response must arrive on time, and none may fail, however many wait.
 // Run alone: node dist/bench/delay.bench.js [--quick]
-import { assertRunning, benchServerSpec, oursSpec, roundRow, rotated, stopAll, summarise } from './lib/common.js';
+import { assertRunning, benchServerSpec, oursSpec, roundRow, rotated, stopAll, summarise, runAlone } from './lib/common.js';
 import { decidePinning } from './lib/cpu.js';
-import { parseBenchOptions, type BenchOptions } from './lib/options.js';
+import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
 import { effectiveNofile, installCleanup } from './lib/proc.js';
-import { budgetExitCode, formatLatency, renderBench, type BenchResult, type Comparison, type RoundRow, type Row } from './lib/report.js';
+import { formatLatency, type BenchResult, type Comparison, type RoundRow, type Row } from './lib/report.js';
 import { httpGet, startServer, type RunningServer } from './lib/server.js';
 import { ensureWrk, runWrk, summaryScript, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
@@ -200,14 +200,4 @@ export async function runDelayBench(options: BenchOptions): Promise<BenchResult>
   }
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    const options = parseBenchOptions(process.argv.slice(2), 'node dist/bench/delay.bench.js [--quick]');
-    const result = await runDelayBench(options);
-    process.stdout.write(`${renderBench(result, 2)}\n`);
-    process.exitCode = budgetExitCode([result], options.quick);
-  } catch (err) {
-    process.stderr.write(`delay: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await runAlone('delay', runDelayBench);

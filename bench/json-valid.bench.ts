@@ -2,12 +2,12 @@
 // same bytes: the ratio is the cost of everything mock-upstream adds (routing,
 // precomputed responses, logging, admin) on the hottest go-bench-suite route.
 // Run alone: node dist/bench/json-valid.bench.js [--quick]
-import { assertRunning, benchServerSpec, oursSpec, stopAll, summarise } from './lib/common.js';
+import { assertRunning, benchServerSpec, oursSpec, stopAll, summarise, runAlone } from './lib/common.js';
 import { decidePinning } from './lib/cpu.js';
-import { parseBenchOptions, type BenchOptions } from './lib/options.js';
+import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
 import { installCleanup } from './lib/proc.js';
-import { budgetExitCode, formatLatency, formatRate, renderBench, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
+import { formatLatency, formatRate, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
 import { httpGet, startServer, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
 import { ensureWrk, pipelineScript, runWrk, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
@@ -189,14 +189,4 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
   }
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    const options = parseBenchOptions(process.argv.slice(2), 'node dist/bench/json-valid.bench.js [--quick]');
-    const result = await runJsonValidBench(options);
-    process.stdout.write(`${renderBench(result, 2)}\n`);
-    process.exitCode = budgetExitCode([result], options.quick);
-  } catch (err) {
-    process.stderr.write(`json-valid: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await runAlone('json-valid', runJsonValidBench);

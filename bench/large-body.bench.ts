@@ -7,12 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFiller } from '../src/http/filler.js';
 import { ensureCommand } from './lib/apt.js';
-import { assertRunning, oursSpec, roundRow, rotated, stopAll, summarise } from './lib/common.js';
+import { assertRunning, oursSpec, roundRow, rotated, stopAll, summarise, runAlone } from './lib/common.js';
 import { decidePinning } from './lib/cpu.js';
-import { parseBenchOptions, type BenchOptions } from './lib/options.js';
+import { type BenchOptions } from './lib/options.js';
 import { fromRoot, isMain, workDir } from './lib/paths.js';
 import { installCleanup, runCaptured } from './lib/proc.js';
-import { budgetExitCode, formatBandwidth, renderBench, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
+import { formatBandwidth, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
 import { httpGet, startServer, type RunningServer, type ServerSpec } from './lib/server.js';
 import { ensureWrk, runWrk, summaryScript, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
@@ -188,14 +188,4 @@ export async function runLargeBodyBench(options: BenchOptions): Promise<BenchRes
   }
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    const options = parseBenchOptions(process.argv.slice(2), 'node dist/bench/large-body.bench.js [--quick]');
-    const result = await runLargeBodyBench(options);
-    process.stdout.write(`${renderBench(result, 2)}\n`);
-    process.exitCode = budgetExitCode([result], options.quick);
-  } catch (err) {
-    process.stderr.write(`large-body: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await runAlone('large-body', runLargeBodyBench);

@@ -8,6 +8,8 @@ import type { RoundRow, Row } from './report.js';
 import { describeExit, type RunningServer, type ServerSpec } from './server.js';
 import { median } from './stats.js';
 import type { WrkRun } from './wrk.js';
+import { parseBenchOptions, type BenchOptions } from './options.js';
+import { budgetExitCode, renderBench, type BenchResult } from './report.js';
 
 /** How to start mock-upstream for a bench. */
 export interface OursOptions {
@@ -122,4 +124,17 @@ export function summarise(runs: readonly RoundRow[], server: string, mode: strin
     row.socketErrorKinds = sum;
   }
   return row;
+}
+
+/** Entry point of a bench file run alone: parse flags, run, print its table, exit non-zero on a missed budget. */
+export async function runAlone(name: string, run: (options: BenchOptions) => Promise<BenchResult>): Promise<void> {
+  try {
+    const options = parseBenchOptions(process.argv.slice(2), `node dist/bench/${name}.bench.js [--quick]`);
+    const result = await run(options);
+    process.stdout.write(`${renderBench(result, 2)}\n`);
+    process.exitCode = budgetExitCode([result], options.quick);
+  } catch (err) {
+    process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }

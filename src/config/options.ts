@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { parseDuration, formatDuration } from '../grammar/duration.js';
 import { parseSize, formatSize } from '../grammar/size.js';
 import { GrammarError } from '../grammar/errors.js';
+import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
+import { parsePercent } from '../grammar/percent.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
   DefaultPort, MaxWorkers,
@@ -25,6 +27,8 @@ export interface ServerConfig {
   readonly seed: number | null;
   /** Whether query/X-Mock request controls are honoured. */
   readonly requestControls: boolean;
+  /** Server-wide defaults for the controls (a request's own controls win); null = none. */
+  readonly defaults: { readonly delay: string | null; readonly status: string | null; readonly close: number };
   /** Event-loop utilisation (0..1) above which a worker counts as busy. */
   readonly saturationElu: number;
   /** Consecutive busy seconds before the saturation warning. */
@@ -67,6 +71,9 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
+  { flag: 'default-delay', env: 'MOCK_DEFAULT_DELAY', type: 'string', value: 'LATENCY', help: 'delay every data response (any latency expression); a request\'s delay control wins' },
+  { flag: 'default-status', env: 'MOCK_DEFAULT_STATUS', type: 'string', value: 'CODES', help: 'status of every data response, e.g. 503:5 (5 % 503s); a request\'s status control wins' },
+  { flag: 'default-close', env: 'MOCK_DEFAULT_CLOSE', type: 'string', value: 'PERCENT', help: 'percent of data responses sent with Connection: close' },
   { flag: 'access-log', env: 'MOCK_ACCESS_LOG', type: 'boolean', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
   { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', type: 'string', value: '0..1', help: 'share of requests the access log records (default 1)' },
   { flag: 'saturation-elu', env: 'MOCK_SATURATION_ELU', type: 'string', value: '0..1', help: `event-loop utilisation that counts as saturated (default ${DefaultSaturationElu})` },
@@ -148,6 +155,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError('TLS needs both --tls-cert and --tls-key (or --tlsCert and --tlsKey)');
   }
+  const maxDelayMs = grammar(pick(values, env, 'max-delay'), DefaultMaxDelayMs, (t, p) => parseDuration(t, p, 24 * 3600_000));
   const logLevel = pick(values, env, 'log-level')?.text ?? DefaultLogLevel;
   if (!LogLevels.includes(logLevel)) {
     throw new UsageError(`invalid log level "${logLevel}": use one of ${LogLevels.join(', ')}`);
@@ -159,10 +167,15 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     logLevel,
     graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
     maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, (t, p) => parseSize(t, p, 2 ** 32)),
-    maxDelayMs: grammar(pick(values, env, 'max-delay'), DefaultMaxDelayMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
+    maxDelayMs,
     maxSizeBytes: grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40)),
     seed: parseSeed(pick(values, env, 'seed')),
     requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
+    defaults: {
+      delay: checked(pick(values, env, 'default-delay'), (t, p) => parseLatency(t, p, maxDelayMs)),
+      status: checked(pick(values, env, 'default-status'), (t, p) => parseStatusChoice(t, p)),
+      close: grammar(pick(values, env, 'default-close'), 0, (t, p) => parsePercent(t, p)),
+    },
     saturationElu: parseFraction(pick(values, env, 'saturation-elu'), DefaultSaturationElu),
     saturationSeconds: parseCount(pick(values, env, 'saturation-seconds'), DefaultSaturationSeconds, 1, 3600),
     accessLogSample: values['access-log'] === true || isTrue(env.MOCK_ACCESS_LOG)
@@ -207,6 +220,13 @@ function parseSeed(v: { text: string; source: string } | undefined): number | nu
   if (v === undefined) return null;
   if (!/^\d{1,9}$/.test(v.text)) throw new UsageError(`invalid seed "${v.text}" for ${v.source}: use a whole number from 0 to 999999999`);
   return Number(v.text);
+}
+
+/** Validate a grammar value at startup but keep its text (workers compile their own copy). */
+function checked(v: { text: string; source: string } | undefined, parse: (t: string, p: string) => unknown): string | null {
+  if (v === undefined) return null;
+  grammar(v, 0, (t, p) => { parse(t, p); return 0; });
+  return v.text;
 }
 
 function parsePort(v: { text: string; source: string } | undefined): number {

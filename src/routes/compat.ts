@@ -2,7 +2,6 @@
 import { serializeEcho } from '../serializers/index.js';
 import type { HttpRequest } from '../runtime/uws.js';
 import { parseDuration } from '../grammar/duration.js';
-import { parseSize } from '../grammar/size.js';
 import { GrammarError } from '../grammar/errors.js';
 import { collectBody } from '../http/body.js';
 import { sendBadValue, sendError } from '../http/errors.js';
@@ -10,7 +9,7 @@ import { makeHead, prepare, send, sendBody, sendEmpty, type Prepared } from '../
 import type { Responder } from '../http/scheduler.js';
 import { makeFiller } from '../http/filler.js';
 import type { Route, RouteContext } from './context.js';
-import { requestDelay } from './xdelay.js';
+import { requestDelay, sizedHandler } from './xdelay.js';
 
 const JsonHead = makeHead(200, 'application/json');
 const TextHead = makeHead(200, 'text/plain');
@@ -95,16 +94,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
         ctx.respond(res, req, empty, null, 0, ms);
       } },
     { pattern: '/size/:size', about: 'SIZE bytes of [a-zA-Z], text/plain',
-      handler: (res, req) => {
-        let n: number;
-        try {
-          n = parseSize(req.getParameter(0), 'size', config.maxSizeBytes);
-        } catch (err) {
-          sendBadValue(res, err);
-          return;
-        }
-        ctx.respond(res, req, sized, null, n, 0);
-      } },
+      handler: sizedHandler(ctx, sized) },
     { pattern: '/xml', about: "httpbin's slideshow, application/xml",
       handler: (res, req) => ctx.respond(res, req, xml, null, 0, 0) },
     { pattern: '/soap', about: 'a minimal SOAP envelope, text/xml',

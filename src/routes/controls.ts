@@ -6,7 +6,7 @@
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
-import { parseSizeChoice, parseStatusChoice, SamplerCache, type Sampler } from '../grammar/distribution.js';
+import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache, type Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { sendBadValue } from '../http/errors.js';
 import { makeHead, statusLine, withOverrides } from '../http/respond.js';
@@ -51,6 +51,7 @@ interface Asked {
   status: WeightedChoice<number> | null;
   size: WeightedChoice<number> | null;
   headers: Buffer[] | null;
+  /** Percent; -1 when not asked. */
   close: number;
 }
 
@@ -72,6 +73,8 @@ export class Controls {
   private readonly sizes: Compiled<WeightedChoice<number>>;
   private readonly sized: Responder;
   private readonly on: boolean;
+  /** Server defaults (--default-*), compiled once; null when none are set. */
+  private readonly defaults: Asked | null;
   private readonly overriding: Responder = {
     send(res, arg) {
       const c = arg as Controlled;
@@ -84,6 +87,14 @@ export class Controls {
     this.latency = new SamplerCache();
     this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
+    const d = ctx.config.defaults;
+    this.defaults = d.delay === null && d.status === null && d.close === 0 ? null : {
+      delay: d.delay === null ? null : parseLatency(d.delay, '--default-delay', ctx.config.maxDelayMs),
+      status: d.status === null ? null : parseStatusChoice(d.status, '--default-status'),
+      size: null,
+      headers: null,
+      close: d.close,
+    };
   }
 
   /**
@@ -92,7 +103,7 @@ export class Controls {
    */
   respond(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void {
     // The plain path, kept small enough to inline: no X-Delay, no path delay, no controls.
-    if (extraMs === 0 && req.getHeader(H.xdelay).length === 0 && !(this.on && this.present(req))) {
+    if (extraMs === 0 && this.defaults === null && req.getHeader(H.xdelay).length === 0 && !(this.on && this.present(req))) {
       responder.send(res, arg, n);
       return;
     }
@@ -109,6 +120,17 @@ export class Controls {
     } catch (err) {
       sendBadValue(res, err);
       return;
+    }
+    // Precedence: the request's own controls, then the server defaults, field by field.
+    const dflt = this.defaults;
+    if (dflt !== null) {
+      asked = asked === null ? dflt : {
+        delay: asked.delay ?? dflt.delay,
+        status: asked.status ?? dflt.status,
+        size: asked.size,
+        headers: asked.headers,
+        close: asked.close >= 0 ? asked.close : dflt.close,
+      };
     }
     if (asked === null) {
       if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
@@ -169,7 +191,7 @@ export class Controls {
       status: status === null ? null : this.statuses.get(status[0], status[1]),
       size: size === null ? null : this.sizes.get(size[0], size[1]),
       headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
-      close: close === null ? 0 : parsePercent(close[0], close[1]),
+      close: close === null ? -1 : parsePercent(close[0], close[1]),
     };
   }
 }

@@ -12,7 +12,7 @@ import { sendBadValue } from '../http/errors.js';
 import { countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
-import { requestDelay } from './xdelay.js';
+import { requestDelay, sizedHandler } from './xdelay.js';
 
 const OctetHead = makeHead(200, 'application/octet-stream');
 const EmptyHead = makeHead(200, null);
@@ -109,16 +109,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
         ctx.respond(res, req, code === 200 ? empty : statusResponders[code], null, 0, 0);
       } },
     { pattern: '/bytes/:size', about: 'SIZE bytes, application/octet-stream',
-      handler: (res, req) => {
-        let n: number;
-        try {
-          n = parseSize(req.getParameter(0), 'size', config.maxSizeBytes);
-        } catch (err) {
-          sendBadValue(res, err);
-          return;
-        }
-        ctx.respond(res, req, bytes, null, n, 0);
-      } },
+      handler: sizedHandler(ctx, bytes) },
     { pattern: '/drip', about: 'numbytes bytes trickled over duration after delay, with status code',
       handler: (res, req) => {
         let d: Drip;

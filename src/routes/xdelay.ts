@@ -3,7 +3,10 @@ import type { HttpRequest } from '../runtime/uws.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
-import type { RouteContext } from './context.js';
+import type { Handler, RouteContext } from './context.js';
+import type { Responder } from '../http/scheduler.js';
+import { sendBadValue } from '../http/errors.js';
+import { parseSize } from '../grammar/size.js';
 
 // Header names as Buffers: uWS converts and copies a JS string key on every getHeader call, which
 // measured ~20 % of pipelined /json/valid throughput; a Buffer key is passed by pointer.
@@ -28,4 +31,18 @@ export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: numbe
       `path delay plus X-Delay is ${formatDuration(total)}, over the maximum ${formatDuration(max)} (--max-delay)`);
   }
   return total;
+}
+
+/** A handler for `/<name>/:size` routes: parse the size segment (400 on a bad one), answer `sized` with it. */
+export function sizedHandler(ctx: RouteContext, sized: Responder): Handler {
+  return (res, req) => {
+    let n: number;
+    try {
+      n = parseSize(req.getParameter(0), 'size', ctx.config.maxSizeBytes);
+    } catch (err) {
+      sendBadValue(res, err);
+      return;
+    }
+    ctx.respond(res, req, sized, null, n, 0);
+  };
 }

@@ -137,3 +137,31 @@ describe('--seed', () => {
     assert.notDeepEqual(a, c);
   });
 });
+
+describe('server defaults (--default-*)', () => {
+  test('apply to every data route; a request control wins over them', async () => {
+    const server = await startServer(['--default-status', '503', '--default-delay', '100ms', '--default-close', '100']);
+    try {
+      const t0 = performance.now();
+      const r = await fetch(`${server.url}/json`);
+      assert.equal(r.status, 503);
+      assert.ok(performance.now() - t0 >= 99);
+      assert.equal(r.headers.get('connection'), 'close');
+      assert.equal(await r.text(), '{"message":"Hello, World!"}');
+      const own = await fetch(`${server.url}/json?status=201&close=0&delay=0`);
+      assert.equal(own.status, 201);
+      assert.notEqual(own.headers.get('connection'), 'close');
+      // Admin routes are not data routes.
+      assert.equal((await fetch(`${server.url}/__mock/health`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a bad default is a usage error at startup', async () => {
+    const { runCli } = await import('../helpers/server.js');
+    const r = await runCli(['--default-status', '700']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--default-status/);
+  });
+});
