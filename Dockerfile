@@ -36,6 +36,7 @@ COPY --from=build /app/dist/src ./dist/src
 # package.json makes dist/ ESM ("type": "module") and gives --version its number.
 COPY package.json ./
 COPY payloads ./payloads
+COPY schema ./schema
 USER node
 EXPOSE 8000
 # No curl in slim images: node itself asks /__mock/health.

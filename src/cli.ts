@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Command line entry: argv/env -> config -> supervisor; signals; exit codes (2 usage, 1 startup, 0 clean).
 import { parseCommand, UsageError } from './config/options.js';
+import { ConfigFileError } from './config/file.js';
 import { createLogger } from './observe/log.js';
 import { startServer, type RunningServer } from './runtime/supervisor.js';
 import { StartupError } from './runtime/uws.js';
@@ -17,10 +18,18 @@ async function main(): Promise<void> {
     command = parseCommand(process.argv.slice(2), process.env);
   } catch (err) {
     if (err instanceof UsageError) fail(2, err.message);
+    // Every error with its JSON path, one per line after the summary.
+    if (err instanceof ConfigFileError) fail(1, err.message);
     throw err;
   }
   if (command.kind === 'help') {
     process.stdout.write(`${command.text}\n`);
+    return;
+  }
+  if (command.kind === 'check') {
+    const routes = command.config.routes;
+    const list = routes.map((r) => `${Array.isArray(r.method) ? r.method.join(',') : r.method ?? 'ANY'} ${r.path}`);
+    process.stdout.write(`${command.file}: ok, ${routes.length} route(s)${list.length ? `: ${list.join('; ')}` : ''}\n`);
     return;
   }
   if (command.kind === 'version') {

@@ -4,6 +4,9 @@ import { availableParallelism } from 'node:os';
 import { parseDuration, formatDuration } from '../grammar/duration.js';
 import { parseSize, formatSize } from '../grammar/size.js';
 import { GrammarError } from '../grammar/errors.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings, type RouteConfig } from './file.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parsePercent } from '../grammar/percent.js';
 import {
@@ -27,6 +30,12 @@ export interface ServerConfig {
   readonly seed: number | null;
   /** Whether query/X-Mock request controls are honoured. */
   readonly requestControls: boolean;
+  /** Configured routes from the config file (validated). */
+  readonly routes: readonly RouteConfig[];
+  /** The payload folder that body.file refers to. */
+  readonly payloadsDir: string;
+  /** The config file in use, if any. */
+  readonly configFile: string | null;
   /** Server-wide defaults for the controls (a request's own controls win); null = none. */
   readonly defaults: { readonly delay: string | null; readonly status: string | null; readonly close: number };
   /** Event-loop utilisation (0..1) above which a worker counts as busy. */
@@ -37,9 +46,10 @@ export interface ServerConfig {
   readonly accessLogSample: number;
 }
 
-/** What the command line asked for: a server config, or help/version output. */
+/** What the command line asked for: a server config, a config check, or help/version output. */
 export type Command =
   | { readonly kind: 'serve'; readonly config: ServerConfig }
+  | { readonly kind: 'check'; readonly file: string; readonly config: ServerConfig }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version' };
 
@@ -71,6 +81,8 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
+  { flag: 'config', env: 'MOCK_CONFIG', type: 'string', value: 'FILE', help: 'JSON config file: routes and server settings (see schema/mock-upstream.schema.json)', short: 'c' },
+  { flag: 'payloads', env: 'MOCK_PAYLOADS', type: 'string', value: 'DIR', help: 'payload folder for body.file (default: the shipped payloads/)' },
   { flag: 'default-delay', env: 'MOCK_DEFAULT_DELAY', type: 'string', value: 'LATENCY', help: 'delay every data response (any latency expression); a request\'s delay control wins' },
   { flag: 'default-status', env: 'MOCK_DEFAULT_STATUS', type: 'string', value: 'CODES', help: 'status of every data response, e.g. 503:5 (5 % 503s); a request\'s status control wins' },
   { flag: 'default-close', env: 'MOCK_DEFAULT_CLOSE', type: 'string', value: 'PERCENT', help: 'percent of data responses sent with Connection: close' },
@@ -87,12 +99,13 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'version', env: null, type: 'boolean', value: '', help: 'print the version and exit', short: 'v' },
 ];
 
-const Subcommands = ['serve', 'upstream'];
+const Subcommands = ['serve', 'upstream', 'check'];
 
 /** Usage text generated from the option table. */
 export function helpText(): string {
   const lines = [
     'Usage: mock-upstream [serve|upstream] [options]',
+    '       mock-upstream check FILE   validate a config file without starting (exit 0, or 1 with every error)',
     '',
     'The HTTP upstream for API-gateway benchmarks; `upstream` is the go-bench-suite spelling of `serve`.',
     'Precedence: flags > environment variables > defaults.',
@@ -120,6 +133,10 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     throw new UsageError(`${(err as Error).message.split('\n')[0]} (see --help)`);
   }
   const { values, positionals } = parsed;
+  if (positionals[0] === 'check') {
+    if (positionals.length !== 2) throw new UsageError('usage: mock-upstream check FILE');
+    return { kind: 'check', file: positionals[1], config: resolveConfig({ ...values, config: positionals[1] }, env) };
+  }
   if (positionals.length > 1 || (positionals.length === 1 && !Subcommands.includes(positionals[0]))) {
     throw new UsageError(`unknown command "${positionals.join(' ')}": expected ${Subcommands.join(' or ')} (see --help)`);
   }
@@ -128,17 +145,52 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return { kind: 'serve', config: resolveConfig(values, env) };
 }
 
-/** A flag's value, else its env var, else undefined (flags > env > defaults). */
+// Flag name -> key in the config file's "server" object.
+const FileKeys: Record<string, keyof FileServerSettings> = {
+  port: 'port', host: 'host', workers: 'workers', 'log-level': 'logLevel', grace: 'grace', 'max-body': 'maxBody',
+  'max-delay': 'maxDelay', 'max-size': 'maxSize', seed: 'seed', 'default-delay': 'defaultDelay', 'default-status': 'defaultStatus',
+};
+
+// The config file's server settings for this resolution (set by resolveConfig before any pick()).
+let fileServer: { file: string; settings: FileServerSettings } | null = null;
+
+/** A flag's value, else its env var, else the config file's, else undefined (flags > env > file > defaults). */
 function pick(values: Values, env: NodeJS.ProcessEnv, flag: string): { text: string; source: string } | undefined {
   const v = values[flag];
   if (typeof v === 'string') return { text: v, source: `--${flag}` };
   const spec = Options.find((o) => o.flag === flag);
   const e = spec?.env ? env[spec.env] : undefined;
   if (e !== undefined && e !== '' && spec?.env) return { text: e, source: spec.env };
+  const key = FileKeys[flag];
+  const f = key !== undefined && fileServer !== null ? fileServer.settings[key] : undefined;
+  if (f !== undefined) return { text: String(f), source: `${fileServer?.file} server.${key}` };
   return undefined;
 }
 
+/** The shipped payload folder (two levels above dist/src/config). */
+const ShippedPayloads = fileURLToPath(new URL('../../../payloads', import.meta.url));
+
+function readJsonFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigFileError(path, [`/: ${(err as Error).message.split('\n')[0]}`]);
+  }
+}
+
 function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
+  const configFile = pick(values, env, 'config')?.text ?? null;
+  const raw = configFile === null ? null : readJsonFile(configFile);
+  const server = raw !== null && typeof raw === 'object' ? (raw as { server?: unknown }).server : undefined;
+  fileServer = configFile !== null && server !== null && typeof server === 'object' ? { file: configFile, settings: server as FileServerSettings } : null;
+  try {
+    return finishConfig(values, env, configFile, raw);
+  } finally {
+    fileServer = null;
+  }
+}
+
+function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string | null, raw: unknown): ServerConfig {
   let host = pick(values, env, 'host')?.text ?? DefaultHost;
   let port = parsePort(pick(values, env, 'port'));
   const addr = values.addr;
@@ -160,7 +212,18 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
   if (!LogLevels.includes(logLevel)) {
     throw new UsageError(`invalid log level "${logLevel}": use one of ${LogLevels.join(', ')}`);
   }
+  const payloadsDir = pick(values, env, 'payloads')?.text ?? ShippedPayloads;
+  const maxSizeBytes = grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40));
+  let routes: RouteConfig[] = [];
+  if (configFile !== null) {
+    const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir });
+    if (errors.length > 0) throw new ConfigFileError(configFile, errors);
+    routes = (raw as ConfigFile).routes ?? [];
+  }
   return Object.freeze({
+    routes,
+    payloadsDir,
+    configFile,
     host,
     port,
     workers: parseWorkers(pick(values, env, 'workers')),
@@ -168,7 +231,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
     maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, (t, p) => parseSize(t, p, 2 ** 32)),
     maxDelayMs,
-    maxSizeBytes: grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40)),
+    maxSizeBytes,
     seed: parseSeed(pick(values, env, 'seed')),
     requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
     defaults: {

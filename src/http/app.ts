@@ -4,6 +4,7 @@ import type { TemplatedApp, Uws } from '../runtime/uws.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../routes/admin.js';
 import { Controls } from '../routes/controls.js';
+import { configuredRoutes, routeShape, type ConfiguredRoute } from '../routes/configured.js';
 import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
 import type { Handler, Route, RouteContext } from '../routes/context.js';
@@ -59,11 +60,25 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx:
     respond(res, req, responder, arg, n, extraMs) {
       (controls as Controls).respond(res, req, responder, arg, n, extraMs);
     },
+    respondRoute(res, req, responder, arg, route) {
+      (controls as Controls).respondRoute(res, req, responder, arg, route);
+    },
   };
   controls = new Controls(ctx);
   ctx.scheduler.attach(counters);
   useCounters(counters);
-  const routes: Route[] = [...routeTable(ctx), {
+  // Configured routes win over a built-in route of the same shape; one handler per shape dispatches by
+  // method (uWS aborts the process if a shape is registered twice), falling back to the built-in route,
+  // else 405.
+  const builtIn = routeTable(ctx);
+  const groups = new Map<string, ConfiguredRoute[]>();
+  for (const r of configuredRoutes(ctx, config.routes, config.payloadsDir)) {
+    const shape = routeShape(r.pattern);
+    groups.set(shape, [...(groups.get(shape) ?? []), r]);
+  }
+  const shadowed = new Map(builtIn.filter((r) => groups.has(routeShape(r.pattern))).map((r) => [routeShape(r.pattern), r]));
+  const configured: Route[] = [...groups.values()].map((entries) => dispatch(entries, shadowed.get(routeShape(entries[0].pattern)) ?? null));
+  const routes: Route[] = [...configured, ...builtIn.filter((r) => !shadowed.has(routeShape(r.pattern))), {
     pattern: '/*', about: 'anything else: 404 JSON',
     handler: (res, req) => {
       sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
@@ -76,6 +91,26 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx:
     app.any(route.pattern, log === null ? counted(counters, id, route.handler) : logged(counters, id, route, log, config.accessLogSample, ctx.rng, opts.workerIndex));
   });
   return { app, ctx };
+}
+
+/** One handler for every configured route of a shape: the first whose methods match answers. */
+function dispatch(entries: ConfiguredRoute[], fallback: Route | null): Route {
+  const allow = entries.some((e) => e.methods === null) ? null : [...new Set(entries.flatMap((e) => [...(e.methods ?? [])]))].map((m) => m.toUpperCase()).join(', ');
+  return {
+    pattern: entries[0].pattern,
+    about: entries.map((e) => e.about).join('; '),
+    handler: (res, req) => {
+      const m = req.getMethod();
+      for (const e of entries) {
+        if (e.methods === null || e.methods.has(m)) {
+          e.handler(res, req);
+          return;
+        }
+      }
+      if (fallback !== null) fallback.handler(res, req);
+      else sendError(res, 405, `${req.getCaseSensitiveMethod().toUpperCase()} is not configured for ${entries[0].pattern}: use ${allow}`, 'method');
+    },
+  };
 }
 
 // Setting the route id is one store; the counters attribute every response written under it.

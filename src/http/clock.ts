@@ -52,6 +52,11 @@ export class GoTimeBodies {
     this.writeFraction(this.invalid, InvalidPrefix.length, nanos, monoSec, monoNanos);
   }
 
+  /** The current time text alone (for templates; allocates, so not for the hot path). */
+  timeText(): string {
+    return this.valid.toString('latin1', ValidPrefix.length, this.valid.length - Suffix.length);
+  }
+
   // Only when the monotonic seconds gain a digit (at 10 s, 100 s, ...), so allocation here is rare.
   private allocate(monoDigits: number): void {
     this.monoDigits = monoDigits;

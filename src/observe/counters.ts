@@ -5,7 +5,7 @@
 /** Status classes counted per route: 1xx..5xx plus "other". */
 export const StatusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
 /** Most routes counted separately (the route table is far smaller). */
-export const MaxRoutes = 64;
+export const MaxRoutes = 256;
 
 // Row layout (Float64 slots).
 export const F = {

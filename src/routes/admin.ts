@@ -32,7 +32,11 @@ export function adminRoutes(ctx: RouteContext): Route[] {
     }
     return registry.metrics();
   };
+  // The effective config never changes while running: serialized once.
+  const effective = prepare(200, 'application/json', JSON.stringify(ctx.config, null, 2), [['Cache-Control', 'no-store']]);
   const routes: Route[] = [
+    { pattern: `${AdminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
+      handler: (res) => send(res, effective) },
     { pattern: `${AdminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
       handler: (res) => sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
     { pattern: `${AdminPrefix}metrics`, about: 'Prometheus text exposition',

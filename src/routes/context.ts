@@ -4,6 +4,7 @@ import type { GoTimeBodies } from '../http/clock.js';
 import type { FillerSender } from '../http/filler.js';
 import type { Responder, Scheduler } from '../http/scheduler.js';
 import type { Random } from '../grammar/random.js';
+import type { Asked } from './controls.js';
 import type { Counters, WorkerCounters } from '../observe/counters.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 
@@ -17,6 +18,8 @@ export interface RouteContext {
   readonly rng: Random;
   /** Answer with `responder` now or later, applying X-Delay and request controls (see controls.ts). */
   respond(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void;
+  /** Answer a configured route: its own controls apply below the request's (see controls.ts). */
+  respondRoute(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, route: Asked): void;
   /** Every worker's shared counters (read by metrics and stats). */
   readonly allCounters: Counters;
   /** This worker's counting side. */

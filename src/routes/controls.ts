@@ -45,8 +45,8 @@ class Compiled<T> {
   }
 }
 
-/** The controls one request asked for; null fields were not asked for. */
-interface Asked {
+/** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
+export interface Asked {
   delay: Sampler | null;
   status: WeightedChoice<number> | null;
   size: WeightedChoice<number> | null;
@@ -107,10 +107,15 @@ export class Controls {
       responder.send(res, arg, n);
       return;
     }
-    this.controlled(res, req, responder, arg, n, extraMs);
+    this.controlled(res, req, responder, arg, n, extraMs, null);
   }
 
-  private controlled(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number): void {
+  /** Like respond(), for a configured route with its own controls (request > route > server defaults). */
+  respondRoute(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, route: Asked): void {
+    this.controlled(res, req, responder, arg, 0, 0, route);
+  }
+
+  private controlled(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number, route: Asked | null): void {
     const ctx = this.ctx;
     let asked: Asked | null = null;
     let delayMs: number;
@@ -121,17 +126,8 @@ export class Controls {
       sendBadValue(res, err);
       return;
     }
-    // Precedence: the request's own controls, then the server defaults, field by field.
-    const dflt = this.defaults;
-    if (dflt !== null) {
-      asked = asked === null ? dflt : {
-        delay: asked.delay ?? dflt.delay,
-        status: asked.status ?? dflt.status,
-        size: asked.size,
-        headers: asked.headers,
-        close: asked.close >= 0 ? asked.close : dflt.close,
-      };
-    }
+    // Precedence: the request's own controls, then the route's, then the server defaults, field by field.
+    asked = merge(merge(asked, route), this.defaults);
     if (asked === null) {
       if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
       else responder.send(res, arg, n);
@@ -194,6 +190,19 @@ export class Controls {
       close: close === null ? -1 : parsePercent(close[0], close[1]),
     };
   }
+}
+
+/** Field-by-field: `first` wins where it sets a control, `second` fills the rest. */
+function merge(first: Asked | null, second: Asked | null): Asked | null {
+  if (first === null) return second;
+  if (second === null) return first;
+  return {
+    delay: first.delay ?? second.delay,
+    status: first.status ?? second.status,
+    size: first.size ?? second.size,
+    headers: first.headers === null ? second.headers : second.headers === null ? first.headers : [...second.headers, ...first.headers],
+    close: first.close >= 0 ? first.close : second.close,
+  };
 }
 
 // RFC 9110 token characters for header names.

@@ -1,0 +1,137 @@
+// The config file (--config FILE / MOCK_CONFIG): read, validated against schema/mock-upstream.schema.json
+// with ajv, then checked value by value with the server's own grammar, every error with its JSON path.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { AdminPrefix } from './defaults.js';
+import { GrammarError } from '../grammar/errors.js';
+import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
+import { parseSize } from '../grammar/size.js';
+
+const require = createRequire(import.meta.url);
+
+/** Where the JSON Schema lives (shipped in the package). */
+export const SchemaPath = new URL('../../../schema/mock-upstream.schema.json', import.meta.url);
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+
+/** One configured route, as the schema describes it. */
+export interface RouteConfig {
+  method?: Method | Method[];
+  path: string;
+  status?: number | string;
+  headers?: Record<string, string>;
+  body?: { json?: unknown; text?: string; file?: string; size?: string | number; template?: unknown };
+  latency?: string;
+  close?: number;
+}
+
+/** Server settings a file may hold (flags and env override them). */
+export interface FileServerSettings {
+  port?: number; host?: string; workers?: number | 'auto'; logLevel?: string; grace?: string; maxBody?: string;
+  maxDelay?: string; maxSize?: string; seed?: number; defaultDelay?: string; defaultStatus?: string | number;
+}
+
+/** A parsed, valid config file. */
+export interface ConfigFile {
+  server?: FileServerSettings;
+  routes?: RouteConfig[];
+}
+
+/** Every problem in a config file, each "JSON path: message". */
+export class ConfigFileError extends Error {
+  constructor(readonly file: string, readonly errors: string[]) {
+    super(`invalid config ${file}: ${errors.length} error(s)\n${errors.map((e) => `  ${e}`).join('\n')}`);
+  }
+}
+
+/** Limits the semantic checks need. */
+export interface CheckLimits {
+  readonly maxDelayMs: number;
+  readonly maxSizeBytes: number;
+  readonly payloadsDir: string;
+}
+
+type Validate = ((v: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null };
+let validator: Validate | null = null;
+
+// ajv is loaded only when a config file is used: it costs start-up time every other run would not need.
+function schemaValidator(): Validate {
+  if (validator === null) {
+    const Ajv = require('ajv').default as new (o: object) => { compile(s: object): Validate };
+    validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SchemaPath, 'utf8')) as object);
+  }
+  return validator;
+}
+
+/** Validate a parsed config value; returns every error as "JSON path: message" (empty when valid). */
+export function checkConfig(value: unknown, limits: CheckLimits): string[] {
+  const validate = schemaValidator();
+  const errors: string[] = [];
+  if (!validate(value)) {
+    errors.push(...(validate.errors ?? []).map((e) => {
+      const extra = e.params.additionalProperty !== undefined ? ` "${String(e.params.additionalProperty)}"`
+        : e.params.allowedValues !== undefined ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
+      return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
+    }));
+  }
+  // The value checks run too, on every route shaped well enough to check, so one pass reports everything.
+  const file = (value !== null && typeof value === 'object' ? value : {}) as ConfigFile;
+  const grammar = (path: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof GrammarError) errors.push(`${path}: ${err.message}`);
+      else throw err;
+    }
+  };
+  const routes = Array.isArray(file.routes) ? file.routes.filter((r) => r !== null && typeof r === 'object' && typeof r.path === 'string') : [];
+  routes.forEach((r, i) => {
+    const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
+    void i;
+    if (r.path.startsWith(AdminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${AdminPrefix}`);
+    if (r.body !== null && typeof r.body !== 'object') return;
+    if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
+    if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
+    if (r.body?.size !== undefined) grammar(`${at}/body/size`, () => parseSize(String(r.body?.size), 'size', limits.maxSizeBytes));
+    if (typeof r.body?.file === 'string' && !existsSync(join(limits.payloadsDir, r.body.file))) {
+      errors.push(`${at}/body/file: ${r.body.file} not found in the payload folder ${limits.payloadsDir}`);
+    }
+    if (r.body?.template !== undefined) {
+      for (const m of JSON.stringify(r.body.template).matchAll(/\{\{([^}]*)\}\}/g)) {
+        const name = m[1].trim();
+        const param = /^params\.(.+)$/.exec(name)?.[1];
+        if (name !== 'now' && !/^query\.[^.]+$/.test(name) && param === undefined) {
+          errors.push(`${at}/body/template: unknown placeholder {{${name}}}: use {{now}}, {{params.<name>}} or {{query.<name>}}`);
+        } else if (param !== undefined && !r.path.split('/').includes(`:${param}`)) {
+          errors.push(`${at}/body/template: {{params.${param}}} but the path ${r.path} has no :${param}`);
+        }
+      }
+    }
+  });
+  const seen = new Set<string>();
+  routes.forEach((r) => {
+    const i = (file.routes as RouteConfig[]).indexOf(r);
+    const methods = r.method === undefined ? ['*'] : Array.isArray(r.method) ? r.method : [r.method];
+    for (const m of methods) {
+      // "/a/:x" and "/a/:y" are the same route to the router.
+      const key = `${m} ${r.path.replace(/\/:[^/]+/g, '/:')}`;
+      if (seen.has(key)) errors.push(`/routes/${i}: duplicate route ${m === '*' ? 'ANY' : m} ${r.path} (an earlier route has the same method and path shape)`);
+      seen.add(key);
+    }
+  });
+  return errors;
+}
+
+/** Read and check a config file; throws ConfigFileError listing every problem. */
+export function loadConfigFile(path: string, limits: CheckLimits): ConfigFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigFileError(path, [`/: ${(err as Error).message}`]);
+  }
+  const errors = checkConfig(value, limits);
+  if (errors.length > 0) throw new ConfigFileError(path, errors);
+  return value as ConfigFile;
+}

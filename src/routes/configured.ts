@@ -1,0 +1,121 @@
+// Routes from the config file, compiled at startup: static bodies (with their status line and headers)
+// become one Prepared response; templates become literal chunks with slots filled per request.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join } from 'node:path';
+import type { RouteConfig } from '../config/file.js';
+import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
+import { parseSize } from '../grammar/size.js';
+import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
+import type { Responder } from '../http/scheduler.js';
+import type { HttpRequest } from '../runtime/uws.js';
+import type { Asked } from './controls.js';
+import type { Route, RouteContext } from './context.js';
+
+// fast-json-stringify's own string escaper: templates render without JSON.stringify per request.
+const { asString } = new (createRequire(import.meta.url)('fast-json-stringify/lib/serializer') as new () => { asString(s: string): string })();
+
+const ContentTypes: Record<string, string> = {
+  '.json': 'application/json', '.txt': 'text/plain', '.html': 'text/html; charset=utf-8', '.xml': 'application/xml',
+  '.csv': 'text/csv', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.gif': 'image/gif', '.pdf': 'application/pdf',
+};
+
+/** Content type for a payload file name. */
+export function contentTypeOf(name: string): string {
+  return ContentTypes[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+type Slot = { kind: 'now' } | { kind: 'param'; index: number } | { kind: 'query'; name: string };
+
+/** A template compiled into JSON text chunks around string slots. */
+interface Template {
+  readonly chunks: string[];
+  readonly slots: Slot[];
+}
+
+function compileTemplate(value: unknown, path: string): Template {
+  const params = path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
+  const text = JSON.stringify(value);
+  const chunks: string[] = [];
+  const slots: Slot[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+    chunks.push(text.slice(last, m.index));
+    const name = m[1];
+    if (name === 'now') slots.push({ kind: 'now' });
+    else if (name.startsWith('params.')) slots.push({ kind: 'param', index: params.indexOf(name.slice(7)) });
+    else slots.push({ kind: 'query', name: name.slice(6) });
+    last = (m.index ?? 0) + m[0].length;
+  }
+  chunks.push(text.slice(last));
+  return { chunks, slots };
+}
+
+// Reads every slot's value from req synchronously (req is gone once the handler returns).
+function render(t: Template, req: HttpRequest, now: () => string): Buffer {
+  let out = t.chunks[0];
+  for (let i = 0; i < t.slots.length; i++) {
+    const s = t.slots[i];
+    const v = s.kind === 'now' ? now() : s.kind === 'param' ? req.getParameter(s.index) : (req.getQuery(s.name) ?? '');
+    // asString quotes and escapes; the slot already sits inside a JSON string literal.
+    out += asString(v).slice(1, -1) + t.chunks[i + 1];
+  }
+  return Buffer.from(out);
+}
+
+/** A configured route with the methods it answers (null = any). */
+export interface ConfiguredRoute extends Route {
+  readonly methods: ReadonlySet<string> | null;
+}
+
+/** uWS treats "/a/:x" and "/a/:y" as the same route (registering both aborts the process): compare by this. */
+export function routeShape(pattern: string): string {
+  return pattern.replace(/\/:[^/]+/g, '/:');
+}
+
+/** Compile the configured routes for one worker. */
+export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig[], payloadsDir: string): ConfiguredRoute[] {
+  const { config } = ctx;
+  return routes.map((r): ConfiguredRoute => {
+    const headers = Object.entries(r.headers ?? {});
+    const code = typeof r.status === 'number' ? r.status : 200;
+    const body = r.body ?? { text: '' };
+    let responder: Responder;
+    let template: Template | null = null;
+    let head: Head;
+    if (body.template !== undefined) {
+      template = compileTemplate(body.template, r.path);
+      head = makeHead(code, 'application/json', headers);
+      const h = head;
+      responder = { send(res, arg) { sendBody(res, h, arg as Buffer); } };
+    } else if (body.size !== undefined) {
+      const n = parseSize(String(body.size), 'size', config.maxSizeBytes);
+      head = makeHead(code, 'text/plain', headers);
+      const h = head;
+      responder = { send(res) { ctx.filler.send(res, h, n); } };
+    } else {
+      const [type, bytes] = body.json !== undefined ? ['application/json', Buffer.from(JSON.stringify(body.json))]
+        : body.file !== undefined ? [contentTypeOf(body.file), readFileSync(join(payloadsDir, body.file))]
+          : ['text/plain', Buffer.from(body.text ?? '')];
+      const p = prepare(code, type, bytes, headers);
+      responder = { send(res) { send(res, p); } };
+    }
+    const asked: Asked = {
+      delay: r.latency === undefined ? null : parseLatency(r.latency, 'latency', config.maxDelayMs),
+      status: typeof r.status === 'string' ? parseStatusChoice(r.status, 'status') : null,
+      size: null,
+      headers: null,
+      close: r.close ?? -1,
+    };
+    const methods = r.method === undefined ? null : new Set((Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toLowerCase()));
+    const now = (): string => { ctx.clock.refresh(); return ctx.clock.timeText(); };
+    const t = template;
+    return {
+      pattern: r.path,
+      methods,
+      about: `configured: ${r.method ?? 'any method'} ${r.path}`,
+      handler: (res, req) => ctx.respondRoute(res, req, responder, t === null ? null : render(t, req, now), asked),
+    };
+  });
+}
