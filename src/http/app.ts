@@ -7,6 +7,7 @@ import { Controls } from '../routes/controls.js';
 import { configuredRoutes, routeShape, type ConfiguredRoute } from '../routes/configured.js';
 import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
+import { payloadRoutes } from '../routes/payloads.js';
 import type { Handler, Route, RouteContext } from '../routes/context.js';
 import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
 import type { Logger } from 'pino';
@@ -33,7 +34,7 @@ export interface AppOptions {
 
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext): Route[] {
-  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...adminRoutes(ctx)];
+  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx), ...adminRoutes(ctx)];
 }
 
 /** Create the app (TLS when configured) with every route registered on every method. */

@@ -33,6 +33,7 @@ export class FillerSender {
   private readonly views = new Map<number, Buffer>();
   private res: (HttpResponse | null)[] = [];
   private total: number[] = [];
+  private src: Buffer[] = [];
   private free: number[] = [];
   private aborters: (() => void)[] = [];
   private writables: ((offset: number) => boolean)[] = [];
@@ -61,9 +62,22 @@ export class FillerSender {
       res.end(this.view(size), closing());
       return;
     }
+    this.stream(res, this.filler, size);
+  }
+
+  /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
+  sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
+    writeHead(res, head, body.length);
+    if (body.length <= SmallBodyBytes) res.end(body, closing());
+    else this.stream(res, body, body.length);
+  }
+
+  // `size` bytes of `src` (repeated if size exceeds it), from a slot with its own handlers.
+  private stream(res: HttpResponse, src: Buffer, size: number): void {
     const slot = this.take();
     this.res[slot] = res;
     this.total[slot] = size;
+    this.src[slot] = src;
     res.onAborted(this.aborters[slot]);
     res.onWritable(this.writables[slot]);
     this.pump(slot, 0);
@@ -84,11 +98,12 @@ export class FillerSender {
   private pump(slot: number, at: number): boolean {
     const res = this.res[slot] as HttpResponse;
     const total = this.total[slot];
-    const L = this.filler.length;
+    const src = this.src[slot];
+    const L = src.length;
     for (;;) {
       const start = at % L;
       const len = Math.min(ChunkBytes, L - start, total - at);
-      const [ok, done] = res.tryEnd(this.filler.subarray(start, start + len), total);
+      const [ok, done] = res.tryEnd(src.subarray(start, start + len), total);
       if (done) {
         this.release(slot);
         return true;
@@ -103,6 +118,7 @@ export class FillerSender {
       const s = this.res.length;
       this.res.push(null);
       this.total.push(0);
+      this.src.push(this.filler);
       // Made once per slot: uWS gives onAborted no arguments, so each handler knows its slot.
       this.aborters.push(() => this.release(s));
       this.writables.push((offset: number) => (this.res[s] === null ? true : this.pump(s, offset)));

@@ -1,0 +1,119 @@
+// The payload folder (--payloads DIR): every file served at /payloads/<name> (with or without its
+// extension), with a strong ETag, 304 on If-None-Match, and gzip/brotli variants compressed at startup.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { sendError } from '../http/errors.js';
+import { makeHead, prepare, send, sendEmpty, type Head } from '../http/respond.js';
+import type { Responder } from '../http/scheduler.js';
+import type { HttpRequest } from '../runtime/uws.js';
+import { contentTypeOf } from './configured.js';
+import type { Route, RouteContext } from './context.js';
+
+/** Files the folder holds that are not payloads (the folder's own docs and generator). */
+const Skipped = /^(README\.md|generate\.[tj]s|\..*)$/;
+const AcceptEncoding = Buffer.from('accept-encoding');
+const IfNoneMatch = Buffer.from('if-none-match');
+
+interface Variant {
+  readonly head: Head;
+  readonly notModified: Head;
+  readonly etag: string;
+  readonly body: Buffer;
+}
+
+/** One payload file with its three encodings. */
+interface Payload {
+  readonly file: string;
+  readonly name: string;
+  readonly contentType: string;
+  readonly identity: Variant;
+  readonly gzip: Variant;
+  readonly br: Variant;
+}
+
+function variant(type: string, body: Buffer, etag: string, encoding: string | null): Variant {
+  const extra: [string, string][] = [['ETag', etag], ['Vary', 'Accept-Encoding']];
+  if (encoding !== null) extra.push(['Content-Encoding', encoding]);
+  return { head: makeHead(200, type, extra), notModified: makeHead(304, null, extra.slice(0, 2)), etag, body };
+}
+
+/** Read and compress every payload file once (per worker). */
+export function loadPayloads(dir: string): Payload[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((f) => !Skipped.test(f) && statSync(join(dir, f)).isFile()).sort().map((file) => {
+    const body = readFileSync(join(dir, file));
+    const type = contentTypeOf(file);
+    // Strong ETag from the bytes; each encoding is a different representation, so a different tag.
+    const tag = createHash('sha256').update(body).digest('base64url').slice(0, 27);
+    return {
+      file,
+      name: basename(file, extname(file)),
+      contentType: type,
+      identity: variant(type, body, `"${tag}"`, null),
+      // Middle compression levels: ~25 ms per worker for the 1 MB payload; brotli 11 would take ~1.7 s and
+      // break the start-up budget for a few percent of size.
+      gzip: variant(type, gzipSync(body, { level: 6 }), `"${tag}-gz"`, 'gzip'),
+      br: variant(type, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }), `"${tag}-br"`, 'br'),
+    };
+  });
+}
+
+/** The encoding to serve for an Accept-Encoding value: br, then gzip, else identity (q=0 refuses). */
+export function chooseEncoding(accept: string): 'br' | 'gzip' | 'identity' {
+  if (accept === '') return 'identity';
+  const ok = (name: string): boolean => accept.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.find((p) => p.trim().startsWith('q='));
+    return (coding === name || coding === '*') && (q === undefined || Number(q.trim().slice(2)) > 0);
+  });
+  return ok('br') ? 'br' : ok('gzip') ? 'gzip' : 'identity';
+}
+
+function matches(ifNoneMatch: string, etag: string): boolean {
+  return ifNoneMatch === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** The payload route table: the listing and one route serving every file. */
+export function payloadRoutes(ctx: RouteContext): Route[] {
+  const payloads = loadPayloads(ctx.config.payloadsDir);
+  const byName = new Map<string, Payload>();
+  for (const p of payloads) {
+    byName.set(p.file, p);
+    if (!byName.has(p.name)) byName.set(p.name, p);
+  }
+  const listing = prepare(200, 'application/json', JSON.stringify({
+    folder: ctx.config.payloadsDir,
+    payloads: payloads.map((p) => ({
+      name: p.name, file: p.file, contentType: p.contentType, bytes: p.identity.body.length,
+      gzipBytes: p.gzip.body.length, brBytes: p.br.body.length, route: `/payloads/${p.name}`,
+    })),
+  }, null, 2));
+  const body: Responder = { send(res, arg) { const v = arg as Variant; ctx.filler.sendBuffer(res, v.head, v.body); } };
+  const notModified: Responder = { send(res, arg) { sendEmpty(res, (arg as Variant).notModified); } };
+  const pick = (p: Payload, req: HttpRequest): Variant => {
+    const enc = chooseEncoding(req.getHeader(AcceptEncoding));
+    return enc === 'br' ? p.br : enc === 'gzip' ? p.gzip : p.identity;
+  };
+  return [
+    { pattern: '/payloads', about: 'JSON listing of the payload folder', handler: (res) => send(res, listing) },
+    { pattern: '/payloads/', about: 'same listing', handler: (res) => send(res, listing) },
+    { pattern: '/payloads/:name', about: 'a payload file: ETag, 304, gzip/br by Accept-Encoding',
+      handler: (res, req) => {
+        const p = byName.get(req.getParameter(0));
+        if (p === undefined) {
+          sendError(res, 404, `no payload ${JSON.stringify(req.getParameter(0))}: GET /payloads/ lists them`, 'name');
+          return;
+        }
+        const v = pick(p, req);
+        const inm = req.getHeader(IfNoneMatch);
+        ctx.respond(res, req, inm !== '' && matches(inm, v.etag) ? notModified : body, v, 0, 0);
+      } },
+  ];
+}
