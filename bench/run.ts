@@ -6,14 +6,19 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runControlsCostBench } from './controls-cost.bench.js';
 import { runDelayBench } from './delay.bench.js';
+import { runGatewayBench } from './gateway.bench.js';
+import { runGcBench } from './gc.bench.js';
 import { runJsonValidBench } from './json-valid.bench.js';
 import { runLargeBodyBench } from './large-body.bench.js';
+import { groupedBarChart } from './lib/chart.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { parseBenchOptions, type BenchOptions } from './lib/options.js';
 import { fromRoot, isMain, repoRoot } from './lib/paths.js';
 import { installCleanup } from './lib/proc.js';
 import { budgetExitCode, formatBudget, formatCheckValue, formatVerdict, renderBench, type BenchResult } from './lib/report.js';
 import { ensureWrk } from './lib/wrk.js';
+import { peersChartData, runPeersBench } from './peers.bench.js';
+import { runWorkersBench } from './workers.bench.js';
 
 interface Bench {
   name: string;
@@ -25,6 +30,10 @@ const Benches: readonly Bench[] = [
   { name: 'json-valid', run: runJsonValidBench },
   { name: 'controls-cost', run: runControlsCostBench },
   { name: 'large-body', run: runLargeBodyBench },
+  { name: 'peers', run: runPeersBench },
+  { name: 'workers', run: runWorkersBench },
+  { name: 'gc', run: runGcBench },
+  { name: 'gateway', run: runGatewayBench },
   // Last: its 10k connections leave the most sockets behind in TIME_WAIT.
   { name: 'delay', run: runDelayBench },
 ];
@@ -33,6 +42,26 @@ function invocation(args: readonly string[]): string {
   // npm sets npm_lifecycle_event, so `npm run bench` can be told from `node dist/bench/run.js`.
   if (process.env.npm_lifecycle_event === 'bench') return ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
   return ['node', fromRoot(process.argv[1] ?? 'dist/bench/run.js'), ...args].join(' ');
+}
+
+/** File name (in bench/) of the chart a run writes: chart.svg for a full run, chart.quick.svg for a smoke run. */
+function chartFile(options: BenchOptions): string {
+  return options.quick ? 'chart.quick.svg' : 'chart.svg';
+}
+
+/** The main comparison (the peers bench) as a grouped bar chart; undefined when that bench is not in the results. */
+function renderChart(results: readonly BenchResult[], options: BenchOptions): string | undefined {
+  const peers = results.find((result) => result.name === 'peers');
+  if (peers === undefined) return undefined;
+  const data = peersChartData(peers);
+  return groupedBarChart({
+    title: 'GET /json/valid, requests per second (median over rounds)',
+    subtitle:
+      `1 worker each, ${peers.rounds} round${peers.rounds === 1 ? '' : 's'} × ${peers.durationSec} s, wrk -t1 (keep-alive -c64, pipelined ×16 -c16)` +
+      (options.quick ? ', quick smoke run' : ''),
+    yLabel: 'requests / s',
+    ...data,
+  });
 }
 
 function renderResults(results: readonly BenchResult[], machine: MachineInfo, options: BenchOptions, command: string): string {
@@ -63,6 +92,16 @@ function renderResults(results: readonly BenchResult[], machine: MachineInfo, op
     ...Benches.map((bench) => `node dist/bench/${bench.name}.bench.js [--quick]   # one bench alone, prints only (after npm run build)`),
     '```',
     '',
+    ...(results.some((result) => result.name === 'peers')
+      ? [
+          '## Chart',
+          '',
+          `![/json/valid req/s: mock-upstream, bare uWS, nginx, node http](${chartFile(options)})`,
+          '',
+          `[${chartFile(options)}](${chartFile(options)}): the peers bench below, written by the same run.`,
+          '',
+        ]
+      : []),
     '## Summary',
     '',
     '| bench | mode | check | value | budget | result |',
@@ -90,10 +129,19 @@ export async function runAll(argv: readonly string[]): Promise<BenchResult[]> {
     results.push(await bench.run(options));
   }
   const file = join(repoRoot(), 'bench', options.quick ? 'RESULTS.quick.md' : 'RESULTS.md');
-  // Written only once every bench succeeded, and atomically, so a failed run leaves the previous file intact.
-  const temporary = `${file}.tmp`;
-  writeFileSync(temporary, renderResults(results, machine, options, invocation(argv)));
-  renameSync(temporary, file);
+  // Written only once every bench succeeded, and atomically, so a failed run leaves the previous files intact.
+  const writeAtomically = (path: string, text: string): void => {
+    const temporary = `${path}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  };
+  const chart = renderChart(results, options);
+  if (chart !== undefined) {
+    const chartPath = join(repoRoot(), 'bench', chartFile(options));
+    writeAtomically(chartPath, chart);
+    process.stdout.write(`wrote ${fromRoot(chartPath)}\n`);
+  }
+  writeAtomically(file, renderResults(results, machine, options, invocation(argv)));
   for (const result of results) process.stdout.write(`\n${renderBench(result, 2)}\n`);
   process.stdout.write(`\nwrote ${fromRoot(file)}\n`);
   return results;
