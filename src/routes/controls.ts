@@ -205,6 +205,8 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
   };
 }
 
+const Framing = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'keep-alive', 'upgrade']);
+
 // RFC 9110 token characters for header names.
 const Token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -220,6 +222,10 @@ function parseHeaders(texts: [string, string][]): Buffer[] {
     const value = colon < 0 ? '' : text.slice(colon + 1).trim();
     if (!Token.test(name) || /[\r\n\0]/.test(value)) {
       throw new GrammarError(param, `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
+    }
+    // Framing headers would contradict the ones uWS writes and break a gateway's connection reuse.
+    if (Framing.has(name.toLowerCase())) {
+      throw new GrammarError(param, `header ${quoteValue(name)} cannot be set: the server writes it; use size= or close= instead`);
     }
     out.push(Buffer.from(name), Buffer.from(value));
   }
