@@ -1,4 +1,5 @@
 import { GrammarError, quoteValue } from './errors.js';
+import { Scan, scanDecimal } from './decimal.js';
 
 // Bounds the scan and keeps every accepted value finite (32 digits of hours is still far below 1e308).
 const MAX_LENGTH = 32;
@@ -42,23 +43,13 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
   // Scans char codes in place: this runs per request for /delay/{duration}, so no regex or slices.
   while (i < len) {
     const groupStart = i;
-    let mantissa = 0;
-    let scale = 1;
-    let c = text.charCodeAt(i);
-    while (c >= DIGIT_0 && c <= DIGIT_9) {
-      mantissa = mantissa * 10 + (c - DIGIT_0);
-      c = text.charCodeAt(++i);
-    }
-    if (c === DOT) {
-      const fractionStart = ++i;
-      c = text.charCodeAt(i);
-      while (c >= DIGIT_0 && c <= DIGIT_9) {
-        mantissa = mantissa * 10 + (c - DIGIT_0);
-        scale *= 10;
-        c = text.charCodeAt(++i);
-      }
-      if (i === fractionStart) throw invalid(text, param, 'a dot must be followed by digits');
-    } else if (i === groupStart) {
+    scanDecimal(text, i);
+    i = Scan.end;
+    const mantissa = Scan.mantissa;
+    const scale = Scan.scale;
+    const c = text.charCodeAt(i);
+    if (Scan.dotWithoutDigits) throw invalid(text, param, 'a dot must be followed by digits');
+    if (Scan.noDigits) {
       throw invalid(text, param, c === MINUS && i === 0 ? 'it is negative' : undefined);
     }
 

@@ -1,4 +1,5 @@
 import { GrammarError, quoteValue } from './errors.js';
+import { Scan, scanDecimal } from './decimal.js';
 
 // Bounds the scan and keeps every accepted value finite.
 const MAX_LENGTH = 32;
@@ -8,9 +9,6 @@ const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 const TIB = 1024 ** 4;
 
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
-const DOT = 46;
 const MINUS = 45;
 // OR-ing 0x20 folds ASCII upper case to lower case and maps no other code onto these letters.
 const CASE_BIT = 0x20;
@@ -42,26 +40,13 @@ export function parseSize(text: string, param: string, maxBytes: number): number
   if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
 
   // Scans char codes in place: sizes arrive per request, so no regex or slices.
-  let i = 0;
-  let mantissa = 0;
-  let scale = 1;
-  let c = text.charCodeAt(0);
-  while (c >= DIGIT_0 && c <= DIGIT_9) {
-    mantissa = mantissa * 10 + (c - DIGIT_0);
-    c = text.charCodeAt(++i);
-  }
-  if (c === DOT) {
-    const fractionStart = ++i;
-    c = text.charCodeAt(i);
-    while (c >= DIGIT_0 && c <= DIGIT_9) {
-      mantissa = mantissa * 10 + (c - DIGIT_0);
-      scale *= 10;
-      c = text.charCodeAt(++i);
-    }
-    if (i === fractionStart) throw invalid(text, param, 'a dot must be followed by digits');
-  } else if (i === 0) {
-    throw invalid(text, param, c === MINUS ? 'it is negative' : undefined);
-  }
+  scanDecimal(text, 0);
+  let i = Scan.end;
+  const mantissa = Scan.mantissa;
+  const scale = Scan.scale;
+  const c = text.charCodeAt(i);
+  if (Scan.dotWithoutDigits) throw invalid(text, param, 'a dot must be followed by digits');
+  if (Scan.noDigits) throw invalid(text, param, c === MINUS ? 'it is negative' : undefined);
 
   let multiplier = 1;
   if (i < len) {
