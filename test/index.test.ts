@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockUpstream } from '../src/index.js';
 import { UsageError } from '../src/config/options.js';
+import { waitForPending } from './helpers/server.js';
 
 test('startMockUpstream starts on a free port, serves, and closes', async () => {
   const t0 = performance.now();
@@ -36,8 +37,8 @@ test('options map to the CLI flags and are validated by the same parser', async 
 
 test('close() waits for in-flight delayed responses', async () => {
   const mock = await startMockUpstream();
-  const pending = fetch(`${mock.url}/delay/300ms`);
-  await new Promise((r) => setTimeout(r, 50));
+  const pending = fetch(`${mock.url}/delay/1500ms`);
+  await waitForPending(mock.url, 1);
   await mock.close();
   assert.equal((await pending).status, 200);
 });

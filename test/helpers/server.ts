@@ -110,3 +110,14 @@ export function rawRequest(port: number, payload: string | Buffer, done: (data: 
 export function statusLines(raw: string): string[] {
   return raw.match(/HTTP\/1\.1 \d{3}[^\r]*/g) ?? [];
 }
+
+/** Poll /__mock/stats (gauges sampled each second) until totals.pending reaches `n`; rejects after timeoutMs. */
+export async function waitForPending(url: string, n: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const stats = await (await fetch(`${url}/__mock/stats`, { headers: { connection: 'close' } })).json() as { totals: { pending: number } };
+    if (stats.totals.pending >= n) return;
+    if (performance.now() > deadline) throw new Error(`pending stayed at ${stats.totals.pending}, expected ${n}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -7,15 +7,15 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../helpers/server.js';
+import { startServer, waitForPending } from '../helpers/server.js';
 import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
 
 describe('graceful shutdown', () => {
   test('SIGTERM lets in-flight delayed responses finish, refuses new connections, exits 0', async () => {
     const server = await startServer(['--workers', '2', '--grace', '5s']);
-    const inflight = Array.from({ length: 20 }, () => fetch(`${server.url}/delay/600ms`, { headers: { connection: 'close' } }));
-    // Every request must be registered before the signal: wait until the server has them all pending.
-    await new Promise((r) => setTimeout(r, 150));
+    const inflight = Array.from({ length: 20 }, () => fetch(`${server.url}/delay/3s`, { headers: { connection: 'close' } }));
+    // Every request must be registered before the signal: wait until the server reports them all pending.
+    await waitForPending(server.url, 20);
     server.proc.kill('SIGTERM');
     await server.waitForLine((l) => l.event === 'shutdown');
     const results = await Promise.all(inflight);
@@ -32,8 +32,7 @@ describe('graceful shutdown', () => {
   test('responses still pending when --grace ends are cut and the server exits 0', async () => {
     const server = await startServer(['--grace', '200ms']);
     const slow = fetch(`${server.url}/delay/5s`).then(() => 'answered', () => 'cut');
-    await server.waitForLine((l) => l.event === 'listening');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitForPending(server.url, 1);
     const t0 = performance.now();
     server.proc.kill('SIGTERM');
     assert.equal(await server.exited, 0);
@@ -44,7 +43,7 @@ describe('graceful shutdown', () => {
   test('a second SIGTERM stops at once', async () => {
     const server = await startServer(['--grace', '30s']);
     const slow = fetch(`${server.url}/delay/20s`).catch(() => null);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitForPending(server.url, 1);
     const t0 = performance.now();
     server.proc.kill('SIGTERM');
     await server.waitForLine((l) => l.event === 'shutdown');
