@@ -30,6 +30,10 @@ export interface ServerConfig {
   readonly seed: number | null;
   /** Whether query/X-Mock request controls are honoured. */
   readonly requestControls: boolean;
+  /** Whether the /__mock/* admin endpoints exist at all (--no-admin removes them). */
+  readonly admin: boolean;
+  /** Separate port for the admin endpoints (null: they share the data port). */
+  readonly adminPort: number | null;
   /** Configured routes from the config file (validated). */
   readonly routes: readonly RouteConfig[];
   /** The payload folder that body.file refers to. */
@@ -81,6 +85,8 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
+  { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', type: 'string', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one' },
+  { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', value: '', help: 'remove /__mock/* entirely (health checks included)' },
   { flag: 'config', env: 'MOCK_CONFIG', type: 'string', value: 'FILE', help: 'JSON config file: routes and server settings (see schema/mock-upstream.schema.json)', short: 'c' },
   { flag: 'payloads', env: 'MOCK_PAYLOADS', type: 'string', value: 'DIR', help: 'payload folder for body.file (default: the shipped payloads/)' },
   { flag: 'default-delay', env: 'MOCK_DEFAULT_DELAY', type: 'string', value: 'LATENCY', help: 'delay every data response (any latency expression); a request\'s delay control wins' },
@@ -220,7 +226,10 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     if (errors.length > 0) throw new ConfigFileError(configFile, errors);
     routes = (raw as ConfigFile).routes ?? [];
   }
+  const adminPortText = pick(values, env, 'admin-port');
   return Object.freeze({
+    admin: !(values['no-admin'] === true || isTrue(env.MOCK_NO_ADMIN)),
+    adminPort: adminPortText === undefined ? null : parsePort(adminPortText),
     routes,
     payloadsDir,
     configFile,

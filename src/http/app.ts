@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/options.js';
 import type { TemplatedApp, Uws } from '../runtime/uws.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../routes/admin.js';
+import { AdminPrefix } from '../config/defaults.js';
 import { Controls } from '../routes/controls.js';
 import { configuredRoutes, routeShape, type ConfiguredRoute } from '../routes/configured.js';
 import { compatRoutes } from '../routes/compat.js';
@@ -34,11 +35,12 @@ export interface AppOptions {
 
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext): Route[] {
-  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx), ...adminRoutes(ctx)];
+  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx)];
 }
 
-/** Create the app (TLS when configured) with every route registered on every method. */
-export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx: RouteContext } {
+/** Create the app (TLS when configured) with every route registered on every method, and the admin app
+ * when --admin-port moves /__mock/* to its own listener. */
+export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; adminApp: TemplatedApp | null; ctx: RouteContext } {
   const { config } = opts;
   const app = (config.tls
     ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
@@ -85,13 +87,24 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; ctx:
       sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
     },
   }];
-  if (routes.length > MaxRoutes) throw new Error(`route table has ${routes.length} routes; counters hold ${MaxRoutes}`);
+  // Admin routes: on the data port (default), on their own listener (--admin-port), or nowhere (--no-admin).
+  const admin = config.admin ? adminRoutes(ctx) : [];
+  const adminApp = config.admin && config.adminPort !== null ? uws.App() as TemplatedApp : null;
+  const adminSide: Route[] = adminApp === null ? [] : [...admin, {
+    pattern: '/*', about: 'admin listener: anything else is 404',
+    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${AdminPrefix}* only`, 'path'),
+  }];
+  const dataSide = adminApp === null ? [...admin, ...routes] : routes;
+  if (dataSide.length + adminSide.length > MaxRoutes) throw new Error(`route table has ${dataSide.length + adminSide.length} routes; counters hold ${MaxRoutes}`);
   const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
-  routes.forEach((route, id) => {
+  const register = (target: TemplatedApp, route: Route): void => {
+    const id = ctx.routeNames.length;
     ctx.routeNames.push(route.pattern);
-    app.any(route.pattern, log === null ? counted(counters, id, route.handler) : logged(counters, id, route, log, config.accessLogSample, ctx.rng, opts.workerIndex));
-  });
-  return { app, ctx };
+    target.any(route.pattern, log === null ? counted(counters, id, route.handler) : logged(counters, id, route, log, config.accessLogSample, ctx.rng, opts.workerIndex));
+  };
+  for (const route of dataSide) register(app, route);
+  if (adminApp !== null) for (const route of adminSide) register(adminApp, route);
+  return { app, adminApp, ctx };
 }
 
 /** One handler for every configured route of a shape: the first whose methods match answers. */

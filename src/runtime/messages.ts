@@ -7,6 +7,8 @@ export interface WorkerInit {
   readonly index: number;
   /** The probed port (resolves --port 0 once for every worker). */
   readonly port: number;
+  /** The probed admin port (when --admin-port is set). */
+  readonly adminPort: number;
   readonly startedAt: number;
   /** The shared per-worker counters (observe/counters.ts). */
   readonly counters: SharedArrayBuffer;

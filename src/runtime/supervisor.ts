@@ -43,7 +43,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
   }
-  const port = await probePort(config);
+  const port = await probePort(config, config.port, '--port');
+  const adminPort = config.admin && config.adminPort !== null ? await probePort(config, config.adminPort, '--admin-port') : 0;
+  if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
   const startedAt = performance.timeOrigin;
   const sab = allocateCounters(config.workers);
   const counters = new Counters(sab);
@@ -55,7 +57,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let exitCode = 0;
 
   function spawn(index: number): Promise<void> {
-    const init: WorkerInit = { config, index, port, startedAt, counters: sab };
+    const init: WorkerInit = { config, index, port, adminPort, startedAt, counters: sab };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     const slot = slots[index];
     slot.worker = worker;
@@ -131,7 +133,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
 
   const scheme = config.tls ? 'https' : 'http';
   log.info({
-    event: 'listening', version: Version, host: config.host, port, workers: config.workers,
+    event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort, admin: config.admin, workers: config.workers,
     uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
   }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
@@ -175,15 +177,15 @@ function checkReadable(file: string, flag: string): void {
  * Listen exclusively once, then release: SO_REUSEPORT would otherwise let us silently share the port
  * with a stale server. Also resolves port 0 to one concrete port for every worker.
  */
-function probePort(config: ServerConfig): Promise<number> {
+function probePort(config: ServerConfig, wanted: number, flag: string): Promise<number> {
   const uws = loadUws();
   const app = uws.App() as TemplatedApp;
   return new Promise<number>((resolve, reject) => {
-    app.listen(config.host, config.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
+    app.listen(config.host, wanted, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
       if (!token) {
         app.close();
         reject(new StartupError(
-          `port ${config.port} on ${config.host} is already in use (or the address is not available): stop the other server or choose another --port`));
+          `port ${wanted} on ${config.host} is already in use (or the address is not available): stop the other server or choose another ${flag}`));
         return;
       }
       const port = uws.us_socket_local_port(token);

@@ -17,6 +17,8 @@ function tell(msg: FromWorker): void {
 
 let uws: Uws;
 let app: TemplatedApp | null = null;
+let adminApp: TemplatedApp | null = null;
+let adminToken: ListenSocket | null = null;
 let ctx: RouteContext | null = null;
 let token: ListenSocket | null = null;
 
@@ -30,10 +32,12 @@ process.on('uncaughtException', (err) => {
 function closeAndExit(code: number): void {
   try {
     app?.close();
+    adminApp?.close();
   } catch {
     // already closed
   }
   app = null;
+  adminApp = null;
   process.exit(code);
 }
 
@@ -46,6 +50,8 @@ function drain(graceMs: number): void {
   const c = ctx;
   c.draining = true;
   if (token !== null) uws.us_listen_socket_close(token);
+  if (adminToken !== null) uws.us_listen_socket_close(adminToken);
+  adminToken = null;
   token = null;
   const done = (): void => {
     if (inFlight(c) !== 0) return;
@@ -75,7 +81,18 @@ try {
   uws = loadUws();
   const built = createApp(uws, { config: init.config, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters });
   app = built.app;
+  adminApp = built.adminApp;
   ctx = built.ctx;
+  if (adminApp !== null) {
+    adminApp.listen(init.config.host, init.adminPort, (t: ListenSocket | false) => {
+      if (!t) {
+        tell({ type: 'failed', message: `worker ${init.index} could not listen on admin port ${init.config.host}:${init.adminPort}` });
+        closeAndExit(1);
+        return;
+      }
+      adminToken = t;
+    });
+  }
   app.listen(init.config.host, init.port, (t: ListenSocket | false) => {
     if (!t) {
       tell({ type: 'failed', message: `worker ${init.index} could not listen on ${init.config.host}:${init.port}` });

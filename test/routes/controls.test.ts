@@ -1,7 +1,7 @@
 // Request controls by query and by X-Mock-* header, their precedence, --seed and --no-request-controls.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { runCli, startServer, type TestServer } from '../helpers/server.js';
 
 type Via = 'query' | 'header';
 
@@ -159,7 +159,7 @@ describe('server defaults (--default-*)', () => {
   });
 
   test('a bad default is a usage error at startup', async () => {
-    const { runCli } = await import('../helpers/server.js');
+    
     const r = await runCli(['--default-status', '700']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--default-status/);
