@@ -42,11 +42,6 @@ export class Counters {
     return i * RowSlots;
   }
 
-  /** Index of (route, status class) within a row. */
-  static routeCell(route: number, code: number): number {
-    const cls = code >= 100 && code < 600 ? Math.floor(code / 100) - 1 : 5;
-    return F.routes + route * StatusClasses.length + cls;
-  }
 
   /** Sum of one field over every worker. */
   total(field: number): number {
@@ -81,7 +76,7 @@ export class WorkerCounters {
     const b = this.base;
     c[b + F.requests]++;
     c[b + F.bytes] += bytes;
-    c[b + F.routes + this.route * 6 + ClassOf[code < 1000 ? code : 999]]++;
+    c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
   }
 
   /** Add bytes streamed after the head was counted. */

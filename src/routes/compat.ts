@@ -75,7 +75,6 @@ export function compatRoutes(ctx: RouteContext): Route[] {
   }
   const single = resources.map((r) => Buffer.from(JSON.stringify(r)));
 
-  const echo: Responder = { send(res, arg) { sendBody(res, JsonHead, arg as Buffer); } };
 
   return [
     { pattern: '/json/valid', about: '{"time": "<now>"} in Go time.String() form',
@@ -142,8 +141,8 @@ export function compatRoutes(ctx: RouteContext): Route[] {
         collectBody(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {
           meta.Body = body.toString('utf8');
           const out = Buffer.from(serializeEcho(meta as unknown as Record<string, unknown>));
-          if (delayMs > 0) ctx.scheduler.schedule(r, delayMs, echo, out, 0);
-          else echo.send(r, out, 0);
+          if (delayMs > 0) ctx.scheduler.schedule(r, delayMs, fixed, out, 0);
+          else fixed.send(r, out, 0);
         });
       } },
   ];

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { sendError } from '../http/errors.js';
+import { quoteValue } from '../grammar/errors.js';
 import { makeHead, prepare, send, sendEmpty, type Head } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../runtime/uws.js';
@@ -108,7 +109,7 @@ export function payloadRoutes(ctx: RouteContext): Route[] {
       handler: (res, req) => {
         const p = byName.get(req.getParameter(0));
         if (p === undefined) {
-          sendError(res, 404, `no payload ${JSON.stringify(req.getParameter(0))}: GET /payloads/ lists them`, 'name');
+          sendError(res, 404, `no payload ${quoteValue(req.getParameter(0))}: GET /payloads/ lists them`, 'name');
           return;
         }
         const v = pick(p, req);

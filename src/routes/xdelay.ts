@@ -10,7 +10,8 @@ import { parseSize } from '../grammar/size.js';
 
 // Header names as Buffers: uWS converts and copies a JS string key on every getHeader call, which
 // measured ~20 % of pipelined /json/valid throughput; a Buffer key is passed by pointer.
-const XDelay = Buffer.from('x-delay');
+/** The X-Delay header name as a Buffer key (shared with controls.ts' plain-path check). */
+export const XDelay = Buffer.from('x-delay');
 const XDelayPercent = Buffer.from('x-delay-percent');
 
 /**
