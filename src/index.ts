@@ -1,9 +1,12 @@
 // Public API: start mock-upstream in-process as a test fixture.
 import { parseCommand, type ServerConfig } from './config/options.js';
+import { checkConfig, ConfigFileError, type RouteConfig } from './config/file.js';
+import type { JournalEntry } from './observe/journal.js';
+import type { AdminAsk } from './runtime/messages.js';
 import { createLogger } from './observe/log.js';
 import { startServer } from './runtime/supervisor.js';
 
-export type { ServerConfig };
+export type { JournalEntry, RouteConfig, ServerConfig };
 
 /** Options for startMockUpstream; each maps to the CLI flag of the same name. */
 export interface MockUpstreamOptions {
@@ -20,6 +23,14 @@ export interface MockUpstreamOptions {
   maxBody?: string;
   maxDelay?: string;
   maxSize?: string;
+  /** A config file (routes and server settings), as --config. */
+  config?: string;
+  /** Configured routes to start with (instead of the config file's); resetRoutes() returns to them. */
+  routes?: RouteConfig[];
+  /** Keep the last N requests per worker for requests(); default 0 (off). */
+  journal?: number;
+  /** Headers the journal redacts, comma-separated or 'none' (as --journal-redact). */
+  journalRedact?: string;
 }
 
 /** A running fixture. Always await close() before your process exits. */
@@ -29,25 +40,59 @@ export interface MockUpstream {
   readonly config: ServerConfig;
   /** Drain in-flight responses (within grace) and stop every worker. */
   close(): Promise<void>;
+  /** Add a route (one with the same path and a shared method is replaced); resolves once every worker has it. */
+  addRoute(route: RouteConfig): Promise<void>;
+  /** Replace every configured route; resolves once every worker has them. */
+  setRoutes(routes: RouteConfig[]): Promise<void>;
+  /** Back to the routes the server started with. */
+  resetRoutes(): Promise<void>;
+  /** The journal of every worker in arrival order (needs the journal option). */
+  requests(): Promise<JournalEntry[]>;
+  clearRequests(): Promise<void>;
+}
+
+/** A runtime-route or journal call the server refused; `errors` holds each problem with its JSON path. */
+export class MockUpstreamError extends Error {
+  constructor(readonly status: number, message: string, readonly errors: readonly string[]) {
+    super(message);
+  }
 }
 
 /** Start the server with the given options; resolves once every worker is listening. */
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const argv = ['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1', '--workers', String(options.workers ?? 1)];
-  const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'], ['maxDelay', '--max-delay'], ['maxSize', '--max-size']];
+  const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'],
+    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact']];
   for (const [key, flag] of flags) if (options[key] !== undefined) argv.push(flag, String(options[key]));
   if (options.logLevel === undefined) argv.push('--log-level', 'silent');
   // The same parser as the CLI, so the API accepts exactly what the flags accept.
   const command = parseCommand(argv, {});
   if (command.kind !== 'serve') throw new Error('unexpected command');
-  const server = await startServer(command.config, createLogger(command.config.logLevel));
-  const host = command.config.host.includes(':') ? `[${command.config.host}]` : command.config.host;
+  let config = command.config;
+  if (options.routes !== undefined) {
+    const errors = checkConfig({ routes: options.routes }, config);
+    if (errors.length > 0) throw new ConfigFileError('options.routes', errors);
+    config = Object.freeze({ ...config, routes: options.routes });
+  }
+  const server = await startServer(config, createLogger(config.logLevel));
+  const call = async (ask: AdminAsk): Promise<unknown> => {
+    const reply = await server.admin(ask);
+    const body = JSON.parse(reply.body) as { error?: string; errors?: string[] };
+    if (reply.status >= 400) throw new MockUpstreamError(reply.status, body.error ?? `status ${reply.status}`, body.errors ?? []);
+    return body;
+  };
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `http://${host}:${server.port}`,
     port: server.port,
-    config: command.config,
+    config,
     async close() {
       await server.shutdown();
     },
+    async addRoute(route) { await call({ op: 'routes.add', body: route }); },
+    async setRoutes(routes) { await call({ op: 'routes.set', body: routes }); },
+    async resetRoutes() { await call({ op: 'routes.reset' }); },
+    async requests() { return ((await call({ op: 'journal.get' })) as { requests: JournalEntry[] }).requests; },
+    async clearRequests() { await call({ op: 'journal.clear' }); },
   };
 }

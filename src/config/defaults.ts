@@ -12,6 +12,12 @@ export const DefaultMaxBodyBytes = 16 * 1024 * 1024;
 export const DefaultMaxDelayMs = 5 * 60 * 1000;
 /** Largest generated body any control or path may ask for (bytes). */
 export const DefaultMaxSizeBytes = 256 * 1024 * 1024;
+/** Body bytes the request journal keeps per request (the rest is counted, not kept). */
+export const DefaultJournalBodyBytes = 64 * 1024;
+/** Most requests the journal keeps per worker. */
+export const MaxJournalEntries = 1_000_000;
+/** Headers the journal redacts unless --journal-redact says otherwise (credentials a test log must not leak). */
+export const DefaultJournalRedact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'] as const;
 /** Reserved path prefix of the admin endpoints. */
 export const AdminPrefix = '/__mock/';
 /** Upper bound for --workers: more threads than this only adds contention. */

@@ -26,6 +26,11 @@ export interface RouteConfig {
   close?: number;
 }
 
+/** The router treats "/a/:x" and "/a/:y" as one path (uWS aborts if both are registered): compare by this. */
+export function routeShape(path: string): string {
+  return path.replace(/\/:[^/]+/g, '/:');
+}
+
 /** Server settings a file may hold (flags and env override them). */
 export interface FileServerSettings {
   port?: number; host?: string; workers?: number | 'auto'; logLevel?: string; grace?: string; maxBody?: string;
@@ -90,9 +95,10 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
     void i;
     if (r.path.startsWith(AdminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${AdminPrefix}`);
-    if (r.body !== null && typeof r.body !== 'object') return;
     if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
     if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
+    // A malformed body is the schema's error; the value checks below need an object.
+    if (r.body === null || typeof r.body !== 'object') return;
     if (r.body?.size !== undefined) grammar(`${at}/body/size`, () => parseSize(String(r.body?.size), 'size', limits.maxSizeBytes));
     if (typeof r.body?.file === 'string' && !existsSync(join(limits.payloadsDir, r.body.file))) {
       errors.push(`${at}/body/file: ${r.body.file} not found in the payload folder ${limits.payloadsDir}`);
@@ -114,8 +120,7 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     const i = (file.routes as RouteConfig[]).indexOf(r);
     const methods = r.method === undefined ? ['*'] : Array.isArray(r.method) ? r.method : [r.method];
     for (const m of methods) {
-      // "/a/:x" and "/a/:y" are the same route to the router.
-      const key = `${m} ${r.path.replace(/\/:[^/]+/g, '/:')}`;
+      const key = `${m} ${routeShape(r.path)}`;
       if (seen.has(key)) errors.push(`/routes/${i}: duplicate route ${m === '*' ? 'ANY' : m} ${r.path} (an earlier route has the same method and path shape)`);
       seen.add(key);
     }

@@ -11,7 +11,7 @@ import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parsePercent } from '../grammar/percent.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
-  DefaultPort, MaxWorkers,
+  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
@@ -48,6 +48,12 @@ export interface ServerConfig {
   readonly saturationSeconds: number;
   /** Share of requests written to the access log (0 = off). */
   readonly accessLogSample: number;
+  /** Requests the journal keeps per worker (0 = off). */
+  readonly journal: number;
+  /** Body bytes the journal keeps per request. */
+  readonly journalBodyBytes: number;
+  /** Lower-case header names the journal redacts. */
+  readonly journalRedact: readonly string[];
 }
 
 /** What the command line asked for: a server config, a config check, or help/version output. */
@@ -94,6 +100,9 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'default-close', env: 'MOCK_DEFAULT_CLOSE', type: 'string', value: 'PERCENT', help: 'percent of data responses sent with Connection: close' },
   { flag: 'access-log', env: 'MOCK_ACCESS_LOG', type: 'boolean', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
   { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', type: 'string', value: '0..1', help: 'share of requests the access log records (default 1)' },
+  { flag: 'journal', env: 'MOCK_JOURNAL', type: 'string', value: 'N', help: 'keep the last N requests per worker for GET /__mock/requests (default 0 = off, free)' },
+  { flag: 'journal-body', env: 'MOCK_JOURNAL_BODY', type: 'string', value: 'SIZE', help: `request body bytes the journal keeps per request (default ${formatSize(DefaultJournalBodyBytes)})` },
+  { flag: 'journal-redact', env: 'MOCK_JOURNAL_REDACT', type: 'string', value: 'LIST', help: `headers the journal redacts, comma-separated, or none (default ${DefaultJournalRedact.join(',')})` },
   { flag: 'saturation-elu', env: 'MOCK_SATURATION_ELU', type: 'string', value: '0..1', help: `event-loop utilisation that counts as saturated (default ${DefaultSaturationElu})` },
   { flag: 'saturation-seconds', env: 'MOCK_SATURATION_SECONDS', type: 'string', value: 'N', help: `busy seconds in a row before the saturation warning (default ${DefaultSaturationSeconds})` },
   { flag: 'tls-cert', env: 'MOCK_TLS_CERT', type: 'string', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
@@ -252,6 +261,9 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     saturationSeconds: parseCount(pick(values, env, 'saturation-seconds'), DefaultSaturationSeconds, 1, 3600),
     accessLogSample: values['access-log'] === true || isTrue(env.MOCK_ACCESS_LOG)
       ? parseFraction(pick(values, env, 'access-log-sample'), 1) : 0,
+    journal: parseCount(pick(values, env, 'journal'), 0, 0, MaxJournalEntries),
+    journalBodyBytes: grammar(pick(values, env, 'journal-body'), DefaultJournalBodyBytes, (t, p) => parseSize(t, p, 2 ** 30)),
+    journalRedact: parseHeaderList(pick(values, env, 'journal-redact'), DefaultJournalRedact),
     tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
   });
 }
@@ -282,10 +294,21 @@ function parseFraction(v: { text: string; source: string } | undefined, dflt: nu
 function parseCount(v: { text: string; source: string } | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
   const n = Number(v.text);
-  if (!/^\d{1,6}$/.test(v.text) || n < min || n > max) {
+  if (!/^\d{1,7}$/.test(v.text) || n < min || n > max) {
     throw new UsageError(`invalid value "${v.text}" for ${v.source}: use a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+function parseHeaderList(v: { text: string; source: string } | undefined, dflt: readonly string[]): readonly string[] {
+  if (v === undefined) return dflt;
+  if (v.text.trim().toLowerCase() === 'none') return [];
+  const names = v.text.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  const bad = names.find((h) => !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(h));
+  if (bad !== undefined || names.length === 0) {
+    throw new UsageError(`invalid header list "${v.text}" for ${v.source}: use comma-separated header names (e.g. authorization,cookie) or none`);
+  }
+  return names;
 }
 
 function parseSeed(v: { text: string; source: string } | undefined): number | null {

@@ -5,7 +5,12 @@ import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../routes/admin.js';
 import { AdminPrefix } from '../config/defaults.js';
 import { Controls } from '../routes/controls.js';
-import { configuredRoutes, routeShape, type ConfiguredRoute } from '../routes/configured.js';
+import { configuredRoutes } from '../routes/configured.js';
+import type { RouteConfig } from '../config/file.js';
+import { Journal } from '../observe/journal.js';
+import type { AdminAsk, AdminReply } from '../runtime/messages.js';
+import { serializeError } from '../serializers/index.js';
+import { RouteTable, type CellWrapper, type RouteCell } from './router.js';
 import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
 import { payloadRoutes } from '../routes/payloads.js';
@@ -31,6 +36,12 @@ export interface AppOptions {
   readonly workerIndex: number;
   /** Shared counters (allocated by the supervisor; a private one when built standalone). */
   readonly counters?: SharedArrayBuffer;
+  /** The configured routes to start with (default: the config file's). */
+  readonly routes?: readonly RouteConfig[];
+  /** Configured paths registered earlier in this process, in order (see ControlPlane). */
+  readonly patterns?: readonly string[];
+  /** Carries an admin action to the main thread (runtime routes, journal). */
+  readonly ask?: (ask: AdminAsk) => Promise<AdminReply>;
 }
 
 /** Every route, in registration order; the README's route list mirrors it. */
@@ -38,9 +49,19 @@ export function routeTable(ctx: RouteContext): Route[] {
   return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx)];
 }
 
+/** What createApp returns: the apps, the worker's context and the hook that swaps configured routes. */
+export interface BuiltApp {
+  readonly app: TemplatedApp;
+  /** The admin listener's app when --admin-port moves /__mock/* there. */
+  readonly adminApp: TemplatedApp | null;
+  readonly ctx: RouteContext;
+  /** Make these the configured routes (compiled first: on error nothing changes and this throws). */
+  setRoutes(routes: readonly RouteConfig[]): void;
+}
+
 /** Create the app (TLS when configured) with every route registered on every method, and the admin app
  * when --admin-port moves /__mock/* to its own listener. */
-export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; adminApp: TemplatedApp | null; ctx: RouteContext } {
+export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   const { config } = opts;
   const app = (config.tls
     ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
@@ -49,17 +70,21 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; admi
   const allCounters = new Counters(opts.counters ?? allocateCounters(opts.workerIndex + 1));
   const counters = new WorkerCounters(allCounters, opts.workerIndex);
   counters.set(F.alive, 1);
+  const routes = opts.routes ?? config.routes;
   const ctx: RouteContext = {
     config,
     allCounters,
     counters,
     routeNames: [],
+    routeConfigs: routes,
     startedAt: opts.startedAt,
     clock: new GoTimeBodies(opts.startedAt),
     scheduler: new Scheduler(),
     filler: new FillerSender(),
     rng: workerRandom(config.seed, opts.workerIndex),
     draining: false,
+    journal: config.journal > 0 ? new Journal(config.journal, config.journalBodyBytes, config.journalRedact, opts.workerIndex) : null,
+    ask: opts.ask ?? noSupervisor,
     respond(res, req, responder, arg, n, extraMs) {
       (controls as Controls).respond(res, req, responder, arg, n, extraMs);
     },
@@ -70,23 +95,12 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; admi
   controls = new Controls(ctx);
   ctx.scheduler.attach(counters);
   useCounters(counters);
-  // Configured routes win over a built-in route of the same shape; one handler per shape dispatches by
-  // method (uWS aborts the process if a shape is registered twice), falling back to the built-in route,
-  // else 405.
-  const builtIn = routeTable(ctx);
-  const groups = new Map<string, ConfiguredRoute[]>();
-  for (const r of configuredRoutes(ctx, config.routes, config.payloadsDir)) {
-    const shape = routeShape(r.pattern);
-    groups.set(shape, [...(groups.get(shape) ?? []), r]);
-  }
-  const shadowed = new Map(builtIn.filter((r) => groups.has(routeShape(r.pattern))).map((r) => [routeShape(r.pattern), r]));
-  const configured: Route[] = [...groups.values()].map((entries) => dispatch(entries, shadowed.get(routeShape(entries[0].pattern)) ?? null));
-  const routes: Route[] = [...configured, ...builtIn.filter((r) => !shadowed.has(routeShape(r.pattern))), {
+  const notFound: Route = {
     pattern: '/*', about: 'anything else: 404 JSON',
     handler: (res, req) => {
       sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
     },
-  }];
+  };
   // Admin routes: on the data port (default), on their own listener (--admin-port), or nowhere (--no-admin).
   const admin = config.admin ? adminRoutes(ctx) : [];
   const adminApp = config.admin && config.adminPort !== null ? uws.App() as TemplatedApp : null;
@@ -94,54 +108,63 @@ export function createApp(uws: Uws, opts: AppOptions): { app: TemplatedApp; admi
     pattern: '/*', about: 'admin listener: anything else is 404',
     handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${AdminPrefix}* only`, 'path'),
   }];
-  const dataSide = adminApp === null ? [...admin, ...routes] : routes;
-  if (dataSide.length + adminSide.length > MaxRoutes) throw new Error(`route table has ${dataSide.length + adminSide.length} routes; counters hold ${MaxRoutes}`);
-  const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
-  const register = (target: TemplatedApp, route: Route): void => {
-    const id = ctx.routeNames.length;
-    ctx.routeNames.push(route.pattern);
-    target.any(route.pattern, log === null ? counted(counters, id, route.handler) : logged(counters, id, route, log, config.accessLogSample, ctx.rng, opts.workerIndex));
+  const wrap = cellWrapper(ctx, config, opts.workerIndex);
+  const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes);
+  if (adminApp === null) for (const r of admin) data.add(r, false);
+  for (const r of [...routeTable(ctx), notFound]) data.add(r, true);
+  if (adminApp !== null) {
+    const side = new RouteTable(adminApp, ctx.routeNames, wrap, MaxRoutes);
+    for (const r of adminSide) side.add(r, false);
+  }
+  // Every path configured earlier in this process, in the same order as in the other workers, so route
+  // ids (and so metric labels read across workers) agree after a restart.
+  data.reserve(opts.patterns ?? []);
+  // Configured routes win over a built-in route of the same shape (see router.ts).
+  const setRoutes = (next: readonly RouteConfig[]): void => {
+    data.configure(configuredRoutes(ctx, next, config.payloadsDir));
+    ctx.routeConfigs = next;
   };
-  for (const route of dataSide) register(app, route);
-  if (adminApp !== null) for (const route of adminSide) register(adminApp, route);
-  return { app, adminApp, ctx };
+  setRoutes(routes);
+  return { app, adminApp, ctx, setRoutes };
 }
 
-/** One handler for every configured route of a shape: the first whose methods match answers. */
-function dispatch(entries: ConfiguredRoute[], fallback: Route | null): Route {
-  const allow = entries.some((e) => e.methods === null) ? null : [...new Set(entries.flatMap((e) => [...(e.methods ?? [])]))].map((m) => m.toUpperCase()).join(', ');
-  return {
-    pattern: entries[0].pattern,
-    about: entries.map((e) => e.about).join('; '),
-    handler: (res, req) => {
-      const m = req.getMethod();
-      for (const e of entries) {
-        if (e.methods === null || e.methods.has(m)) {
-          e.handler(res, req);
-          return;
-        }
-      }
-      if (fallback !== null) fallback.handler(res, req);
-      else sendError(res, 405, `${req.getCaseSensitiveMethod().toUpperCase()} is not configured for ${entries[0].pattern}: use ${allow}`, 'method');
-    },
+function noSupervisor(): Promise<AdminReply> {
+  return Promise.resolve({ status: 501, body: serializeError({ error: 'no supervisor: runtime routes and the journal need the full server' }) });
+}
+
+// The per-route wrapper, chosen once: counting only (the hot path), or with access log and/or journal.
+function cellWrapper(ctx: RouteContext, config: ServerConfig, worker: number): CellWrapper {
+  const { counters, journal } = ctx;
+  const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
+  return (cell) => {
+    const inner = log === null ? counted(counters, cell) : logged(counters, cell, log, config.accessLogSample, ctx.rng, worker);
+    return journal !== null && cell.data ? journaled(journal, inner) : inner;
   };
 }
 
 // Setting the route id is one store; the counters attribute every response written under it.
-function counted(counters: WorkerCounters, id: number, handler: Handler): Handler {
+function counted(counters: WorkerCounters, cell: RouteCell): Handler {
+  const id = cell.id;
   return (res, req) => {
     counters.route = id;
-    handler(res, req);
+    cell.handler(res, req);
+  };
+}
+
+// Records the request, then runs the route with the entry visible to body collectors.
+function journaled(journal: Journal, inner: Handler): Handler {
+  return (res, req) => {
+    journal.around(journal.record(res, req), res, req, inner);
   };
 }
 
 // A separate wrapper, chosen at startup, so the access log costs nothing when it is off.
-function logged(counters: WorkerCounters, id: number, route: Route, log: Logger, sample: number, rng: Random, worker: number): Handler {
-  const handler = route.handler;
+function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number): Handler {
+  const id = cell.id;
   return (res, req) => {
     counters.route = id;
     if (sample < 1 && rng.next() >= sample) {
-      handler(res, req);
+      cell.handler(res, req);
       return;
     }
     const method = req.getCaseSensitiveMethod();
@@ -149,10 +172,10 @@ function logged(counters: WorkerCounters, id: number, route: Route, log: Logger,
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
     const t0 = performance.now();
     takeLastCode();
-    handler(res, req);
+    cell.handler(res, req);
     const status = takeLastCode();
     // A deferred response has no status yet when the handler returns.
-    log.info({ event: 'access', worker, method, url, route: route.pattern, status: status === 0 ? null : status,
+    log.info({ event: 'access', worker, method, url, route: cell.pattern, status: status === 0 ? null : status,
       deferred: status === 0, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
   };
 }

@@ -4,6 +4,7 @@ import type { HttpResponse } from '../runtime/uws.js';
 import { formatSize } from '../grammar/size.js';
 import { errorJson } from './errors.js';
 import { makeHead, writeHead } from './respond.js';
+import { setBody, takeRunningEntry } from '../observe/journal.js';
 
 const TooLargeHead = makeHead(413, 'application/json');
 
@@ -22,6 +23,8 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     tooLarge(res, maxBytes);
     return;
   }
+  // With the journal on, this onData replaces the journal's: hand it the body (null when off).
+  const journaled = takeRunningEntry();
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
@@ -46,6 +49,7 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     if (isLast) {
       finish();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+      if (journaled !== null) setBody(journaled, body);
       res.cork(() => onBody(res, body));
     }
   });

@@ -2,7 +2,11 @@
 import { AdminPrefix, FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 
 export { FaultHookEnv, FaultHookPhrase };
-import { makeHead, prepare, send, sendBody } from '../http/respond.js';
+import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
+import { collectBody } from '../http/body.js';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { AdminAsk } from '../runtime/messages.js';
+import { serializeRoutes } from '../serializers/index.js';
 import { sendError } from '../http/errors.js';
 import type { Registry } from 'prom-client';
 import { statsJson } from '../observe/stats.js';
@@ -16,6 +20,44 @@ const MetricsHead = makeHead(200, 'text/plain; version=0.0.4; charset=utf-8', [[
 
 const Healthy = prepare(200, 'application/json', '{"status":"ok"}', [['Cache-Control', 'no-store']]);
 const Draining = prepare(503, 'application/json', '{"status":"draining"}', [['Cache-Control', 'no-store']]);
+
+const ReplyHeads = new Map<number, Head>();
+
+/** Ask the main thread and answer with its reply, corked (the response must survive an abort meanwhile). */
+function relay(ctx: RouteContext, res: HttpResponse, ask: AdminAsk): void {
+  let aborted = false;
+  res.onAborted(() => { aborted = true; });
+  void ctx.ask(ask).then((reply) => {
+    if (aborted) return;
+    let head = ReplyHeads.get(reply.status);
+    if (head === undefined) ReplyHeads.set(reply.status, head = makeHead(reply.status, 'application/json', [['Cache-Control', 'no-store']]));
+    const h = head;
+    res.cork(() => sendBody(res, h, Buffer.from(reply.body)));
+  });
+}
+
+// GET answers from this worker (every worker has the same routes once a change has returned).
+function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
+  const m = req.getMethod();
+  if (m === 'get') {
+    sendBody(res, StatsHead, Buffer.from(serializeRoutes({ routes: ctx.routeConfigs, workers: ctx.config.workers, replaced: 0 })));
+  } else if (m === 'delete') {
+    relay(ctx, res, { op: 'routes.reset' });
+  } else if (m === 'post' || m === 'put') {
+    collectBody(res, req.getHeader('content-length'), ctx.config.maxBodyBytes, (r, body) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        sendError(r, 400, `the body is not JSON: ${(err as Error).message}`, 'body');
+        return;
+      }
+      relay(ctx, r, m === 'post' ? { op: 'routes.add', body: value } : { op: 'routes.set', body: value });
+    });
+  } else {
+    sendError(res, 405, `${m.toUpperCase()} ${AdminPrefix}routes: use GET, POST, PUT or DELETE`, 'method');
+  }
+}
 
 /** The admin route table. */
 export function adminRoutes(ctx: RouteContext): Route[] {
@@ -32,11 +74,27 @@ export function adminRoutes(ctx: RouteContext): Route[] {
     }
     return registry.metrics();
   };
-  // The effective config never changes while running: serialized once.
-  const effective = prepare(200, 'application/json', JSON.stringify(ctx.config, null, 2), [['Cache-Control', 'no-store']]);
+  // Serialized again only after the configured routes changed (runtime routes).
+  let effective = prepare(200, 'application/json', '{}');
+  let effectiveFor: readonly unknown[] | null = null;
+  const config = (): typeof effective => {
+    if (effectiveFor !== ctx.routeConfigs) {
+      effectiveFor = ctx.routeConfigs;
+      effective = prepare(200, 'application/json', JSON.stringify({ ...ctx.config, routes: ctx.routeConfigs }, null, 2), [['Cache-Control', 'no-store']]);
+    }
+    return effective;
+  };
   const routes: Route[] = [
     { pattern: `${AdminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
-      handler: (res) => send(res, effective) },
+      handler: (res) => send(res, config()) },
+    { pattern: `${AdminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s',
+      handler: (res, req) => routesHandler(ctx, res, req) },
+    { pattern: `${AdminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
+      handler: (res, req) => {
+        const m = req.getMethod();
+        if (m === 'get' || m === 'delete') relay(ctx, res, { op: m === 'get' ? 'journal.get' : 'journal.clear' });
+        else sendError(res, 405, `${m.toUpperCase()} ${AdminPrefix}requests: use GET or DELETE`, 'method');
+      } },
     { pattern: `${AdminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
       handler: (res) => sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
     { pattern: `${AdminPrefix}metrics`, about: 'Prometheus text exposition',

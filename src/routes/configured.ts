@@ -69,11 +69,6 @@ export interface ConfiguredRoute extends Route {
   readonly methods: ReadonlySet<string> | null;
 }
 
-/** uWS treats "/a/:x" and "/a/:y" as the same route (registering both aborts the process): compare by this. */
-export function routeShape(pattern: string): string {
-  return pattern.replace(/\/:[^/]+/g, '/:');
-}
-
 /** Compile the configured routes for one worker. */
 export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig[], payloadsDir: string): ConfiguredRoute[] {
   const { config } = ctx;

@@ -6,6 +6,9 @@ import type { Responder, Scheduler } from '../http/scheduler.js';
 import type { Random } from '../grammar/random.js';
 import type { Asked } from './controls.js';
 import type { Counters, WorkerCounters } from '../observe/counters.js';
+import type { Journal } from '../observe/journal.js';
+import type { RouteConfig } from '../config/file.js';
+import type { AdminAsk, AdminReply } from '../runtime/messages.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 
 /** Per-worker state shared by the route families; nothing in it is shared across threads. */
@@ -30,6 +33,12 @@ export interface RouteContext {
   readonly startedAt: number;
   /** True once shutdown began: health answers 503 so balancers stop sending. */
   draining: boolean;
+  /** The configured routes in force (the file's, or what runtime calls made of them). */
+  routeConfigs: readonly RouteConfig[];
+  /** This worker's request journal (null: --journal is off). */
+  readonly journal: Journal | null;
+  /** Carry an admin action to the main thread, which reaches every worker (runtime routes, journal). */
+  readonly ask: (ask: AdminAsk) => Promise<AdminReply>;
 }
 
 /** A uWS route handler. */

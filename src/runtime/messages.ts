@@ -1,5 +1,7 @@
 // The messages between the main thread and worker threads, in one place.
+import type { RouteConfig } from '../config/file.js';
 import type { ServerConfig } from '../config/options.js';
+import type { JournalEntry } from '../observe/journal.js';
 
 /** What a worker thread starts with. */
 export interface WorkerInit {
@@ -12,10 +14,39 @@ export interface WorkerInit {
   readonly startedAt: number;
   /** The shared per-worker counters (observe/counters.ts). */
   readonly counters: SharedArrayBuffer;
+  /** The configured routes in force now (the file's, or what runtime calls made of them). */
+  readonly routes: readonly RouteConfig[];
+  /** Every configured path registered earlier in this process, in order (keeps route ids equal across workers). */
+  readonly patterns: readonly string[];
+}
+
+/**
+ * An admin action only the main thread can carry out: it owns the route list and reaches every worker.
+ * `body` is the parsed JSON request body.
+ */
+export type AdminAsk =
+  | { readonly op: 'routes.add'; readonly body: unknown }
+  | { readonly op: 'routes.set'; readonly body: unknown }
+  | { readonly op: 'routes.reset' }
+  | { readonly op: 'journal.get' }
+  | { readonly op: 'journal.clear' };
+
+/** The main thread's answer to an AdminAsk: HTTP status and JSON body text. */
+export interface AdminReply {
+  readonly status: number;
+  readonly body: string;
 }
 
 /** Main -> worker. `drain`: stop accepting, finish in-flight within graceMs. `stop`: close now. */
-export type ToWorker = { readonly type: 'drain'; readonly graceMs: number } | { readonly type: 'stop' };
+export type ToWorker =
+  | { readonly type: 'drain'; readonly graceMs: number }
+  | { readonly type: 'stop' }
+  /** Make these the configured routes; answer `applied` with the same id. */
+  | { readonly type: 'routes'; readonly id: number; readonly routes: readonly RouteConfig[] }
+  /** Send the journal (`journal`), after clearing it when `clear`. */
+  | { readonly type: 'journal'; readonly id: number; readonly clear: boolean }
+  /** The answer to the worker's `ask` with this id. */
+  | { readonly type: 'answer'; readonly id: number; readonly reply: AdminReply };
 
 /** Worker -> main. */
 export type FromWorker =
@@ -23,4 +54,8 @@ export type FromWorker =
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'crashed'; readonly message: string; readonly stack: string }
   | { readonly type: 'drained'; readonly cut: number }
-  | { readonly type: 'saturation'; readonly saturated: boolean; readonly elu: number };
+  | { readonly type: 'saturation'; readonly saturated: boolean; readonly elu: number }
+  | { readonly type: 'ask'; readonly id: number; readonly ask: AdminAsk }
+  /** Routes applied (error: why this worker could not). */
+  | { readonly type: 'applied'; readonly id: number; readonly error: string | null }
+  | { readonly type: 'journal'; readonly id: number; readonly entries: readonly JournalEntry[] };

@@ -7,7 +7,8 @@ import type { Logger } from '../observe/log.js';
 import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 import { uwsBuild, Version } from '../version.js';
 import { allocateCounters, Counters, F } from '../observe/counters.js';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { ControlPlane } from './control.js';
+import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
 
 /** First restart delay after a worker dies (ms); doubles per consecutive crash. */
@@ -27,6 +28,8 @@ export interface RunningServer {
   shutdown(): Promise<number>;
   /** Resolves with the exit code once every worker has exited. */
   readonly closed: Promise<number>;
+  /** Runtime routes and the journal, as the /__mock/routes and /__mock/requests endpoints do them. */
+  admin(ask: AdminAsk): Promise<AdminReply>;
 }
 
 interface Slot {
@@ -55,9 +58,16 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let resolveClosed: (code: number) => void = () => {};
   const closed = new Promise<number>((r) => { resolveClosed = r; });
   let exitCode = 0;
+  const control = new ControlPlane(config.routes, { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir },
+    config.journal > 0, {
+      live: () => slots.flatMap((s, i) => (s.worker === null ? [] : [i])),
+      post: (i, msg) => slots[i].worker?.postMessage(msg),
+    });
 
   function spawn(index: number): Promise<void> {
-    const init: WorkerInit = { config, index, port, adminPort, startedAt, counters: sab };
+    const init: WorkerInit = {
+      config, index, port, adminPort, startedAt, counters: sab, routes: control.current(), patterns: control.registeredPatterns(),
+    };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     const slot = slots[index];
     slot.worker = worker;
@@ -80,6 +90,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           } else {
             log.info({ event: 'recovered', worker: index, elu: msg.elu }, `worker ${index} no longer saturated (event loop ${pct}% busy)`);
           }
+        } else if (msg.type === 'ask') {
+          void control.handle(msg.ask).then((reply) => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker));
+        } else if (msg.type === 'applied' || msg.type === 'journal') {
+          control.onAnswer(index, msg);
         } else if (msg.type === 'drained' && msg.cut > 0) {
           log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
         }
@@ -91,6 +105,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       });
       worker.on('exit', (code) => {
         slot.worker = null;
+        control.onExit(index);
         if (!listening) reject(new StartupError(`worker ${index} exited during startup (code ${code})`));
         if (stopping) {
           if (code !== 0) exitCode = 1;
@@ -145,6 +160,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     port,
     workers: config.workers,
     closed,
+    admin: (ask) => control.handle(ask),
     shutdown(): Promise<number> {
       if (!stopping) {
         stopping = true;

@@ -1,10 +1,10 @@
 // Worker thread entry: one uWS app listening on the shared port (SO_REUSEPORT), drained on request.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createApp } from '../http/app.js';
+import { createApp, type BuiltApp } from '../http/app.js';
 import { collecting } from '../http/body.js';
 import type { RouteContext } from '../routes/context.js';
 import { startSampler } from '../observe/saturation.js';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 
 const init = workerData as WorkerInit;
@@ -20,6 +20,18 @@ let app: TemplatedApp | null = null;
 let adminApp: TemplatedApp | null = null;
 let adminToken: ListenSocket | null = null;
 let ctx: RouteContext | null = null;
+let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null;
+let nextAsk = 1;
+const asks = new Map<number, (reply: AdminReply) => void>();
+
+// Runtime routes and the journal span every worker: the main thread carries them out.
+function ask(a: AdminAsk): Promise<AdminReply> {
+  const id = nextAsk++;
+  return new Promise((resolve) => {
+    asks.set(id, resolve);
+    tell({ type: 'ask', id, ask: a });
+  });
+}
 let token: ListenSocket | null = null;
 
 // An exception escaping to here would abort the whole process while the app is open (uws-notes):
@@ -73,13 +85,41 @@ function drain(graceMs: number): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'drain') drain(msg.graceMs);
-  else closeAndExit(0);
+  switch (msg.type) {
+    case 'drain': drain(msg.graceMs); break;
+    case 'stop': closeAndExit(0); break;
+    case 'answer': {
+      const resolve = asks.get(msg.id);
+      asks.delete(msg.id);
+      resolve?.(msg.reply);
+      break;
+    }
+    case 'routes': {
+      let error: string | null = null;
+      try {
+        setRoutes?.(msg.routes);
+      } catch (err) {
+        error = `worker ${init.index}: ${(err as Error).message}`;
+      }
+      tell({ type: 'applied', id: msg.id, error });
+      break;
+    }
+    case 'journal': {
+      const journal = ctx?.journal ?? null;
+      tell({ type: 'journal', id: msg.id, entries: journal === null || msg.clear ? [] : journal.entries() });
+      if (msg.clear) journal?.clear();
+      break;
+    }
+  }
 });
 
 try {
   uws = loadUws();
-  const built = createApp(uws, { config: init.config, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters });
+  const built = createApp(uws, {
+    config: init.config, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
+    routes: init.routes, patterns: init.patterns, ask,
+  });
+  setRoutes = built.setRoutes;
   app = built.app;
   adminApp = built.adminApp;
   ctx = built.ctx;

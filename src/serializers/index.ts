@@ -12,7 +12,7 @@ function load<T>(name: string): (value: T) => string {
 }
 
 /** {"error": ..., "param"?: ...} */
-export const serializeError = load<{ error: string; param?: string }>('error');
+export const serializeError = load<{ error: string; param?: string; errors?: string[] }>('error');
 /** go-bench-suite /echo body. */
 export const serializeEcho = load<Record<string, unknown>>('echo');
 /** httpbin /headers body. */
@@ -21,3 +21,7 @@ export const serializeHeaders = load<{ headers: Record<string, string> }>('heade
 export const serializeAnything = load<Record<string, unknown>>('anything');
 /** /__mock/stats body. */
 export const serializeStats = load<Record<string, unknown>>('stats');
+/** /__mock/routes replies. */
+export const serializeRoutes = load<{ routes: readonly unknown[]; workers: number; replaced: number }>('routes');
+/** GET /__mock/requests body. */
+export const serializeJournal = load<{ requests: readonly unknown[]; count: number; workers: number; missingWorkers: number[] }>('journal');

@@ -27,9 +27,12 @@ describe('mock-upstream check', () => {
       /\/routes\/2\/body\/template: \{\{params\.b\}\} but the path \/t\/:a has no :b/,
       /\/routes\/2\/body\/template: unknown placeholder \{\{nope\}\}/,
       /\/routes\/3: duplicate route ANY \/t\/:z/,
+      // A route without a body still has its status and latency checked.
+      /\/routes\/4\/status: invalid status code "abc"/,
+      /\/routes\/4\/latency: invalid duration "1q"/,
     ];
     for (const e of expected) assert.match(r.stderr, e);
-    assert.match(r.stderr, /9 error\(s\)/);
+    assert.match(r.stderr, /11 error\(s\)/);
   });
 
   test('the server refuses to start on an invalid config the same way', async () => {

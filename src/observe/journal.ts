@@ -1,0 +1,141 @@
+// The request journal (--journal N): the last N requests of this worker, for integration tests that
+// assert on what the gateway forwarded. Off by default; when off no wrapper exists, so it costs nothing.
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+
+/** One recorded request, as GET /__mock/requests returns it. */
+export interface JournalEntry {
+  /** Epoch milliseconds (fractional) when the request arrived. */
+  time: number;
+  worker: number;
+  /** Arrival order within the worker (breaks ties in time). */
+  seq: number;
+  method: string;
+  /** Path and query string as received. */
+  url: string;
+  /** Lower-case names; repeated headers joined with ", "; redacted ones read "[redacted]". */
+  headers: Record<string, string>;
+  /** The body as UTF-8, cut at the journal's body limit. */
+  body: string;
+  /** The body's full length as received (so far, while it is still arriving). */
+  bodyBytes: number;
+  truncated: boolean;
+}
+
+/** What a redacted header's value reads. */
+export const Redacted = '[redacted]';
+
+/** The journal entry of a request being handled, with the body limit that applies to it. */
+export interface RunningEntry {
+  readonly entry: JournalEntry;
+  readonly bodyLimit: number;
+}
+
+// The entry of the request whose handler is running: collectBody (http/body.ts) takes it, because the
+// route's own onData replaces the journal's and must hand the body over instead.
+let running: RunningEntry | null = null;
+
+/** For body collectors: the journal entry of the request being handled (null when the journal is off). */
+export function takeRunningEntry(): RunningEntry | null {
+  const taken = running;
+  running = null;
+  return taken;
+}
+
+/** Store a body (or its first bodyLimit bytes) that a collector received in full. */
+export function setBody(r: RunningEntry, body: Buffer): void {
+  r.entry.bodyBytes = body.length;
+  r.entry.truncated = body.length > r.bodyLimit;
+  r.entry.body = body.subarray(0, r.bodyLimit).toString('utf8');
+}
+
+/** A ring of the last `capacity` requests of one worker. */
+export class Journal {
+  private readonly ring: (JournalEntry | undefined)[];
+  private next = 0;
+  private seq = 0;
+  private readonly redact: ReadonlySet<string>;
+
+  constructor(readonly capacity: number, readonly bodyLimit: number, redact: readonly string[], readonly worker: number) {
+    this.ring = new Array<JournalEntry | undefined>(capacity);
+    this.redact = new Set(redact.map((h) => h.toLowerCase()));
+  }
+
+  /** Record a request (reads req synchronously) and, when it carries a body, collect it as it arrives. */
+  record(res: HttpResponse, req: HttpRequest): JournalEntry {
+    const headers: Record<string, string> = {};
+    let hasBody = false;
+    req.forEach((name, value) => {
+      if (name === 'content-length') hasBody ||= value !== '0';
+      else if (name === 'transfer-encoding') hasBody = true;
+      const v = this.redact.has(name) ? Redacted : value;
+      headers[name] = headers[name] === undefined ? v : `${headers[name]}, ${v}`;
+    });
+    const query = req.getQuery();
+    const entry: JournalEntry = {
+      time: performance.timeOrigin + performance.now(),
+      worker: this.worker,
+      seq: this.seq++,
+      method: req.getCaseSensitiveMethod().toUpperCase(),
+      url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
+      headers,
+      body: '',
+      bodyBytes: 0,
+      truncated: false,
+    };
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
+    if (hasBody) this.tap(res, entry);
+    return entry;
+  }
+
+  /** Run the route's handler with `entry` visible to body collectors. */
+  around(entry: JournalEntry, res: HttpResponse, req: HttpRequest, handler: (res: HttpResponse, req: HttpRequest) => void): void {
+    running = { entry, bodyLimit: this.bodyLimit };
+    try {
+      handler(res, req);
+    } finally {
+      running = null;
+    }
+  }
+
+  /** The recorded requests, oldest first. */
+  entries(): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const e = this.ring[(this.next + i) % this.capacity];
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.ring.fill(undefined);
+    this.next = 0;
+  }
+
+  // uWS delivers the body even after a synchronous response, so this works for every route; a route that
+  // collects the body itself replaces this handler and calls setBody instead (see takeRunningEntry and setBody).
+  private tap(res: HttpResponse, entry: JournalEntry): void {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    res.onData((chunk: ArrayBuffer, isLast: boolean) => {
+      entry.bodyBytes += chunk.byteLength;
+      if (kept < this.bodyLimit && chunk.byteLength > 0) {
+        // uWS reuses the chunk's memory after this callback: copy what we keep.
+        const part = Buffer.from(chunk, 0, Math.min(chunk.byteLength, this.bodyLimit - kept));
+        chunks.push(Buffer.from(part));
+        kept += part.length;
+      }
+      if (isLast) {
+        entry.truncated = entry.bodyBytes > this.bodyLimit;
+        entry.body = Buffer.concat(chunks, kept).toString('utf8');
+      }
+    });
+  }
+}
+
+/** Merge every worker's entries into arrival order. */
+export function mergeJournals(lists: readonly (readonly JournalEntry[])[]): JournalEntry[] {
+  return lists.flat().sort((a, b) => a.time - b.time || a.worker - b.worker || a.seq - b.seq);
+}

@@ -1,0 +1,193 @@
+// The main thread's side of runtime routes and the request journal: it owns the route list, validates
+// changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
+import { checkConfig, routeShape, type CheckLimits, type RouteConfig } from '../config/file.js';
+import { mergeJournals, type JournalEntry } from '../observe/journal.js';
+import { serializeError, serializeJournal, serializeRoutes } from '../serializers/index.js';
+import type { AdminAsk, AdminReply, FromWorker, ToWorker } from './messages.js';
+
+/** How long a worker gets to confirm a change or send its journal (ms). */
+const GatherTimeoutMs = 5_000;
+/** Most distinct configured paths in one process lifetime: uWS cannot unregister a path. */
+export const MaxConfiguredShapes = 128;
+
+/** The workers as the control plane sees them. */
+export interface WorkerPool {
+  /** Indexes of the workers that exist now (starting or listening). */
+  live(): number[];
+  post(index: number, msg: ToWorker): void;
+}
+
+type Answer = Extract<FromWorker, { type: 'applied' } | { type: 'journal' }>;
+
+interface Gather {
+  readonly waiting: Set<number>;
+  readonly answers: Map<number, Answer>;
+  done(): void;
+}
+
+/** Runtime routes and the journal across every worker. */
+export class ControlPlane {
+  private routes: readonly RouteConfig[];
+  /** Every configured path ever registered, in registration order (workers register in this order too). */
+  private readonly patterns = new Map<string, string>();
+  private nextId = 1;
+  private readonly gathers = new Map<number, Gather>();
+  // One change at a time, so each is computed from the list the previous one left.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly base: readonly RouteConfig[], private readonly limits: CheckLimits,
+    private readonly journal: boolean, private readonly pool: WorkerPool) {
+    this.routes = base;
+    this.remember(base);
+  }
+
+  /** The configured routes in force (what a restarted worker starts with). */
+  current(): readonly RouteConfig[] {
+    return this.routes;
+  }
+
+  /** Every configured path registered so far, in order (a restarted worker registers them first). */
+  registeredPatterns(): string[] {
+    return [...this.patterns.values()];
+  }
+
+  /** Carry out an admin action; never rejects (problems become 4xx/5xx replies). */
+  handle(ask: AdminAsk): Promise<AdminReply> {
+    const run = this.queue.then(() => this.carryOut(ask)).catch((err: Error) => reply(500, serializeError({ error: `admin action failed: ${err.message}` })));
+    this.queue = run;
+    return run;
+  }
+
+  /** A worker's confirmation or journal. */
+  onAnswer(index: number, msg: Answer): void {
+    const g = this.gathers.get(msg.id);
+    if (g === undefined || !g.waiting.delete(index)) return;
+    g.answers.set(index, msg);
+    if (g.waiting.size === 0) g.done();
+  }
+
+  /** A worker exited: stop waiting for it (a replacement starts with the current routes). */
+  onExit(index: number): void {
+    for (const g of this.gathers.values()) {
+      if (g.waiting.delete(index) && g.waiting.size === 0) g.done();
+    }
+  }
+
+  private async carryOut(ask: AdminAsk): Promise<AdminReply> {
+    switch (ask.op) {
+      case 'routes.add': return this.add(ask.body);
+      case 'routes.set': return this.set(ask.body);
+      case 'routes.reset': return this.apply(this.base, 200, 0);
+      case 'journal.get':
+      case 'journal.clear': return this.journalAsk(ask.op === 'journal.clear');
+    }
+  }
+
+  private async add(body: unknown): Promise<AdminReply> {
+    const single = body !== null && typeof body === 'object' && !Array.isArray(body);
+    const added = (single ? [body] : body) as RouteConfig[];
+    const errors = this.check(added, single ? '/routes/0' : '/routes');
+    if (errors !== null) return errors;
+    // A route with the same path shape and a shared method replaces the earlier one: fixtures override.
+    const kept = this.routes.filter((old) => !added.some((r) => overlaps(old, r)));
+    return this.apply([...kept, ...added], 201, this.routes.length - kept.length);
+  }
+
+  private async set(body: unknown): Promise<AdminReply> {
+    const wrapped = body !== null && typeof body === 'object' && !Array.isArray(body);
+    if (wrapped && Object.keys(body).some((k) => k !== 'routes' && k !== '$schema')) {
+      return invalid(['/: only "routes" can change at runtime; server settings need a restart']);
+    }
+    const routes = (wrapped ? (body as { routes?: unknown }).routes : body) as RouteConfig[];
+    const errors = this.check(routes, wrapped ? '' : '/routes');
+    return errors ?? this.apply(routes, 200, 0);
+  }
+
+  // The same checks as `check` and startup; error paths are rewritten relative to the body as sent.
+  private check(routes: unknown, prefix: string): AdminReply | null {
+    if (!Array.isArray(routes)) return invalid(['/: expected a route object or an array of routes (or {"routes": [...]} for PUT)']);
+    const errors = checkConfig({ routes }, this.limits).map((e) => (prefix !== '' && e.startsWith(prefix) ? e.slice(prefix.length) || '/' : e))
+      .map((e) => (e.startsWith(':') ? `/${e}` : e));
+    if (errors.length > 0) return invalid(errors);
+    const fresh = new Set((routes as RouteConfig[]).map((r) => routeShape(r.path)).filter((s) => !this.patterns.has(s)));
+    if (this.patterns.size + fresh.size > MaxConfiguredShapes) {
+      return invalid([`/: at most ${MaxConfiguredShapes} distinct configured paths per process (uWS cannot unregister a path): restart to start over`]);
+    }
+    return null;
+  }
+
+  private async apply(next: readonly RouteConfig[], status: number, replaced: number): Promise<AdminReply> {
+    const before = this.routes;
+    // Set first: a worker restarted while this is in flight starts with the new list.
+    this.routes = next;
+    this.remember(next);
+    const answers = await this.gather((id) => ({ type: 'routes', id, routes: next }));
+    const failed = [...answers.answers.values()].filter((a) => a.type === 'applied' && a.error !== null);
+    if (failed.length > 0 || answers.missing.length > 0) {
+      this.routes = before;
+      void this.gather((id) => ({ type: 'routes', id, routes: before }));
+      const why = failed.length > 0 ? (failed[0] as { error: string }).error : `worker(s) ${answers.missing.join(', ')} did not confirm within ${GatherTimeoutMs} ms`;
+      return reply(500, serializeError({ error: `routes not changed: ${why}` }));
+    }
+    return reply(status, serializeRoutes({ routes: next, workers: answers.answers.size, replaced }));
+  }
+
+  private async journalAsk(clear: boolean): Promise<AdminReply> {
+    if (!this.journal) {
+      return reply(404, serializeError({ error: 'the request journal is off: start the server with --journal N (e.g. --journal 1000)', param: 'journal' }));
+    }
+    const answers = await this.gather((id) => ({ type: 'journal', id, clear }));
+    const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
+    const requests: JournalEntry[] = clear ? [] : mergeJournals(lists);
+    return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
+  }
+
+  // Post a message to every live worker and wait for each one's answer (or its exit, or the timeout).
+  private gather(make: (id: number) => ToWorker): Promise<{ answers: Map<number, Answer>; missing: number[] }> {
+    const id = this.nextId++;
+    const live = this.pool.live();
+    return new Promise((resolve) => {
+      const g: Gather = {
+        waiting: new Set(live),
+        answers: new Map(),
+        done: () => {
+          clearTimeout(timer);
+          this.gathers.delete(id);
+          resolve({ answers: g.answers, missing: [...g.waiting] });
+        },
+      };
+      const timer = setTimeout(() => g.done(), GatherTimeoutMs);
+      this.gathers.set(id, g);
+      const msg = make(id);
+      for (const i of live) this.pool.post(i, msg);
+      if (live.length === 0) g.done();
+    });
+  }
+
+  private remember(routes: readonly RouteConfig[]): void {
+    for (const r of routes) {
+      const shape = routeShape(r.path);
+      if (!this.patterns.has(shape)) this.patterns.set(shape, r.path);
+    }
+  }
+}
+
+function reply(status: number, body: string): AdminReply {
+  return { status, body };
+}
+
+function invalid(errors: string[]): AdminReply {
+  return reply(400, serializeError({ error: `invalid route(s): ${errors.length} error(s): ${errors[0]}${errors.length > 1 ? ' ...' : ''}`, param: 'routes', errors }));
+}
+
+function methodsOf(r: RouteConfig): string[] | null {
+  return r.method === undefined ? null : (Array.isArray(r.method) ? r.method : [r.method]);
+}
+
+// Same path shape and at least one method in common (a route without methods answers every method).
+function overlaps(a: RouteConfig, b: RouteConfig): boolean {
+  if (routeShape(a.path) !== routeShape(b.path)) return false;
+  const ma = methodsOf(a);
+  const mb = methodsOf(b);
+  return ma === null || mb === null || ma.some((m) => mb.includes(m));
+}
