@@ -1,7 +1,7 @@
 // The in-process fixture API, as a Node test suite would use it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMockUpstream } from '../src/index.js';
+import { MockUpstreamError, startMockUpstream } from '../src/index.js';
 import { UsageError } from '../src/config/options.js';
 import { waitForPending } from './helpers/server.js';
 
@@ -41,4 +41,41 @@ test('close() waits for in-flight delayed responses', async () => {
   await waitForPending(mock.url, 1);
   await mock.close();
   assert.equal((await pending).status, 200);
+});
+
+test('fixture API: start with routes, add, replace, reset; read and clear the journal', async () => {
+  const mock = await startMockUpstream({ workers: 2, journal: 100, routes: [{ path: '/api/users/:id', body: { template: { id: '{{params.id}}' } } }] });
+  try {
+    const get = async (path: string): Promise<Response> => fetch(`${mock.url}${path}`, { headers: { connection: 'close' } });
+    assert.deepEqual(await (await get('/api/users/7')).json(), { id: '7' });
+    await mock.addRoute({ method: 'POST', path: '/api/orders', status: 201, body: { json: { created: true } } });
+    const posted = await fetch(`${mock.url}/api/orders`, { method: 'POST', body: '{"sku":"A-1"}' });
+    assert.equal(posted.status, 201);
+    await mock.setRoutes([{ path: '/only', body: { text: 'only' } }]);
+    assert.equal((await get('/api/users/7')).status, 404);
+    assert.equal(await (await get('/only')).text(), 'only');
+    await mock.resetRoutes();
+    assert.equal((await get('/only')).status, 404);
+    assert.deepEqual(await (await get('/api/users/8')).json(), { id: '8' }, 'reset returns to the routes it started with');
+    const seen = await mock.requests();
+    const order = seen.find((e) => e.url === '/api/orders');
+    assert.equal(order?.method, 'POST');
+    assert.equal(order?.body, '{"sku":"A-1"}');
+    await mock.clearRequests();
+    assert.deepEqual(await mock.requests(), []);
+    await assert.rejects(mock.addRoute({ path: '/bad', latency: 'soon' }), (err: MockUpstreamError) => {
+      assert.equal(err.status, 400);
+      assert.match(err.errors[0], /^\/latency: invalid duration "soon"/);
+      return true;
+    });
+  } finally {
+    await mock.close();
+  }
+  await assert.rejects(startMockUpstream({ routes: [{ path: 'no-slash' }] }), /\/routes\/0\/path/);
+  const quiet = await startMockUpstream();
+  try {
+    await assert.rejects(quiet.requests(), /--journal N/);
+  } finally {
+    await quiet.close();
+  }
 });

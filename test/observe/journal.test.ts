@@ -1,0 +1,117 @@
+// The request journal: what a gateway forwarded, merged over every worker in arrival order, redacted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli, startServer } from '../helpers/server.js';
+
+interface Entry {
+  time: number; worker: number; seq: number; method: string; url: string;
+  headers: Record<string, string>; body: string; bodyBytes: number; truncated: boolean;
+}
+
+async function journal(url: string): Promise<{ requests: Entry[]; count: number; workers: number }> {
+  const r = await fetch(`${url}/__mock/requests`);
+  assert.equal(r.status, 200);
+  return await r.json() as { requests: Entry[]; count: number; workers: number };
+}
+
+test('the journal is off by default: /__mock/requests says how to turn it on', async () => {
+  const server = await startServer();
+  try {
+    const r = await fetch(`${server.url}/__mock/requests`);
+    assert.equal(r.status, 404);
+    assert.match((await r.json() as { error: string }).error, /--journal N/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('records method, url, headers and body of every data request; redacts credentials by default', async () => {
+  const server = await startServer(['--journal', '100']);
+  try {
+    await fetch(`${server.url}/json/valid?a=1&b=two`, { headers: { 'x-trace': 't-1', authorization: 'Bearer secret', cookie: 'sid=secret' } });
+    // A route that answers at once: its body still arrives in the journal.
+    await fetch(`${server.url}/json/valid`, { method: 'POST', body: '{"hello":"world"}', headers: { 'content-type': 'application/json' } });
+    // A route that collects the body itself (/echo) hands it to the journal.
+    await fetch(`${server.url}/echo`, { method: 'PUT', body: 'echoed body' });
+    await fetch(`${server.url}/no/such/path`);
+    await fetch(`${server.url}/__mock/stats`);
+    const { requests, count } = await journal(server.url);
+    assert.equal(count, 4, 'admin calls are not journaled');
+    const [get, post, put, missing] = requests;
+    assert.equal(get.method, 'GET');
+    assert.equal(get.url, '/json/valid?a=1&b=two');
+    assert.equal(get.headers['x-trace'], 't-1');
+    assert.equal(get.headers.authorization, '[redacted]');
+    assert.equal(get.headers.cookie, '[redacted]');
+    assert.equal(get.body, '');
+    assert.equal(post.method, 'POST');
+    assert.equal(post.body, '{"hello":"world"}');
+    assert.equal(post.bodyBytes, 17);
+    assert.equal(post.headers['content-type'], 'application/json');
+    assert.equal(put.method, 'PUT');
+    assert.equal(put.url, '/echo');
+    assert.equal(put.body, 'echoed body');
+    assert.equal(missing.url, '/no/such/path', 'requests to unknown paths are journaled too');
+    assert.ok(requests.every((e, i) => i === 0 || e.time >= requests[i - 1].time));
+    assert.ok(Math.abs(get.time - Date.now()) < 60_000, 'time is epoch milliseconds');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('--journal-body cuts stored bodies but counts every byte; --journal-redact picks the headers', async () => {
+  const server = await startServer(['--journal', '10', '--journal-body', '8', '--journal-redact', 'x-secret']);
+  try {
+    await fetch(`${server.url}/anything`, { method: 'POST', body: 'abcdefghijklmnop', headers: { authorization: 'Basic kept', 'x-secret': 'hidden' } });
+    await fetch(`${server.url}/json/valid`, { method: 'POST', body: '0123456789' });
+    const [collected, drained] = (await journal(server.url)).requests;
+    for (const e of [collected, drained]) assert.equal(e.truncated, true);
+    assert.equal(collected.body, 'abcdefgh');
+    assert.equal(collected.bodyBytes, 16);
+    assert.equal(drained.body, '01234567');
+    assert.equal(drained.bodyBytes, 10);
+    assert.equal(collected.headers.authorization, 'Basic kept');
+    assert.equal(collected.headers['x-secret'], '[redacted]');
+  } finally {
+    await server.stop();
+  }
+  const none = await startServer(['--journal', '10', '--journal-redact', 'none']);
+  try {
+    await fetch(`${none.url}/json`, { headers: { cookie: 'visible=1' } });
+    assert.equal((await journal(none.url)).requests[0].headers.cookie, 'visible=1');
+  } finally {
+    await none.stop();
+  }
+});
+
+test('each worker keeps its last N; 2 workers merge in time order; DELETE clears', async () => {
+  const server = await startServer(['--journal', '3', '--workers', '2']);
+  try {
+    for (let i = 0; i < 40; i++) await fetch(`${server.url}/json?i=${i}`, { headers: { connection: 'close' } });
+    const { requests, workers } = await journal(server.url);
+    assert.equal(workers, 2);
+    assert.equal(requests.length, 6, 'three per worker');
+    assert.deepEqual(new Set(requests.map((e) => e.worker)), new Set([0, 1]));
+    for (const w of [0, 1]) {
+      const mine = requests.filter((e) => e.worker === w).map((e) => e.seq);
+      assert.deepEqual(mine, [...mine].sort((a, b) => a - b), `worker ${w}'s entries are in arrival order`);
+    }
+    assert.ok(requests.every((e, i) => i === 0 || e.time >= requests[i - 1].time), 'merged in time order');
+    // The last request is always kept by the worker that served it.
+    assert.ok(requests.some((e) => e.url === '/json?i=39'));
+    const cleared = await fetch(`${server.url}/__mock/requests`, { method: 'DELETE' });
+    assert.equal(cleared.status, 200);
+    assert.equal((await journal(server.url)).count, 0);
+    assert.equal((await fetch(`${server.url}/__mock/requests`, { method: 'POST' })).status, 405);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('bad journal flags are usage errors', async () => {
+  for (const args of [['--journal', '-1'], ['--journal', 'lots'], ['--journal-body', 'big'], ['--journal-redact', 'bad header']]) {
+    const r = await runCli(['--port', '0', ...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, new RegExp(args[0]));
+  }
+});
