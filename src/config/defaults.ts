@@ -18,6 +18,10 @@ export const DefaultJournalBodyBytes = 64 * 1024;
 export const MaxJournalEntries = 1_000_000;
 /** Headers the journal redacts unless --journal-redact says otherwise (credentials a test log must not leak). */
 export const DefaultJournalRedact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'] as const;
+/** Headers the server writes itself (framing, connection, date): neither routes nor controls may set them. */
+export const ServerWrittenHeaders: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'keep-alive', 'upgrade']);
+/** Most distinct configured paths (by shape) in a config and in one process lifetime: uWS cannot unregister a path. */
+export const MaxConfiguredPaths = 128;
 /** Reserved path prefix of the admin endpoints. */
 export const AdminPrefix = '/__mock/';
 /** Upper bound for --workers: more threads than this only adds contention. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { AdminPrefix } from './defaults.js';
+import { AdminPrefix, MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
@@ -95,6 +95,11 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
     void i;
     if (r.path.startsWith(AdminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${AdminPrefix}`);
+    for (const name of Object.keys(r.headers !== null && typeof r.headers === 'object' ? r.headers : {})) {
+      if (ServerWrittenHeaders.has(name.toLowerCase())) {
+        errors.push(`${at}/headers/${name}: the server writes ${name} itself; use body.size for the length and "close" for Connection: close`);
+      }
+    }
     if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
     if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
     // A malformed body is the schema's error; the value checks below need an object.
@@ -115,6 +120,10 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
       }
     }
   });
+  const shapes = new Set(routes.map((r) => routeShape(r.path)));
+  if (shapes.size > MaxConfiguredPaths) {
+    errors.push(`/routes: ${shapes.size} distinct paths; at most ${MaxConfiguredPaths} (":name" segments count as one shape)`);
+  }
   const seen = new Set<string>();
   routes.forEach((r) => {
     const i = (file.routes as RouteConfig[]).indexOf(r);

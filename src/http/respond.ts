@@ -9,7 +9,9 @@ export interface Head {
   readonly code: number;
   /** null for 200: uWS writes "200 OK" itself, one call fewer. */
   readonly status: Buffer | null;
+  /** Content-Type first (when typed), then the extra headers: names and values alternate. */
   readonly headers: readonly Buffer[];
+  readonly typed: boolean;
 }
 
 /** A complete precomputed response. */
@@ -22,7 +24,7 @@ export function makeHead(code: number, contentType: string | null, extra: readon
   const headers: Buffer[] = [];
   if (contentType !== null) headers.push(Buffer.from('Content-Type'), Buffer.from(contentType));
   for (const [name, value] of extra) headers.push(Buffer.from(name), Buffer.from(value));
-  return Object.freeze({ code, status: code === 200 ? null : statusLine(code), headers: Object.freeze(headers) });
+  return Object.freeze({ code, status: code === 200 ? null : statusLine(code), headers: Object.freeze(headers), typed: contentType !== null });
 }
 
 /** Build a Prepared response at startup. */
@@ -42,6 +44,8 @@ const Empty = Buffer.alloc(0);
 let overrideStatus: Buffer | null = null;
 let overrideCode = 0;
 let overrideHeaders: readonly Buffer[] | null = null;
+// Whether the override headers carry a Content-Type (it replaces the head's rather than adding a second).
+let overrideTyped = false;
 let closeAfter = false;
 
 /** Overrides applied by every write in `fn` (which must be synchronous). Used by request controls. */
@@ -49,6 +53,7 @@ export function withOverrides(code: number, status: Buffer | null, headers: read
   overrideCode = code;
   overrideStatus = status;
   overrideHeaders = headers;
+  overrideTyped = headers !== null && headers.some((h, i) => i % 2 === 0 && h.length === 12 && h.toString('latin1').toLowerCase() === 'content-type');
   closeAfter = close;
   try {
     fn();
@@ -56,6 +61,7 @@ export function withOverrides(code: number, status: Buffer | null, headers: read
     overrideCode = 0;
     overrideStatus = null;
     overrideHeaders = null;
+    overrideTyped = false;
     closeAfter = false;
   }
 }
@@ -88,7 +94,7 @@ export function writeHead(res: HttpResponse, head: Head, bodyBytes: number): voi
   const status = overrideStatus ?? head.status;
   if (status !== null) res.writeStatus(status);
   const h = head.headers;
-  for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+  for (let i = overrideTyped && head.typed ? 2 : 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
   if (overrideHeaders !== null) {
     const x = overrideHeaders;
     for (let i = 0; i < x.length; i += 2) res.writeHeader(x[i], x[i + 1]);

@@ -73,7 +73,10 @@ export interface ConfiguredRoute extends Route {
 export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig[], payloadsDir: string): ConfiguredRoute[] {
   const { config } = ctx;
   return routes.map((r): ConfiguredRoute => {
-    const headers = Object.entries(r.headers ?? {});
+    // A Content-Type among the headers replaces the body kind's default instead of adding a second one.
+    const all = Object.entries(r.headers ?? {});
+    const ownType = all.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
+    const headers = all.filter(([n]) => n.toLowerCase() !== 'content-type');
     const code = typeof r.status === 'number' ? r.status : 200;
     const body = r.body ?? { text: '' };
     let responder: Responder;
@@ -81,19 +84,19 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
     let head: Head;
     if (body.template !== undefined) {
       template = compileTemplate(body.template, r.path);
-      head = makeHead(code, 'application/json', headers);
+      head = makeHead(code, ownType ?? 'application/json', headers);
       const h = head;
       responder = { send(res, arg) { sendBody(res, h, arg as Buffer); } };
     } else if (body.size !== undefined) {
       const n = parseSize(String(body.size), 'size', config.maxSizeBytes);
-      head = makeHead(code, 'text/plain', headers);
+      head = makeHead(code, ownType ?? 'text/plain', headers);
       const h = head;
       responder = { send(res) { ctx.filler.send(res, h, n); } };
     } else {
       const [type, bytes] = body.json !== undefined ? ['application/json', Buffer.from(JSON.stringify(body.json))]
         : body.file !== undefined ? [contentTypeOf(body.file), readFileSync(join(payloadsDir, body.file))]
           : ['text/plain', Buffer.from(body.text ?? '')];
-      const p = prepare(code, type, bytes, headers);
+      const p = prepare(code, ownType ?? type, bytes, headers);
       responder = { send(res) { send(res, p); } };
     }
     const asked: Asked = {

@@ -13,6 +13,7 @@ import { sendBadValue } from '../http/errors.js';
 import { makeHead, statusLine, withOverrides } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
+import { ServerWrittenHeaders } from '../config/defaults.js';
 import { requestDelay, XDelay } from './xdelay.js';
 
 const XMock = Buffer.from('x-mock');
@@ -203,8 +204,6 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
   };
 }
 
-const Framing = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'keep-alive', 'upgrade']);
-
 // RFC 9110 token characters for header names.
 const Token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -222,7 +221,7 @@ function parseHeaders(texts: [string, string][]): Buffer[] {
       throw new GrammarError(param, `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
     }
     // Framing headers would contradict the ones uWS writes and break a gateway's connection reuse.
-    if (Framing.has(name.toLowerCase())) {
+    if (ServerWrittenHeaders.has(name.toLowerCase())) {
       throw new GrammarError(param, `header ${quoteValue(name)} cannot be set: the server writes it; use size= or close= instead`);
     }
     out.push(Buffer.from(name), Buffer.from(value));

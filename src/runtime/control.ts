@@ -1,14 +1,13 @@
 // The main thread's side of runtime routes and the request journal: it owns the route list, validates
 // changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
 import { checkConfig, routeShape, type CheckLimits, type RouteConfig } from '../config/file.js';
+import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker } from './messages.js';
 
 /** How long a worker gets to confirm a change or send its journal (ms). */
 const GatherTimeoutMs = 5_000;
-/** Most distinct configured paths in one process lifetime: uWS cannot unregister a path. */
-export const MaxConfiguredShapes = 128;
 
 /** The workers as the control plane sees them. */
 export interface WorkerPool {
@@ -110,8 +109,8 @@ export class ControlPlane {
       .map((e) => (e.startsWith(':') ? `/${e}` : e));
     if (errors.length > 0) return invalid(errors);
     const fresh = new Set((routes as RouteConfig[]).map((r) => routeShape(r.path)).filter((s) => !this.patterns.has(s)));
-    if (this.patterns.size + fresh.size > MaxConfiguredShapes) {
-      return invalid([`/: at most ${MaxConfiguredShapes} distinct configured paths per process (uWS cannot unregister a path): restart to start over`]);
+    if (this.patterns.size + fresh.size > MaxConfiguredPaths) {
+      return invalid([`/: at most ${MaxConfiguredPaths} distinct configured paths per process (uWS cannot unregister a path): restart to start over`]);
     }
     return null;
   }

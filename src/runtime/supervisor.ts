@@ -34,6 +34,8 @@ export interface RunningServer {
 
 interface Slot {
   worker: Worker | null;
+  /** A pending restart (cleared at shutdown). */
+  restartTimer: NodeJS.Timeout | null;
   startedAt: number;
   crashes: number;
 }
@@ -52,7 +54,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const startedAt = performance.timeOrigin;
   const sab = allocateCounters(config.workers);
   const counters = new Counters(sab);
-  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, startedAt: 0, crashes: 0 }));
+  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0 }));
   let stopping = false;
   let forced = false;
   let resolveClosed: (code: number) => void = () => {};
@@ -117,20 +119,28 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     });
   }
 
-  function restart(index: number, code: number): void {
+  function restart(index: number, code: number | null): void {
     const slot = slots[index];
     if (performance.now() - slot.startedAt > StableMs) slot.crashes = 0;
     const delay = Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes);
     slot.crashes++;
     counters.cells[counters.row(index) + F.restarts]++;
-    log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
-    setTimeout(() => {
+    if (code !== null) log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
+    // Not unref'd: with every worker gone this timer is what keeps the process alive to restart them.
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
       if (stopping) return;
       spawn(index).then(
         () => log.info({ worker: index }, `worker ${index} restarted`),
-        (err: Error) => log.error({ worker: index }, `worker ${index} restart failed: ${err.message}`),
+        (err: Error) => {
+          // Try again, backing off further, once the failed thread is gone.
+          log.error({ worker: index, retryInMs: Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes) }, `worker ${index} restart failed: ${err.message}; retrying`);
+          const failed = slot.worker;
+          if (failed === null) restart(index, null);
+          else failed.once('exit', () => restart(index, null));
+        },
       );
-    }, delay).unref();
+    }, delay);
   }
 
   function post(msg: ToWorker): void {
@@ -164,6 +174,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     shutdown(): Promise<number> {
       if (!stopping) {
         stopping = true;
+        for (const s of slots) if (s.restartTimer !== null) clearTimeout(s.restartTimer);
         log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
         post({ type: 'drain', graceMs: config.graceMs });
         setTimeout(() => {

@@ -5,7 +5,7 @@
 /** 4xx/5xx bodies: {"error": "...", "param"?: "..."}. */
 export const errorSchema = {
   type: 'object',
-  properties: { error: { type: 'string' }, param: { type: 'string' } },
+  properties: { error: { type: 'string' }, param: { type: 'string' }, errors: { type: 'array', items: { type: 'string' } } },
   required: ['error'],
 } as const;
 
@@ -43,7 +43,7 @@ export const anythingSchema = {
   },
 } as const;
 
-/** /__mock/stats. */
+/** /__mock/stats (fields documented in src/observe/stats.ts). */
 export const statsSchema = {
   type: 'object',
   properties: {
@@ -54,6 +54,7 @@ export const statsSchema = {
         properties: {
           id: { type: 'integer' }, rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' },
           elu: { type: 'number' }, saturated: { type: 'boolean' }, requests: { type: 'integer' },
+          heapUsedBytes: { type: 'integer' },
         },
       },
     },
@@ -61,10 +62,37 @@ export const statsSchema = {
       type: 'object',
       properties: {
         rps: { type: 'number' }, inFlight: { type: 'integer' }, pending: { type: 'integer' }, requests: { type: 'integer' },
-        bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' },
+        bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' }, rssBytes: { type: 'integer' },
       },
     },
     uptimeSeconds: { type: 'number' },
+  },
+} as const;
+
+/** /__mock/routes replies: the configured routes now in force (route objects as the schema file has them). */
+export const routesSchema = {
+  type: 'object',
+  properties: { routes: { type: 'array', items: {} }, workers: { type: 'integer' }, replaced: { type: 'integer' } },
+} as const;
+
+/** GET /__mock/requests: the journal merged over every worker. */
+export const journalSchema = {
+  type: 'object',
+  properties: {
+    requests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          time: { type: 'number' }, worker: { type: 'integer' }, seq: { type: 'integer' }, method: { type: 'string' },
+          url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } },
+          body: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
+        },
+      },
+    },
+    count: { type: 'integer' },
+    workers: { type: 'integer' },
+    missingWorkers: { type: 'array', items: { type: 'integer' } },
   },
 } as const;
 
@@ -75,4 +103,6 @@ export const Schemas = {
   headers: headersSchema,
   anything: anythingSchema,
   stats: statsSchema,
+  routes: routesSchema,
+  journal: journalSchema,
 } as const;

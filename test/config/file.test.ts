@@ -30,9 +30,10 @@ describe('mock-upstream check', () => {
       // A route without a body still has its status and latency checked.
       /\/routes\/4\/status: invalid status code "abc"/,
       /\/routes\/4\/latency: invalid duration "1q"/,
+      /\/routes\/4\/headers\/Content-Length: the server writes Content-Length itself/,
     ];
     for (const e of expected) assert.match(r.stderr, e);
-    assert.match(r.stderr, /11 error\(s\)/);
+    assert.match(r.stderr, /12 error\(s\)/);
   });
 
   test('the server refuses to start on an invalid config the same way', async () => {
@@ -84,6 +85,7 @@ describe('configured routes', () => {
 
       const readme = await fetch(`${server.url}/readme`);
       assert.match(await readme.text(), /payload folder/);
+      assert.equal(readme.headers.get('content-type'), 'text/markdown; charset=utf-8', 'a route\'s Content-Type replaces the default');
 
       const effective = await (await fetch(`${server.url}/__mock/config`)).json() as { maxDelayMs: number; seed: number; routes: unknown[] };
       assert.equal(effective.maxDelayMs, 3000, 'the flag beats the file');
@@ -93,4 +95,13 @@ describe('configured routes', () => {
       assert.equal(await server.stop(), 0);
     }
   });
+});
+
+test('at most 128 distinct configured paths (uWS cannot unregister a path); ":name" shapes count once', async () => {
+  const { checkConfig } = await import('../../src/config/file.js');
+  const limits = { maxDelayMs: 60_000, maxSizeBytes: 1 << 20, payloadsDir: payloads };
+  const paths = (n: number): { path: string }[] => Array.from({ length: n }, (_, i) => ({ path: `/p${i}/:id` }));
+  assert.deepEqual(checkConfig({ routes: paths(128) }, limits), []);
+  assert.deepEqual(checkConfig({ routes: [...paths(128), { path: '/p0/:other', method: 'POST' }] }, limits), []);
+  assert.match(checkConfig({ routes: paths(129) }, limits).join('\n'), /^\/routes: 129 distinct paths; at most 128/);
 });

@@ -43,6 +43,9 @@ describe('request controls', () => {
       const r = await fetch(...url(server, '/json', via, [['header', 'Cache-Control:no-store'], ['header', 'X-Extra: two']]));
       assert.equal(r.headers.get('cache-control'), 'no-store');
       assert.equal(r.headers.get('x-extra'), 'two');
+      // A Content-Type control replaces the route's own (fetch would join two as "a, b").
+      const typed = await fetch(...url(server, '/json', via, [['header', 'Content-Type:application/problem+json']]));
+      assert.equal(typed.headers.get('content-type'), 'application/problem+json');
     });
 
     test(`close by ${via} sends Connection: close`, async () => {

@@ -89,6 +89,20 @@ describe('workers', () => {
     }
   });
 
+  test('the only worker crashing is restarted too (the process does not exit)', async () => {
+    const server = await startServer(['--workers', '1'], { [FaultHookEnv]: FaultHookPhrase });
+    try {
+      for (let round = 1; round <= 2; round++) {
+        assert.equal((await fetch(`${server.url}/__mock/test/crash`, { headers: { connection: 'close' } })).status, 202);
+        await server.waitForLine(() => server.lines.filter((l) => l.includes('"msg":"worker 0 restarted"')).length === round);
+        assert.equal((await fetch(`${server.url}/json`, { headers: { connection: 'close' } })).status, 200);
+      }
+      assert.equal(server.proc.exitCode, null, 'still running');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
   test('the fault hook does not exist without its exact env phrase', async () => {
     const server = await startServer([], { [FaultHookEnv]: 'yes' });
     try {
