@@ -72,6 +72,17 @@ export class FillerSender {
     else this.stream(res, body, body.length);
   }
 
+  /** Count a response another writer streams (chunked) as active, until unhold() — graceful shutdown waits for it. */
+  hold(): void {
+    this.streaming++;
+  }
+
+  /** End a hold(). */
+  unhold(): void {
+    this.streaming--;
+    if (this.streaming === 0 && this.onIdle !== null) this.onIdle();
+  }
+
   // `size` bytes of `src` (repeated if size exceeds it), from a slot with its own handlers.
   private stream(res: HttpResponse, src: Buffer, size: number): void {
     const slot = this.take();

@@ -12,6 +12,7 @@ import { sendBadValue } from '../http/errors.js';
 import { countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
+import type { FillerSender } from '../http/filler.js';
 import { requestDelay, sizedHandler } from './xdelay.js';
 
 const OctetHead = makeHead(200, 'application/octet-stream');
@@ -139,7 +140,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           sendBadValue(res, err);
           return;
         }
-        streamChunked(res, filler.bytes, size, chunk);
+        streamChunked(res, filler, size, chunk);
       } },
     { pattern: '/anything', about: 'the request as httpbin JSON: args, data, headers, json, method, origin, url',
       handler: anything },
@@ -195,23 +196,35 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
 }
 
 /** Write `size` filler bytes as chunked transfer encoding, pausing on backpressure. */
-function streamChunked(res: HttpResponse, source: Buffer, size: number, chunk: number): void {
+function streamChunked(res: HttpResponse, filler: FillerSender, size: number, chunk: number): void {
+  const source = filler.bytes;
   let sent = 0;
-  let aborted = false;
-  res.onAborted(() => { aborted = true; });
+  let finished = false;
+  // Held as active so graceful shutdown waits for the stream; released once, on end or abort.
+  filler.hold();
+  const finish = (): void => {
+    if (!finished) {
+      finished = true;
+      filler.unhold();
+    }
+  };
+  res.onAborted(finish);
   writeHead(res, OctetHead, size);
   const pump = (): boolean => {
-    while (!aborted && sent < size) {
+    while (!finished && sent < size) {
       const len = Math.min(chunk, size - sent, source.length);
       const start = sent % (source.length - len + 1);
       sent += len;
       if (!res.write(source.subarray(start, start + len))) return false;
     }
-    if (!aborted) res.end();
+    if (!finished) {
+      res.end();
+      finish();
+    }
     return true;
   };
   res.onWritable(() => {
-    if (aborted) return true;
+    if (finished) return true;
     let ok = true;
     res.cork(() => { ok = pump(); });
     return ok;

@@ -66,3 +66,29 @@ describe('shutdown under load', () => {
     }
   });
 });
+
+test('SIGTERM waits for chunked /stream-bytes downloads to a slow reader, then exits 0', async () => {
+  const server = await startServer(['--workers', '1', '--grace', '30s']);
+  try {
+    const size = 32 * 1024 * 1024;
+    const clients = await openClients(server.port, 2, `GET /stream-bytes/${size}?chunk_size=65536 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, { pauseReading: true });
+    await waitForStats(server.port, '2 streaming', (t) => t.inFlight === 2, 5_000);
+    server.proc.kill('SIGTERM');
+    await server.waitForLine((l) => l.event === 'shutdown');
+    // Only now read: the server must still be there to finish both bodies.
+    const received = clients.map((c) => {
+      let tail = '';
+      let bytes = 0;
+      c.sock.on('data', (d: Buffer) => { bytes += d.length; tail = (tail + d.toString('latin1')).slice(-16); });
+      c.sock.resume();
+      return c.ended.then(() => ({ bytes, tail }));
+    });
+    for (const r of await Promise.all(received)) {
+      assert.ok(r.bytes > size, `received ${r.bytes} bytes`);
+      assert.ok(r.tail.endsWith('0\r\n\r\n'), 'the chunked body ended with its last chunk');
+    }
+    assert.equal(await server.exited, 0);
+  } finally {
+    await server.stop();
+  }
+});
