@@ -12,6 +12,8 @@ export const SmallBodyBytes = 16 * 1024;
 /** Bytes offered to the socket per tryEnd: bounds what one slow connection can hold. */
 const ChunkBytes = 64 * 1024;
 const MaxCachedViews = 4096;
+const ConnectionName = Buffer.from('Connection');
+const CloseValue = Buffer.from('close');
 
 /** Deterministic letters so every worker and every run serve the same bytes. */
 export function makeFiller(bytes = FillerBytes, seed = 0x9e3779b9): Buffer {
@@ -62,14 +64,21 @@ export class FillerSender {
       res.end(this.view(size), closing());
       return;
     }
-    this.stream(res, this.filler, size);
+    this.streamClosing(res, this.filler, size);
   }
 
   /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
   sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
     writeHead(res, head, body.length);
     if (body.length <= SmallBodyBytes) res.end(body, closing());
-    else this.stream(res, body, body.length);
+    else this.streamClosing(res, body, body.length);
+  }
+
+  // tryEnd cannot close the connection after the last byte (uws-notes), so a `close` control on a streamed
+  // body is announced with the header: the client closes once it has read the body.
+  private streamClosing(res: HttpResponse, src: Buffer, size: number): void {
+    if (closing()) res.writeHeader(ConnectionName, CloseValue);
+    this.stream(res, src, size);
   }
 
   /** Count a response another writer streams (chunked) as active, until unhold() — graceful shutdown waits for it. */

@@ -53,6 +53,10 @@ describe('request controls', () => {
       assert.equal(r.headers.get('connection'), 'close');
       const keep = await fetch(...url(server, '/json', via, [['close', '0']]));
       assert.notEqual(keep.headers.get('connection'), 'close');
+      // A body over 16 KB streams with backpressure; the close is announced there too.
+      const big = await fetch(...url(server, '/json', via, [['close', '100'], ['size', '1MB']]));
+      assert.equal(big.headers.get('connection'), 'close');
+      assert.equal((await big.arrayBuffer()).byteLength, 1024 * 1024);
     });
 
     test(`bad values by ${via} answer 400 naming the control`, async () => {
