@@ -4,14 +4,12 @@
 // URLSearchParams parse), and with --no-request-controls (no check at all),
 // which every ratio is taken against.
 // Run alone: node dist/bench/controls-cost.bench.js [--quick]
-import { assertRunning, oursSpec, rotated, stopAll, summarise, runAlone } from './lib/common.js';
-import { decidePinning } from './lib/cpu.js';
+import { oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
-import { installCleanup } from './lib/proc.js';
-import { formatLatency, formatRate, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
-import { httpGet, startServer, type RunningServer } from './lib/server.js';
-import { ensureWrk, pipelineScript, runWrk, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
+import { type BenchResult, type Comparison } from './lib/report.js';
+import { KeepAlive, Pipelined, measureRounds, planRecord, startLabelled, type Labelled, type LoadMode } from './lib/rounds.js';
+import { httpGet, type RunningServer } from './lib/server.js';
 
 interface Target {
   /** Row label. */
@@ -30,17 +28,8 @@ const Targets: readonly Target[] = [
   Off,
 ];
 
-interface Mode {
-  name: string;
-  connections: number;
-  pipelined: boolean;
-}
-
 // Pipelined first: it shows per-request costs best, since it strips the round trips that dominate keep-alive.
-const Modes: readonly Mode[] = [
-  { name: 'pipelined ×16', connections: 16, pipelined: true },
-  { name: 'keep-alive', connections: 64, pipelined: false },
-];
+const Modes: readonly LoadMode[] = [Pipelined, KeepAlive];
 
 const Full = { rounds: 3, durationSec: 5 };
 const Quick = { rounds: 1, durationSec: 2 };
@@ -62,77 +51,27 @@ async function checkResponses(on: RunningServer, off: RunningServer): Promise<vo
   if (ignored.status !== 200) throw new Error(`${off.name} answered ?status=503 with ${ignored.status}: --no-request-controls did not turn controls off`);
 }
 
-function wrkOptions(server: RunningServer, target: Target, mode: Mode, durationSec: number, cpu: string | undefined): WrkOptions {
-  return {
-    // wrk sends everything after the authority as the request target, query included (pipeline.lua too).
-    url: server.url(target.path),
-    threads: 1,
-    connections: mode.connections,
-    durationSec,
-    ...(mode.pipelined ? { script: pipelineScript() } : {}),
-    ...(cpu === undefined ? {} : { cpu }),
-  };
-}
-
 /** Runs the request-control cost comparison on /json/valid (3 rounds × 5 s, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
 export async function runControlsCostBench(options: BenchOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec } = options.quick ? Quick : Full;
-  await ensureWrk();
-  const pinning = decidePinning();
-  const log = (line: string): void => void process.stderr.write(`[controls-cost] ${line}\n`);
+  const { pinning, log } = await prepareBench('controls-cost');
+  const specs = [
+    { label: 'on', spec: oursSpec() },
+    { label: 'off', spec: oursSpec({ name: 'mock-upstream-no-controls', extraArgs: ['--no-request-controls'] }) },
+  ];
 
-  const started: RunningServer[] = [];
-  try {
-    for (const spec of [oursSpec(), oursSpec({ name: 'mock-upstream-no-controls', extraArgs: ['--no-request-controls'] })]) {
-      started.push(await startServer(spec, pinning.serverCpu));
-      log(`started ${spec.name}: ${started[started.length - 1].commandLine}`);
-    }
+  return withServers(log, async (started) => {
+    await startLabelled(specs, pinning.serverCpu, started, log);
     const [on, off] = started;
-    const serverOf = (target: Target): RunningServer => (target.controls ? on : off);
     await checkResponses(on, off);
-
-    for (const target of Targets) {
-      for (const mode of Modes) {
-        await runWrk(wrkOptions(serverOf(target), target, mode, WarmupSec, pinning.loadCpu));
-        assertRunning(serverOf(target));
-      }
-    }
-    log(`warmed up (${WarmupSec} s per target and mode)`);
-
-    const runs: RoundRow[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      for (const mode of Modes) {
-        // Each round another target goes first, so slow drift (heat, neighbours) is spread over all three.
-        for (const target of rotated(Targets, round)) {
-          const server = serverOf(target);
-          const run = await runWrk(wrkOptions(server, target, mode, durationSec, pinning.loadCpu));
-          assertRunning(server);
-          if (run.result.requests === 0) throw new Error(`${run.commandLine} completed no request:\n${run.raw}`);
-          const { socketErrors: s } = run.result;
-          const row: RoundRow = {
-            round,
-            server: target.label,
-            mode: mode.name,
-            command: run.commandLine,
-            requestsPerSec: run.result.requestsPerSec,
-            // Pipelined percentiles per batch, as json-valid reports them (wrk's own are wrong there, wg/wrk#236).
-            p50Ms: mode.pipelined ? (run.pipelined?.p50Ms ?? null) : run.result.p50Ms,
-            p99Ms: mode.pipelined ? (run.pipelined?.p99Ms ?? null) : run.result.p99Ms,
-            socketErrors: s.connect + s.read + s.write + s.timeout,
-            non2xx: run.result.non2xx,
-          };
-          runs.push(row);
-          log(
-            `round ${round}/${rounds} ${row.server.padEnd(27)} ${mode.name.padEnd(13)} ${formatRate(row.requestsPerSec).padStart(9)} req/s` +
-              `  p50 ${formatLatency(row.p50Ms)}  p99 ${formatLatency(row.p99Ms)}`,
-          );
-        }
-      }
-    }
+    // One entry per target: its label, the server that answers it and its path (query included).
+    const targets: Labelled[] = Targets.map((target) => ({ label: target.label, server: target.controls ? on : off, route: target.path }));
+    // Each round another target goes first, so slow drift (heat, neighbours) is spread over all three.
+    const plan = { servers: targets, modes: Modes, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
+    const runs = await measureRounds(plan);
 
     const summary = Modes.flatMap((mode) => Targets.map((target) => summarise(runs, target.label, mode.name)));
-    const rate = (target: Target, mode: Mode): number => summarise(runs, target.label, mode.name).requestsPerSec;
+    const rate = (target: Target, mode: LoadMode): number => summarise(runs, target.label, mode.name).requestsPerSec;
     const comparisons: Comparison[] = Modes.flatMap((mode) =>
       Targets.filter((target) => target !== Off).map((target) => {
         const ratio = rate(target, mode) / rate(Off, mode);
@@ -141,14 +80,7 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       }),
     );
 
-    const notes: string[] = [];
-    if (summary.some((row) => row.socketErrors > 0 || row.non2xx > 0)) {
-      notes.push('Some runs had socket errors or non-2xx answers (see the errors column): treat those figures with suspicion.');
-    }
-    if (runs.some((run) => run.p50Ms === null)) {
-      notes.push('n/a: a pipelined run printed no usable latency histogram (see bench/lua/pipeline.lua); medians use the other rounds.');
-    }
-    if (options.quick) notes.push('Quick smoke run: one short round, figures are indicative only.');
+    const notes = runNotes(summary, runs, options.quick);
 
     return {
       name: 'controls-cost',
@@ -163,21 +95,14 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
           'each round runs every target back to back per mode, a different target first each round. Figures are medians over the rounds, errors are summed.',
         'Latency percentiles: keep-alive ones are wrk\'s own; pipelined ones are per batch of 16, recomputed from bench/lua/pipeline.lua\'s histogram (see json-valid).',
       ],
-      rounds,
-      durationSec,
-      serverCommands: [on.commandLine, off.commandLine],
-      loadCommands: Targets.flatMap((target) =>
-        Modes.map((mode) => wrkCommandLine(wrkOptions(serverOf(target), target, mode, durationSec, pinning.loadCpu))),
-      ),
+      ...planRecord(plan),
       summary,
       comparisons,
       runs,
       notes,
       pass: true,
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('controls-cost', runControlsCostBench);

@@ -3,14 +3,13 @@
 // giving every request its own setTimeout(1000). The budget is absolute: a
 // delayed response must arrive on time, and none may fail, however many wait.
 // Run alone: node dist/bench/delay.bench.js [--quick]
-import { assertRunning, benchServerSpec, oursSpec, roundRow, rotated, stopAll, summarise, runAlone } from './lib/common.js';
-import { decidePinning } from './lib/cpu.js';
+import { assertRunning, benchServerSpec, oursSpec, roundRow, rotated, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
-import { effectiveNofile, installCleanup } from './lib/proc.js';
+import { effectiveNofile } from './lib/proc.js';
 import { formatLatency, type BenchResult, type Comparison, type RoundRow, type Row } from './lib/report.js';
 import { httpGet, startServer, type RunningServer } from './lib/server.js';
-import { ensureWrk, runWrk, summaryScript, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
+import { runWrk, summaryScript, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
 
 const Route = '/delay/1s';
 const DelayMs = 1_000;
@@ -97,9 +96,8 @@ function checks(mode: string, ours: Row, bare: Row): Comparison[] {
 
 /** Runs the 10k-pending /delay/1s comparison (3 rounds × 10 s; 2k connections, 1 × 4 s with quick) and returns its figures; servers are always stopped. */
 export async function runDelayBench(options: BenchOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec, connections } = options.quick ? Quick : Full;
-  await ensureWrk();
+  const { pinning, log } = await prepareBench('delay');
   const nofile = await effectiveNofile();
   if (nofile < connections + SpareFds) {
     throw new Error(
@@ -107,12 +105,9 @@ export async function runDelayBench(options: BenchOptions): Promise<BenchResult>
         `raise the hard limit (ulimit -Hn, or the container's nofile) to at least ${connections + SpareFds}`,
     );
   }
-  const pinning = decidePinning();
   const mode = `${connections.toLocaleString('en-US')} conns`;
-  const log = (line: string): void => void process.stderr.write(`[delay] ${line}\n`);
 
-  const started: RunningServer[] = [];
-  try {
+  return withServers(log, async (started) => {
     for (const spec of [oursSpec({ raiseNofile: true }), benchServerSpec('bare-uws-timeout', 'bare-uws-timeout.js', { raiseNofile: true })]) {
       started.push(await startServer(spec, pinning.serverCpu));
       log(`started ${spec.name}: ${started[started.length - 1].commandLine}`);
@@ -195,9 +190,7 @@ export async function runDelayBench(options: BenchOptions): Promise<BenchResult>
       notes,
       pass: comparisons.every((c) => c.pass),
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('delay', runDelayBench);

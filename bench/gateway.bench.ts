@@ -4,20 +4,20 @@
 // is to have headroom left when the gateway is the bottleneck.
 // Run alone: node dist/bench/gateway.bench.js [--quick]
 import { readFileSync } from 'node:fs';
-import { assertRunning, oursSpec, stopAll, summarise, runAlone } from './lib/common.js';
+import { assertRunning, oursSpec, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { childPids, nginxDir, nginxMasterPid, nginxSpec } from './lib/nginx.js';
 import { type BenchOptions } from './lib/options.js';
 import { fromRoot, isMain } from './lib/paths.js';
-import { installCleanup, runCaptured } from './lib/proc.js';
-import { loadOptions, modeRow, type LoadMode } from './lib/rounds.js';
+import { runCaptured } from './lib/proc.js';
+import { KeepAlive, loadOptions, modeRow } from './lib/rounds.js';
 import { median } from './lib/stats.js';
 import type { BenchResult, Comparison, RoundRow } from './lib/report.js';
 import { httpGet, startServer, type RunningServer } from './lib/server.js';
-import { ensureWrk, runWrk, wrkCommandLine } from './lib/wrk.js';
+import { runWrk, wrkCommandLine } from './lib/wrk.js';
 
 const Route = '/json/valid';
 const Label = 'nginx → mock-upstream';
-const Mode: LoadMode = { name: 'keep-alive', connections: 64, pipelined: false };
+const Mode = KeepAlive;
 const Full = { rounds: 3, durationSec: 5 };
 // 3 s: the upstream samples its ELU once a second, and the first sample of a run is dropped.
 const Quick = { rounds: 1, durationSec: 3 };
@@ -61,13 +61,10 @@ interface GatewayRun {
 
 /** Runs nginx → mock-upstream (3 rounds × 5 s, or 1 × 3 s with quick), reporting nginx CPU and upstream ELU; servers are always stopped. */
 export async function runGatewayBench(options: BenchOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec } = options.quick ? Quick : Full;
-  await ensureWrk();
+  const { log } = await prepareBench('gateway');
   const ticksPerSec = await clockTicks();
-  const log = (line: string): void => void process.stderr.write(`[gateway] ${line}\n`);
-  const started: RunningServer[] = [];
-  try {
+  return withServers(log, async (started) => {
     // No pinning (see the method text).
     const upstream = await startServer(oursSpec(), undefined);
     started.push(upstream);
@@ -172,9 +169,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
       notes,
       pass: true,
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('gateway', runGatewayBench);

@@ -6,21 +6,19 @@
 // divided by the requests wrk completed.
 // Run alone: node dist/bench/gc.bench.js [--quick]
 import { readFileSync } from 'node:fs';
-import { assertRunning, benchServerSpec, oursSpec, rotated, stopAll, summarise, runAlone } from './lib/common.js';
-import { decidePinning } from './lib/cpu.js';
+import { assertRunning, benchServerSpec, oursSpec, rotated, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
-import { installCleanup } from './lib/proc.js';
-import { loadOptions, modeRow, type Labelled, type LoadMode } from './lib/rounds.js';
+import { KeepAlive, loadOptions, modeRow, startLabelled } from './lib/rounds.js';
 import { median } from './lib/stats.js';
 import type { BenchResult, Comparison, RoundRow } from './lib/report.js';
-import { startServer, type RunningServer, type ServerSpec } from './lib/server.js';
-import { ensureWrk, runWrk, wrkCommandLine } from './lib/wrk.js';
+import { type RunningServer, type ServerSpec } from './lib/server.js';
+import { runWrk, wrkCommandLine } from './lib/wrk.js';
 
 const Route = '/json/valid';
 const OursLabel = 'mock-upstream';
 const BareLabel = 'bare uWS';
-const Mode: LoadMode = { name: 'keep-alive', connections: 64, pipelined: false };
+const Mode = KeepAlive;
 /** Maximum ours / bare scavenges per million requests. */
 const Budget = 1.1;
 // Longer than the other benches' quick runs: a scavenge every few thousand requests needs enough of them to count.
@@ -60,24 +58,14 @@ interface GcRun {
 
 /** Runs the scavenge count (3 rounds × 5 s, or 1 × 3 s with quick) and checks ours / bare ≤ 1.1; servers are always stopped. */
 export async function runGcBench(options: BenchOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec } = options.quick ? Quick : Full;
-  await ensureWrk();
-  const pinning = decidePinning();
-  const log = (line: string): void => void process.stderr.write(`[gc] ${line}\n`);
+  const { pinning, log } = await prepareBench('gc');
   const specs = [
     { label: OursLabel, spec: traced(oursSpec({ name: 'mock-upstream-gc' })) },
     { label: BareLabel, spec: traced(benchServerSpec('bare-uws-gc', 'bare-uws.js')) },
   ];
-  const started: RunningServer[] = [];
-  try {
-    const servers: Labelled[] = [];
-    for (const { label, spec } of specs) {
-      const server = await startServer(spec, pinning.serverCpu);
-      started.push(server);
-      servers.push({ label, server });
-      log(`started ${spec.name}: ${server.commandLine}`);
-    }
+  return withServers(log, async (started) => {
+    const servers = await startLabelled(specs, pinning.serverCpu, started, log);
     for (const { server } of servers) {
       await runWrk(loadOptions(server, Route, Mode, WarmupSec, pinning.loadCpu));
       assertRunning(server);
@@ -152,9 +140,7 @@ export async function runGcBench(options: BenchOptions): Promise<BenchResult> {
       notes,
       pass: comparisons.every((c) => c.pass),
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('gc', runGcBench);

@@ -2,30 +2,25 @@
 // same bytes: the ratio is the cost of everything mock-upstream adds (routing,
 // precomputed responses, logging, admin) on the hottest go-bench-suite route.
 // Run alone: node dist/bench/json-valid.bench.js [--quick]
-import { assertRunning, benchServerSpec, oursSpec, stopAll, summarise, runAlone } from './lib/common.js';
-import { decidePinning } from './lib/cpu.js';
+import { benchServerSpec, oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
-import { installCleanup } from './lib/proc.js';
-import { formatLatency, formatRate, type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
-import { httpGet, startServer, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
-import { ensureWrk, pipelineScript, runWrk, wrkCommandLine, type WrkOptions } from './lib/wrk.js';
+import { type BenchResult, type Comparison } from './lib/report.js';
+import { KeepAlive, Pipelined, measureRounds, planRecord, startLabelled, type LoadMode } from './lib/rounds.js';
+import { httpGet, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
 
 const Route = '/json/valid';
 const OursLabel = 'mock-upstream';
 const BareLabel = 'bare uWS';
 
-interface Mode {
-  name: string;
-  connections: number;
-  pipelined: boolean;
+interface Mode extends LoadMode {
   /** Minimum ours/bare ratio in requests per second. */
   budget: number;
 }
 
 const Modes: readonly Mode[] = [
-  { name: 'keep-alive', connections: 64, pipelined: false, budget: 0.95 },
-  { name: 'pipelined ×16', connections: 16, pipelined: true, budget: 0.85 },
+  { ...KeepAlive, budget: 0.95 },
+  { ...Pipelined, budget: 0.85 },
 ];
 
 const Full = { rounds: 3, durationSec: 5 };
@@ -70,76 +65,22 @@ async function checkResponses(ours: RunningServer, bare: RunningServer): Promise
   return notes;
 }
 
-function wrkOptions(server: RunningServer, mode: Mode, durationSec: number, cpu: string | undefined): WrkOptions {
-  return {
-    url: server.url(Route),
-    threads: 1,
-    connections: mode.connections,
-    durationSec,
-    ...(mode.pipelined ? { script: pipelineScript() } : {}),
-    ...(cpu === undefined ? {} : { cpu }),
-  };
-}
-
-function label(server: RunningServer, ours: RunningServer): string {
-  return server === ours ? OursLabel : BareLabel;
-}
-
 /** Runs the /json/valid comparison (3 rounds × 5 s, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
 export async function runJsonValidBench(options: JsonValidOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec } = options.quick ? Quick : Full;
-  await ensureWrk();
-  const pinning = decidePinning();
-  const specs = [options.ours ?? oursSpec(), benchServerSpec('bare-uws', 'bare-uws.js')];
-  const log = (line: string): void => void process.stderr.write(`[json-valid] ${line}\n`);
+  const { pinning, log } = await prepareBench('json-valid');
+  const specs = [
+    { label: OursLabel, spec: options.ours ?? oursSpec() },
+    { label: BareLabel, spec: benchServerSpec('bare-uws', 'bare-uws.js') },
+  ];
 
-  const started: RunningServer[] = [];
-  try {
-    for (const spec of specs) {
-      started.push(await startServer(spec, pinning.serverCpu));
-      log(`started ${spec.name}: ${started[started.length - 1].commandLine}`);
-    }
+  return withServers(log, async (started) => {
+    const servers = await startLabelled(specs, pinning.serverCpu, started, log);
     const [ours, bare] = started;
     const notes = await checkResponses(ours, bare);
-
-    for (const server of [ours, bare]) {
-      for (const mode of Modes) {
-        await runWrk(wrkOptions(server, mode, WarmupSec, pinning.loadCpu));
-        assertRunning(server);
-      }
-    }
-    log(`warmed up (${WarmupSec} s per server and mode)`);
-
-    const runs: RoundRow[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      // Alternating who goes first spreads slow drift (heat, neighbours) over both servers.
-      const order = round % 2 === 1 ? [ours, bare] : [bare, ours];
-      for (const mode of Modes) {
-        for (const server of order) {
-          const run = await runWrk(wrkOptions(server, mode, durationSec, pinning.loadCpu));
-          assertRunning(server);
-          if (run.result.requests === 0) throw new Error(`${run.commandLine} completed no request:\n${run.raw}`);
-          const { socketErrors: s } = run.result;
-          const row: RoundRow = {
-            round,
-            server: label(server, ours),
-            mode: mode.name,
-            command: run.commandLine,
-            requestsPerSec: run.result.requestsPerSec,
-            p50Ms: mode.pipelined ? (run.pipelined?.p50Ms ?? null) : run.result.p50Ms,
-            p99Ms: mode.pipelined ? (run.pipelined?.p99Ms ?? null) : run.result.p99Ms,
-            socketErrors: s.connect + s.read + s.write + s.timeout,
-            non2xx: run.result.non2xx,
-          };
-          runs.push(row);
-          log(
-            `round ${round}/${rounds} ${row.server.padEnd(13)} ${mode.name.padEnd(13)} ${formatRate(row.requestsPerSec).padStart(9)} req/s` +
-              `  p50 ${formatLatency(row.p50Ms)}  p99 ${formatLatency(row.p99Ms)}`,
-          );
-        }
-      }
-    }
+    // Rounds alternate who goes first, which spreads slow drift (heat, neighbours) over both servers.
+    const plan = { servers, modes: Modes, route: Route, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
+    const runs = await measureRounds(plan);
 
     const summary = Modes.flatMap((mode) => [summarise(runs, OursLabel, mode.name), summarise(runs, BareLabel, mode.name)]);
     const comparisons: Comparison[] = Modes.map((mode) => {
@@ -149,18 +90,8 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
       return { mode: mode.name, ours: oursRate, reference: bareRate, ratio, budget: mode.budget, pass: ratio >= mode.budget };
     });
 
-    if (summary.some((row) => row.socketErrors > 0 || row.non2xx > 0)) {
-      notes.push('Some runs had socket errors or non-2xx answers (see the errors column): treat those figures with suspicion.');
-    }
-    if (runs.some((run) => run.p50Ms === null)) {
-      notes.push(
-        'n/a: a pipelined run printed no usable latency histogram (skipped after a stall of roughly 100 ms or more, see bench/lua/pipeline.lua); ' +
-          'medians use the other rounds.',
-      );
-    }
-    if (options.quick) notes.push('Quick smoke run: one short round, figures are indicative only.');
+    notes.push(...runNotes(summary, runs, options.quick));
 
-    const commandsFor = (server: RunningServer): string[] => Modes.map((mode) => wrkCommandLine(wrkOptions(server, mode, durationSec, pinning.loadCpu)));
     return {
       name: 'json-valid',
       title: `json-valid: mock-upstream \`${Route}\` vs bare uWebSockets.js`,
@@ -174,19 +105,14 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
           'recomputed from the histogram bench/lua/pipeline.lua prints, because wrk 4.x applies its coordinated-omission correction per response ' +
           'instead of per batch and prints wrong pipelined percentiles (often 0.00us, wg/wrk#236).',
       ],
-      rounds,
-      durationSec,
-      serverCommands: [ours.commandLine, bare.commandLine],
-      loadCommands: [...commandsFor(ours), ...commandsFor(bare)],
+      ...planRecord(plan),
       summary,
       comparisons,
       runs,
       notes,
       pass: comparisons.every((c) => c.pass),
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('json-valid', runJsonValidBench);

@@ -3,16 +3,13 @@
 // keep-alive and pipelined ×16. ours / peer in requests per second and the p99
 // of each; the figures also feed bench/chart.svg.
 // Run alone: node dist/bench/peers.bench.js [--quick]
-import { benchServerSpec, oursSpec, stopAll, summarise, runAlone } from './lib/common.js';
-import { decidePinning } from './lib/cpu.js';
+import { benchServerSpec, oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { nginxDir, nginxSpec } from './lib/nginx.js';
 import { type BenchOptions } from './lib/options.js';
 import { fromRoot, isMain } from './lib/paths.js';
-import { installCleanup } from './lib/proc.js';
-import { loadCommands, measureRounds, type Labelled, type LoadMode } from './lib/rounds.js';
+import { KeepAlive, Pipelined, measureRounds, planRecord, startLabelled, type Labelled, type LoadMode } from './lib/rounds.js';
 import type { BenchResult, Comparison, Row } from './lib/report.js';
-import { httpGet, startServer, type RunningServer } from './lib/server.js';
-import { ensureWrk } from './lib/wrk.js';
+import { httpGet } from './lib/server.js';
 
 const Route = '/json/valid';
 // The bytes bench/servers/bare-uws.ts and node-http.ts send (same length as mock-upstream's).
@@ -21,10 +18,7 @@ const Body = '{"time": "2026-11-21 22:32:01.140156640 +0000 UTC m=+1.516171360"}
 /** Table labels, in chart order. */
 export const PeerLabels = { ours: 'mock-upstream', bare: 'bare uWS', nginx: 'nginx', node: 'node http' } as const;
 
-const Modes: readonly LoadMode[] = [
-  { name: 'keep-alive', connections: 64, pipelined: false },
-  { name: 'pipelined ×16', connections: 16, pipelined: true },
-];
+const Modes: readonly LoadMode[] = [KeepAlive, Pipelined];
 
 const Full = { rounds: 3, durationSec: 5 };
 const Quick = { rounds: 1, durationSec: 2 };
@@ -65,11 +59,8 @@ async function checkResponses(servers: readonly Labelled[]): Promise<string[]> {
 
 /** Runs the peers comparison (3 rounds × 5 s, or 1 × 2 s with quick); servers are always stopped. */
 export async function runPeersBench(options: BenchOptions): Promise<BenchResult> {
-  installCleanup();
   const { rounds, durationSec } = options.quick ? Quick : Full;
-  await ensureWrk();
-  const pinning = decidePinning();
-  const log = (line: string): void => void process.stderr.write(`[peers] ${line}\n`);
+  const { pinning, log } = await prepareBench('peers');
   const nginx = await nginxSpec({
     name: 'nginx-peers',
     readyPath: Route,
@@ -82,15 +73,8 @@ export async function runPeersBench(options: BenchOptions): Promise<BenchResult>
     { label: PeerLabels.node, spec: benchServerSpec('node-http', 'node-http.js') },
   ];
 
-  const started: RunningServer[] = [];
-  try {
-    const servers: Labelled[] = [];
-    for (const { label, spec } of specs) {
-      const server = await startServer(spec, pinning.serverCpu);
-      started.push(server);
-      servers.push({ label, server });
-      log(`started ${spec.name}: ${server.commandLine}`);
-    }
+  return withServers(log, async (started) => {
+    const servers = await startLabelled(specs, pinning.serverCpu, started, log);
     const notes = await checkResponses(servers);
     const plan = { servers, modes: Modes, route: Route, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
     const runs = await measureRounds(plan);
@@ -106,11 +90,7 @@ export async function runPeersBench(options: BenchOptions): Promise<BenchResult>
           return { mode: mode.name, metric: `ours / ${label} req/s`, ours: ours.requestsPerSec, reference: peer.requestsPerSec, ratio, budget: null, pass: true };
         });
     });
-    if (summary.some((row) => row.socketErrors > 0 || row.non2xx > 0)) {
-      notes.push('Some runs had socket errors or non-2xx answers (see the errors column): treat those figures with suspicion.');
-    }
-    if (runs.some((run) => run.p50Ms === null)) notes.push('n/a: a pipelined run printed no usable latency histogram (see bench/lua/pipeline.lua).');
-    if (options.quick) notes.push('Quick smoke run: one short round, figures are indicative only.');
+    notes.push(...runNotes(summary, runs, options.quick));
 
     return {
       name: 'peers',
@@ -124,19 +104,14 @@ export async function runPeersBench(options: BenchOptions): Promise<BenchResult>
           `then measured for ${rounds} round${rounds === 1 ? '' : 's'}; the server order rotates between rounds. Figures are medians over the rounds, errors are summed. ` +
           'Pipelined latencies are per batch of 16, as in the json-valid bench.',
       ],
-      rounds,
-      durationSec,
-      serverCommands: started.map((server) => server.commandLine),
-      loadCommands: loadCommands(plan),
+      ...planRecord(plan),
       summary,
       comparisons,
       runs,
       notes,
       pass: true,
     };
-  } finally {
-    await stopAll(started, log);
-  }
+  });
 }
 
 if (isMain(import.meta.url)) await runAlone('peers', runPeersBench);

@@ -18,6 +18,8 @@ import { installCleanup } from './lib/proc.js';
 import { budgetExitCode, formatBudget, formatCheckValue, formatVerdict, renderBench, type BenchResult } from './lib/report.js';
 import { ensureWrk } from './lib/wrk.js';
 import { peersChartData, runPeersBench } from './peers.bench.js';
+import { runRoutesBench } from './routes.bench.js';
+import { runSoakBench } from './soak.bench.js';
 import { runWorkersBench } from './workers.bench.js';
 
 interface Bench {
@@ -29,11 +31,14 @@ interface Bench {
 const Benches: readonly Bench[] = [
   { name: 'json-valid', run: runJsonValidBench },
   { name: 'controls-cost', run: runControlsCostBench },
+  { name: 'routes', run: runRoutesBench },
   { name: 'large-body', run: runLargeBodyBench },
   { name: 'peers', run: runPeersBench },
   { name: 'workers', run: runWorkersBench },
   { name: 'gc', run: runGcBench },
   { name: 'gateway', run: runGatewayBench },
+  // The longest (10M requests): about a minute and a half of load.
+  { name: 'soak', run: runSoakBench },
   // Last: its 10k connections leave the most sockets behind in TIME_WAIT.
   { name: 'delay', run: runDelayBench },
 ];

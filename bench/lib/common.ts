@@ -3,24 +3,35 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decidePinning, type Pinning } from './cpu.js';
 import { fromRoot, repoRoot } from './paths.js';
+import { installCleanup } from './proc.js';
 import type { RoundRow, Row } from './report.js';
 import { describeExit, type RunningServer, type ServerSpec } from './server.js';
 import { median } from './stats.js';
-import type { WrkRun } from './wrk.js';
+import { ensureWrk, type WrkRun } from './wrk.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { budgetExitCode, renderBench, type BenchResult } from './report.js';
+
+/** The start of every bench: its children cleaned up whatever happens, wrk installed, CPU pinning decided, and a log prefixed with its name. */
+export async function prepareBench(name: string): Promise<{ pinning: Pinning; log: (line: string) => void }> {
+  installCleanup();
+  await ensureWrk();
+  return { pinning: decidePinning(), log: (line) => void process.stderr.write(`[${name}] ${line}\n`) };
+}
 
 /** How to start mock-upstream for a bench. */
 export interface OursOptions {
   /** Log-file and table id; `mock-upstream` when absent. */
   name?: string;
-  /** Flags after the usual `--port P --workers 1 --host 127.0.0.1`. */
+  /** Worker threads (`--workers`); 1 when absent. */
+  workers?: number;
+  /** Flags after the usual `--port P --workers N --host 127.0.0.1`. */
   extraArgs?: readonly string[];
   raiseNofile?: boolean;
 }
 
-/** Spec of the built mock-upstream CLI with 1 worker on 127.0.0.1 (throws when it is not built). */
+/** Spec of the built mock-upstream CLI with 1 worker (or options.workers) on 127.0.0.1 (throws when it is not built). */
 export function oursSpec(options: OursOptions = {}): ServerSpec {
   const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
   if (!existsSync(cli)) throw new Error(`mock-upstream is not built: ${fromRoot(cli)} is missing (run \`npm run build\`)`);
@@ -28,7 +39,7 @@ export function oursSpec(options: OursOptions = {}): ServerSpec {
     name: options.name ?? 'mock-upstream',
     command: process.execPath,
     displayCommand: 'node',
-    args: (port) => [fromRoot(cli), '--port', String(port), '--workers', '1', '--host', '127.0.0.1', ...(options.extraArgs ?? [])],
+    args: (port) => [fromRoot(cli), '--port', String(port), '--workers', String(options.workers ?? 1), '--host', '127.0.0.1', ...(options.extraArgs ?? [])],
     readyPath: '/__mock/health',
     ...(options.raiseNofile === true ? { raiseNofile: true } : {}),
   };
@@ -63,6 +74,19 @@ export async function stopAll(servers: readonly RunningServer[], log: (line: str
     if (info.signal === 'SIGKILL') log(`warning: ${server.name} ignored SIGTERM and was killed`);
   });
   await Promise.all(stops);
+}
+
+/**
+ * Runs body with a list to push every server it starts onto, and stops them all once body is done,
+ * whether it returned or threw.
+ */
+export async function withServers<T>(log: (line: string) => void, body: (started: RunningServer[]) => Promise<T>): Promise<T> {
+  const started: RunningServer[] = [];
+  try {
+    return await body(started);
+  } finally {
+    await stopAll(started, log);
+  }
 }
 
 /** The list rotated by round − 1, so over the rounds every entry goes first in turn (slow drift spreads over all). */
@@ -124,6 +148,27 @@ export function summarise(runs: readonly RoundRow[], server: string, mode: strin
     row.socketErrorKinds = sum;
   }
   return row;
+}
+
+/** The notes that apply to any bench's rows: errors seen, pipelined runs without latencies, and the quick-run caveat. */
+export function runNotes(
+  summary: readonly Row[],
+  runs: readonly RoundRow[],
+  quick: boolean,
+  quickNote = 'Quick smoke run: one short round, figures are indicative only.',
+): string[] {
+  const notes: string[] = [];
+  if (summary.some((row) => row.socketErrors > 0 || row.non2xx > 0)) {
+    notes.push('Some runs had socket errors or non-2xx answers (see the errors column): treat those figures with suspicion.');
+  }
+  if (runs.some((run) => run.p50Ms === null)) {
+    notes.push(
+      'n/a: a pipelined run printed no usable latency histogram (skipped after a stall of roughly 100 ms or more, see bench/lua/pipeline.lua); ' +
+        'medians use the other rounds.',
+    );
+  }
+  if (quick) notes.push(quickNote);
+  return notes;
 }
 
 /** Entry point of a bench file run alone: parse flags, run, print its table, exit non-zero on a missed budget. */

@@ -1,7 +1,7 @@
 // nginx from a config the bench generates under bench/.work/<name>/: one
 // worker process, in the foreground, every path it writes kept in that
-// directory. Used by the peers (nginx answering a constant) and gateway
-// (nginx proxying to mock-upstream) benches.
+// directory. Used by the peers (nginx answering a constant), gateway (nginx
+// proxying to mock-upstream) and large-body (nginx sending a static file) benches.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCommand } from './apt.js';
@@ -23,6 +23,8 @@ export interface NginxOptions {
   /** Lines inside `server { … }` after `listen`. */
   serverLines: (port: number) => string[];
   readyPath: string;
+  /** Log requests to access.log in the config's directory (nginx's usual setup); off when absent. */
+  accessLog?: boolean;
 }
 
 /** Directory of the generated config and logs. */
@@ -66,13 +68,14 @@ export async function nginxSpec(options: NginxOptions): Promise<ServerSpec> {
     const lines = [
       'worker_processes 1;',
       'daemon off;',
+      // As root the worker would otherwise run as www-data, which may not be able to read the checkout.
       ...(process.getuid?.() === 0 ? ['user root;'] : []),
       `pid ${join(dir, 'nginx.pid')};`,
       `error_log ${join(dir, 'error.log')} warn;`,
       'events { worker_connections 4096; }',
       'http {',
-      // Off: a log line per request would be the main cost of a tiny response.
-      '  access_log off;',
+      // Off unless asked: a log line per request would be the main cost of a tiny response.
+      options.accessLog === true ? `  access_log ${join(dir, 'access.log')};` : '  access_log off;',
       // mock-upstream never closes a keep-alive connection; nginx's default closes one every 1000 requests.
       '  keepalive_requests 1000000;',
       ...tempPaths.map((line) => `  ${line}`),
@@ -90,6 +93,8 @@ export async function nginxSpec(options: NginxOptions): Promise<ServerSpec> {
     name: options.name,
     command: nginx,
     displayCommand: 'nginx',
+    // -c and -e are relative to the -p prefix. -e is the log for errors before the
+    // config is read (else the compiled-in path, /var/log/nginx on some builds).
     args: () => ['-p', `${fromRoot(dir)}/`, '-c', 'nginx.conf', '-e', 'error.log'],
     readyPath: options.readyPath,
     beforeStart: writeConf,

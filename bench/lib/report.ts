@@ -44,8 +44,8 @@ export interface Comparison {
   ratio?: number;
   /** The figure checked; ratio when absent (a latency or an error count for absolute budgets). */
   value?: number;
-  /** How value is printed: a ratio (default), milliseconds or a count. */
-  unit?: 'ratio' | 'ms' | 'count';
+  /** How value is printed: a ratio (default), milliseconds, a count or a signed percentage (growth). */
+  unit?: 'ratio' | 'ms' | 'count' | 'percent';
   /** Minimum acceptable value (maximum with bound 'max'); null when the figure is reported without a budget. */
   budget: number | null;
   bound?: 'min' | 'max';
@@ -60,6 +60,8 @@ export interface BenchResult {
   method: string[];
   rounds: number;
   durationSec: number;
+  /** Replaces the `Servers (N rounds × D s per run …)` lead-in when the runs are not equal rounds. */
+  schedule?: string;
   /** Server command lines as run (from the package root). */
   serverCommands: string[];
   /** wrk command lines as run (from the package root). */
@@ -69,6 +71,8 @@ export interface BenchResult {
   comparisons: Comparison[];
   runs: RoundRow[];
   notes: string[];
+  /** Further Markdown blocks (tables of figures that are not rows), shown after the checks. */
+  extra?: string[];
   pass: boolean;
 }
 
@@ -112,7 +116,13 @@ export function formatCheckValue(c: Comparison): string {
   const value = c.value ?? c.ratio ?? Number.NaN;
   if (c.unit === 'ms') return formatLatency(value);
   if (c.unit === 'count') return formatRate(value);
+  if (c.unit === 'percent') return formatPercent(value);
   return value.toFixed(3);
+}
+
+/** A signed percentage with one decimal (`+1.3 %`, `-0.4 %`). */
+export function formatPercent(value: number): string {
+  return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(1)} %` : 'n/a';
 }
 
 /** The budget of a comparison (`≥ 0.95`, `≤ 1.0050 s`), or `—` without one. */
@@ -121,6 +131,7 @@ export function formatBudget(c: Comparison): string {
   const op = c.bound === 'max' ? '≤' : '≥';
   if (c.unit === 'ms') return `${op} ${formatLatency(c.budget)}`;
   if (c.unit === 'count') return `${op} ${formatRate(c.budget)}`;
+  if (c.unit === 'percent') return `${op} ${formatPercent(c.budget)}`;
   return `${op} ${c.budget.toFixed(2)}`;
 }
 
@@ -130,7 +141,8 @@ export function formatVerdict(c: Comparison): string {
   return c.pass ? 'PASS' : '**FAIL**';
 }
 
-function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+/** A Markdown table. */
+export function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const lines = [`| ${header.join(' | ')} |`, `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
@@ -190,12 +202,14 @@ export function renderBench(result: BenchResult, headingLevel: number): string {
   const parts = [
     `${h} ${result.title}`,
     ...result.method,
-    `Servers (${result.rounds} round${result.rounds === 1 ? '' : 's'} × ${result.durationSec} s per run, figures are medians over the rounds):`,
+    result.schedule ??
+      `Servers (${result.rounds} round${result.rounds === 1 ? '' : 's'} × ${result.durationSec} s per run, figures are medians over the rounds):`,
     ['```sh', ...result.serverCommands, '```'].join('\n'),
     'Load, one wrk run per server, mode and round:',
     ['```sh', ...result.loadCommands, '```'].join('\n'),
     summaryTable(result),
     comparisonTable(result),
+    ...(result.extra ?? []),
   ];
   if (result.notes.length > 0) parts.push(result.notes.map((note) => `- ${note}`).join('\n'));
   parts.push(`${h}# Every run\n\n${runsTable(result)}`);

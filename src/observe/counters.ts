@@ -18,6 +18,12 @@ export const F = {
   saturated: 6,
   alive: 7,
   restarts: 8,
+  // Memory, sampled by the worker at start and then once a second with the other gauges (saturation.ts):
+  // heapUsed is this worker's own V8 isolate (process.memoryUsage() inside a worker thread reports the
+  // calling isolate's heap), rss the whole process, memoryAt the Date.now() of that sample.
+  heapUsed: 9,
+  rss: 10,
+  memoryAt: 11,
   routes: 16,
 } as const;
 const RowSlots = F.routes + MaxRoutes * StatusClasses.length;
@@ -84,7 +90,7 @@ export class WorkerCounters {
     this.cells[this.base + F.bytes] += bytes;
   }
 
-  /** Store a gauge (pending, streaming, elu, rps, saturated, alive). */
+  /** Store a gauge (pending, streaming, elu, rps, saturated, alive, heapUsed, rss, memoryAt). */
   set(field: number, value: number): void {
     this.cells[this.base + field] = value;
   }

@@ -1,4 +1,4 @@
-// Each worker samples its own event-loop utilisation once a second and publishes it with its gauges;
+// Each worker samples its own event-loop utilisation (and its memory) once a second and publishes it with its gauges;
 // sustained utilisation over the threshold means the upstream, not the gateway, limits the benchmark.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { F, type WorkerCounters } from './counters.js';
@@ -22,6 +22,18 @@ export interface GaugeSources {
   streaming(): number;
 }
 
+/**
+ * Store this worker's V8 heap in use and the process RSS. Inside a worker thread process.memoryUsage()
+ * reports the calling isolate's heap (checked on Node 20: a worker sees its own few MB, not the main
+ * thread's heap) while rss is the whole process's. Once a second, never on the request path.
+ */
+function sampleMemory(counters: WorkerCounters): void {
+  const memory = process.memoryUsage();
+  counters.set(F.heapUsed, memory.heapUsed);
+  counters.set(F.rss, memory.rss);
+  counters.set(F.memoryAt, Date.now());
+}
+
 /** Start sampling; calls onChange only on transitions (so a saturated hour logs one line). */
 export function startSampler(
   counters: WorkerCounters, gauges: GaugeSources, threshold: number, seconds: number, onChange: (c: SaturationChange) => void,
@@ -31,6 +43,8 @@ export function startSampler(
   let lastAt = performance.now();
   let over = 0;
   let saturated = false;
+  // Memory at once, so /__mock/stats has figures from the moment the worker listens.
+  sampleMemory(counters);
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const elu = performance.eventLoopUtilization(now, last).utilization;
@@ -43,6 +57,7 @@ export function startSampler(
     counters.set(F.elu, elu);
     counters.set(F.pending, gauges.pending());
     counters.set(F.streaming, gauges.streaming());
+    sampleMemory(counters);
     over = elu > threshold ? over + 1 : 0;
     if (!saturated && over >= seconds) {
       saturated = true;

@@ -11,14 +11,28 @@ export interface WorkerStats {
   elu: number;
   saturated: boolean;
   requests: number;
+  /** Bytes of this worker's own V8 heap in use (its isolate only), sampled each second. */
+  heapUsedBytes: number;
 }
 
-/** The /__mock/stats body: per-worker gauges (sampled each second) and totals. */
+/**
+ * The /__mock/stats body: per-worker gauges (sampled each second) and totals. Memory fields:
+ * `workers[i].heapUsedBytes` is worker i's own V8 heap in use (its isolate, not the main thread's), and
+ * `totals.rssBytes` the resident set size of the whole process (all threads, native memory included);
+ * both from the newest once-a-second sample, 0 until a worker has sampled.
+ */
 export function statsJson(counters: Counters, startedAt: number): string {
   const workers: WorkerStats[] = [];
+  // RSS is one figure for the whole process, which every worker samples: the newest sample wins.
+  let rssBytes = 0;
+  let rssAt = -1;
   for (let w = 0; w < counters.workers; w++) {
     const b = counters.row(w);
     const c = counters.cells;
+    if (c[b + F.memoryAt] > rssAt) {
+      rssAt = c[b + F.memoryAt];
+      rssBytes = c[b + F.rss];
+    }
     workers.push({
       id: w,
       rps: Math.round(c[b + F.rps] * 10) / 10,
@@ -27,6 +41,7 @@ export function statsJson(counters: Counters, startedAt: number): string {
       elu: Math.round(c[b + F.elu] * 1000) / 1000,
       saturated: c[b + F.saturated] === 1,
       requests: c[b + F.requests],
+      heapUsedBytes: c[b + F.heapUsed],
     });
   }
   const sum = (f: (s: WorkerStats) => number): number => workers.reduce((a, s) => a + f(s), 0);
@@ -35,6 +50,7 @@ export function statsJson(counters: Counters, startedAt: number): string {
     totals: {
       rps: Math.round(sum((s) => s.rps) * 10) / 10, inFlight: sum((s) => s.inFlight), pending: sum((s) => s.pending),
       requests: sum((s) => s.requests), bytes: counters.total(F.bytes), saturatedWorkers: sum((s) => (s.saturated ? 1 : 0)),
+      rssBytes,
     },
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
