@@ -2,11 +2,11 @@
 import { parseCommand, type ServerConfig } from './config/options.js';
 import { checkConfig, ConfigFileError, type RouteConfig } from './config/file.js';
 import type { JournalEntry } from './observe/journal.js';
-import type { AdminAsk } from './runtime/messages.js';
+import type { AdminAsk, JournalFilter } from './runtime/messages.js';
 import { createLogger } from './observe/log.js';
 import { startServer } from './runtime/supervisor.js';
 
-export type { JournalEntry, RouteConfig, ServerConfig };
+export type { JournalEntry, JournalFilter, RouteConfig, ServerConfig };
 
 /** Options for startMockUpstream; each maps to the CLI flag of the same name. */
 export interface MockUpstreamOptions {
@@ -46,8 +46,8 @@ export interface MockUpstream {
   setRoutes(routes: RouteConfig[]): Promise<void>;
   /** Back to the routes the server started with. */
   resetRoutes(): Promise<void>;
-  /** The journal of every worker in arrival order (needs the journal option). */
-  requests(): Promise<JournalEntry[]>;
+  /** The journal of every worker in arrival order (needs the journal option), optionally filtered. */
+  requests(filter?: JournalFilter): Promise<JournalEntry[]>;
   clearRequests(): Promise<void>;
 }
 
@@ -92,7 +92,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     async addRoute(route) { await call({ op: 'routes.add', body: route }); },
     async setRoutes(routes) { await call({ op: 'routes.set', body: routes }); },
     async resetRoutes() { await call({ op: 'routes.reset' }); },
-    async requests() { return ((await call({ op: 'journal.get' })) as { requests: JournalEntry[] }).requests; },
+    async requests(filter = {}) { return ((await call({ op: 'journal.get', filter })) as { requests: JournalEntry[] }).requests; },
     async clearRequests() { await call({ op: 'journal.clear' }); },
   };
 }

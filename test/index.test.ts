@@ -58,6 +58,7 @@ test('fixture API: start with routes, add, replace, reset; read and clear the jo
     assert.equal((await get('/only')).status, 404);
     assert.deepEqual(await (await get('/api/users/8')).json(), { id: '8' }, 'reset returns to the routes it started with');
     const seen = await mock.requests();
+    assert.deepEqual((await mock.requests({ method: 'POST' })).map((e) => e.url), ['/api/orders']);
     const order = seen.find((e) => e.url === '/api/orders');
     assert.equal(order?.method, 'POST');
     assert.equal(order?.body, '{"sku":"A-1"}');

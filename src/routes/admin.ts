@@ -36,6 +36,22 @@ function relay(ctx: RouteContext, res: HttpResponse, ask: AdminAsk): void {
   });
 }
 
+// ?method=POST&path=/api/&limit=10, read synchronously; a bad limit is a 400 like any bad parameter.
+function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
+  const method = req.getQuery('method');
+  const path = req.getQuery('path');
+  const limitText = req.getQuery('limit');
+  let limit: number | undefined;
+  if (limitText !== undefined && limitText !== '') {
+    limit = Number(limitText);
+    if (!/^\d{1,9}$/.test(limitText)) {
+      sendError(res, 400, `invalid limit ${JSON.stringify(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
+      return;
+    }
+  }
+  relay(ctx, res, { op: 'journal.get', filter: { method: method || undefined, path: path || undefined, limit } });
+}
+
 // GET answers from this worker (every worker has the same routes once a change has returned).
 function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
   const m = req.getMethod();
@@ -92,7 +108,8 @@ export function adminRoutes(ctx: RouteContext): Route[] {
     { pattern: `${AdminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
       handler: (res, req) => {
         const m = req.getMethod();
-        if (m === 'get' || m === 'delete') relay(ctx, res, { op: m === 'get' ? 'journal.get' : 'journal.clear' });
+        if (m === 'delete') relay(ctx, res, { op: 'journal.clear' });
+        else if (m === 'get') journalQuery(ctx, res, req);
         else sendError(res, 405, `${m.toUpperCase()} ${AdminPrefix}requests: use GET or DELETE`, 'method');
       } },
     { pattern: `${AdminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',

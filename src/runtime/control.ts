@@ -4,7 +4,7 @@ import { checkConfig, routeShape, type CheckLimits, type RouteConfig } from '../
 import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeJournal, serializeRoutes } from '../serializers/index.js';
-import type { AdminAsk, AdminReply, FromWorker, ToWorker } from './messages.js';
+import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
 
 /** How long a worker gets to confirm a change or send its journal (ms). */
 const GatherTimeoutMs = 5_000;
@@ -77,8 +77,8 @@ export class ControlPlane {
       case 'routes.add': return this.add(ask.body);
       case 'routes.set': return this.set(ask.body);
       case 'routes.reset': return this.apply(this.base, 200, 0);
-      case 'journal.get':
-      case 'journal.clear': return this.journalAsk(ask.op === 'journal.clear');
+      case 'journal.get': return this.journalAsk(false, ask.filter);
+      case 'journal.clear': return this.journalAsk(true, {});
     }
   }
 
@@ -131,13 +131,13 @@ export class ControlPlane {
     return reply(status, serializeRoutes({ routes: next, workers: answers.answers.size, replaced }));
   }
 
-  private async journalAsk(clear: boolean): Promise<AdminReply> {
+  private async journalAsk(clear: boolean, filter: JournalFilter): Promise<AdminReply> {
     if (!this.journal) {
       return reply(404, serializeError({ error: 'the request journal is off: start the server with --journal N (e.g. --journal 1000)', param: 'journal' }));
     }
     const answers = await this.gather((id) => ({ type: 'journal', id, clear }));
     const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
-    const requests: JournalEntry[] = clear ? [] : mergeJournals(lists);
+    const requests: JournalEntry[] = clear ? [] : selectEntries(mergeJournals(lists), filter);
     return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
   }
 
@@ -169,6 +169,14 @@ export class ControlPlane {
       if (!this.patterns.has(shape)) this.patterns.set(shape, r.path);
     }
   }
+}
+
+/** Apply a journal filter to entries in arrival order. */
+export function selectEntries(entries: JournalEntry[], filter: JournalFilter): JournalEntry[] {
+  const method = filter.method?.toUpperCase();
+  const path = filter.path;
+  const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)));
+  return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
 }
 
 function reply(status: number, body: string): AdminReply {

@@ -28,8 +28,18 @@ export type AdminAsk =
   | { readonly op: 'routes.add'; readonly body: unknown }
   | { readonly op: 'routes.set'; readonly body: unknown }
   | { readonly op: 'routes.reset' }
-  | { readonly op: 'journal.get' }
+  | { readonly op: 'journal.get'; readonly filter: JournalFilter }
   | { readonly op: 'journal.clear' };
+
+/** Which journal entries GET /__mock/requests returns (every field optional). */
+export interface JournalFilter {
+  /** Only this method (case-insensitive). */
+  readonly method?: string;
+  /** Only URLs whose path starts with this. */
+  readonly path?: string;
+  /** Only the last N (after the other filters). */
+  readonly limit?: number;
+}
 
 /** The main thread's answer to an AdminAsk: HTTP status and JSON body text. */
 export interface AdminReply {

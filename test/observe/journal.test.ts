@@ -54,6 +54,14 @@ test('records method, url, headers and body of every data request; redacts crede
     assert.equal(missing.url, '/no/such/path', 'requests to unknown paths are journaled too');
     assert.ok(requests.every((e, i) => i === 0 || e.time >= requests[i - 1].time));
     assert.ok(Math.abs(get.time - Date.now()) < 60_000, 'time is epoch milliseconds');
+    // Filters: method (any case), path prefix, the last N.
+    const pick = async (q: string): Promise<string[]> => (await (await fetch(`${server.url}/__mock/requests?${q}`)).json() as { requests: Entry[] }).requests.map((e) => `${e.method} ${e.url}`);
+    assert.deepEqual(await pick('method=post'), ['POST /json/valid']);
+    assert.deepEqual(await pick('path=/json/'), ['GET /json/valid?a=1&b=two', 'POST /json/valid']);
+    assert.deepEqual(await pick('method=GET&limit=1'), ['GET /no/such/path']);
+    const bad = await fetch(`${server.url}/__mock/requests?limit=many`);
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json() as { param: string }).param, 'limit');
   } finally {
     await server.stop();
   }
