@@ -32,3 +32,8 @@ export const MaxWorkers = 256;
  */
 export const FaultHookEnv = 'MOCK_UPSTREAM_FAULT_HOOK';
 export const FaultHookPhrase = 'crash-workers-for-tests';
+/**
+ * Test-only, and only with the fault hook's phrase set: the workers listed here (comma-separated indexes) ignore
+ * the drain message, as a worker stuck in its drain would, to exercise the shutdown timeout.
+ */
+export const FaultIgnoreDrainEnv = 'MOCK_UPSTREAM_FAULT_IGNORE_DRAIN';

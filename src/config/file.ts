@@ -7,6 +7,7 @@ import { AdminPrefix, MaxConfiguredPaths, ServerWrittenHeaders } from './default
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
+import { SettingParsers, type GrammarSetting } from './settings.js';
 
 const require = createRequire(import.meta.url);
 
@@ -35,6 +36,7 @@ export function routeShape(path: string): string {
 export interface FileServerSettings {
   port?: number; host?: string; workers?: number | 'auto'; logLevel?: string; grace?: string; maxBody?: string;
   maxDelay?: string; maxSize?: string; seed?: number; defaultDelay?: string; defaultStatus?: string | number;
+  defaultClose?: number; journal?: number; journalBody?: string; journalRedact?: string;
 }
 
 /** A parsed, valid config file. */
@@ -73,7 +75,10 @@ function schemaValidator(): Validate {
 export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   const validate = schemaValidator();
   const errors: string[] = [];
+  // Paths the schema already rejected: the value checks below skip them rather than report a value twice.
+  const rejected = new Set<string>();
   if (!validate(value)) {
+    for (const e of validate.errors ?? []) rejected.add(e.instancePath);
     errors.push(...(validate.errors ?? []).map((e) => {
       const extra = e.params.additionalProperty !== undefined ? ` "${String(e.params.additionalProperty)}"`
         : e.params.allowedValues !== undefined ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
@@ -90,6 +95,15 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
       else throw err;
     }
   };
+  // Server settings with a grammar: the parsers the flags use, so a file accepts what a flag accepts. A value
+  // the schema rejected (wrong JSON type, out of range) is reported once, by the schema.
+  const server = (file.server !== null && typeof file.server === 'object' && !Array.isArray(file.server) ? file.server : {}) as Record<string, unknown>;
+  for (const key of Object.keys(SettingParsers) as GrammarSetting[]) {
+    const v = server[key];
+    if ((typeof v === 'string' || typeof v === 'number') && !rejected.has(`/server/${key}`)) {
+      grammar(`/server/${key}`, () => SettingParsers[key](String(v), key, limits));
+    }
+  }
   const routes = Array.isArray(file.routes) ? file.routes.filter((r) => r !== null && typeof r === 'object' && typeof r.path === 'string') : [];
   routes.forEach((r, i) => {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;

@@ -1,14 +1,13 @@
 // Every flag and environment variable, in one table; argv + env -> a frozen ServerConfig.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { parseDuration, formatDuration } from '../grammar/duration.js';
-import { parseSize, formatSize } from '../grammar/size.js';
+import { formatDuration } from '../grammar/duration.js';
+import { formatSize } from '../grammar/size.js';
 import { GrammarError } from '../grammar/errors.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings, type RouteConfig } from './file.js';
-import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
-import { parsePercent } from '../grammar/percent.js';
+import { SettingParsers } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
   DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers,
@@ -34,6 +33,8 @@ export interface ServerConfig {
   readonly admin: boolean;
   /** Separate port for the admin endpoints (null: they share the data port). */
   readonly adminPort: number | null;
+  /** Interface of the admin listener (--admin-host, else host); null when there is no admin listener (adminPort null). */
+  readonly adminHost: string | null;
   /** Configured routes from the config file (validated). */
   readonly routes: readonly RouteConfig[];
   /** The payload folder that body.file refers to. */
@@ -92,6 +93,7 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
   { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', type: 'string', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one' },
+  { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', type: 'string', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)' },
   { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', value: '', help: 'remove /__mock/* entirely (health checks included)' },
   { flag: 'config', env: 'MOCK_CONFIG', type: 'string', value: 'FILE', help: 'JSON config file: routes and server settings (see schema/mock-upstream.schema.json)', short: 'c' },
   { flag: 'payloads', env: 'MOCK_PAYLOADS', type: 'string', value: 'DIR', help: 'payload folder for body.file (default: the shipped payloads/)' },
@@ -123,7 +125,7 @@ export function helpText(): string {
     '       mock-upstream check FILE   validate a config file without starting (exit 0, or 1 with every error)',
     '',
     'The HTTP upstream for API-gateway benchmarks; `upstream` is the go-bench-suite spelling of `serve`.',
-    'Precedence: flags > environment variables > defaults.',
+    'Precedence: flags > environment variables > the config file\'s "server" object > defaults.',
     '',
     'Options:',
   ];
@@ -160,25 +162,33 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return { kind: 'serve', config: resolveConfig(values, env) };
 }
 
-// Flag name -> key in the config file's "server" object.
-const FileKeys: Record<string, keyof FileServerSettings> = {
+/** Flag name -> key in the config file's "server" object (every key the schema allows there). */
+export const FileKeys: Readonly<Record<string, keyof FileServerSettings>> = {
   port: 'port', host: 'host', workers: 'workers', 'log-level': 'logLevel', grace: 'grace', 'max-body': 'maxBody',
   'max-delay': 'maxDelay', 'max-size': 'maxSize', seed: 'seed', 'default-delay': 'defaultDelay', 'default-status': 'defaultStatus',
+  'default-close': 'defaultClose', journal: 'journal', 'journal-body': 'journalBody', 'journal-redact': 'journalRedact',
 };
+
+/** A setting's text and where it came from (a flag, an env var or the config file). */
+interface Picked {
+  readonly text: string;
+  readonly source: string;
+  readonly fromFile: boolean;
+}
 
 // The config file's server settings for this resolution (set by resolveConfig before any pick()).
 let fileServer: { file: string; settings: FileServerSettings } | null = null;
 
 /** A flag's value, else its env var, else the config file's, else undefined (flags > env > file > defaults). */
-function pick(values: Values, env: NodeJS.ProcessEnv, flag: string): { text: string; source: string } | undefined {
+function pick(values: Values, env: NodeJS.ProcessEnv, flag: string): Picked | undefined {
   const v = values[flag];
-  if (typeof v === 'string') return { text: v, source: `--${flag}` };
+  if (typeof v === 'string') return { text: v, source: `--${flag}`, fromFile: false };
   const spec = Options.find((o) => o.flag === flag);
   const e = spec?.env ? env[spec.env] : undefined;
-  if (e !== undefined && e !== '' && spec?.env) return { text: e, source: spec.env };
+  if (e !== undefined && e !== '' && spec?.env) return { text: e, source: spec.env, fromFile: false };
   const key = FileKeys[flag];
   const f = key !== undefined && fileServer !== null ? fileServer.settings[key] : undefined;
-  if (f !== undefined) return { text: String(f), source: `${fileServer?.file} server.${key}` };
+  if (f !== undefined) return { text: String(f), source: `${fileServer?.file} server.${key}`, fromFile: true };
   return undefined;
 }
 
@@ -206,6 +216,19 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
 }
 
 function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string | null, raw: unknown): ServerConfig {
+  // The limits the file is checked against come first. A bad flag or env value among them is a usage error
+  // (exit 2); a bad value from the file is reported with the file's other errors below, the default standing in.
+  const payloadsDir = pick(values, env, 'payloads')?.text ?? ShippedPayloads;
+  const maxDelayMs = limit(pick(values, env, 'max-delay'), DefaultMaxDelayMs, SettingParsers.maxDelay);
+  const maxSizeBytes = limit(pick(values, env, 'max-size'), DefaultMaxSizeBytes, SettingParsers.maxSize);
+  let routes: RouteConfig[] = [];
+  if (configFile !== null) {
+    const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir });
+    if (errors.length > 0) throw new ConfigFileError(configFile, errors);
+    routes = (raw as ConfigFile).routes ?? [];
+  }
+  // From here on every value taken from the file is valid (schema and value checks): an error below comes
+  // from a flag or an environment variable.
   let host = pick(values, env, 'host')?.text ?? DefaultHost;
   let port = parsePort(pick(values, env, 'port'));
   const addr = values.addr;
@@ -215,30 +238,28 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     if (colon < 0) throw new UsageError(`invalid --addr "${addr}": use [HOST]:PORT, e.g. :8000 or 127.0.0.1:8000`);
     const h = addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
     if (h !== '') host = h;
-    port = parsePort({ text: addr.slice(colon + 1), source: '--addr' });
+    port = parsePort({ text: addr.slice(colon + 1), source: '--addr', fromFile: false });
   }
   const cert = pick(values, env, 'tls-cert')?.text ?? (values.tlsCert as string | undefined);
   const key = pick(values, env, 'tls-key')?.text ?? (values.tlsKey as string | undefined);
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError('TLS needs both --tls-cert and --tls-key (or --tlsCert and --tlsKey)');
   }
-  const maxDelayMs = grammar(pick(values, env, 'max-delay'), DefaultMaxDelayMs, (t, p) => parseDuration(t, p, 24 * 3600_000));
   const logLevel = pick(values, env, 'log-level')?.text ?? DefaultLogLevel;
   if (!LogLevels.includes(logLevel)) {
     throw new UsageError(`invalid log level "${logLevel}": use one of ${LogLevels.join(', ')}`);
   }
-  const payloadsDir = pick(values, env, 'payloads')?.text ?? ShippedPayloads;
-  const maxSizeBytes = grammar(pick(values, env, 'max-size'), DefaultMaxSizeBytes, (t, p) => parseSize(t, p, 2 ** 40));
-  let routes: RouteConfig[] = [];
-  if (configFile !== null) {
-    const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir });
-    if (errors.length > 0) throw new ConfigFileError(configFile, errors);
-    routes = (raw as ConfigFile).routes ?? [];
-  }
   const adminPortText = pick(values, env, 'admin-port');
+  const adminHostText = pick(values, env, 'admin-host');
+  if (adminHostText !== undefined && adminPortText === undefined) {
+    throw new UsageError(`${adminHostText.source} is the interface of the --admin-port listener, which exists only with --admin-port N (env MOCK_ADMIN_PORT): add it, or drop ${adminHostText.source}`);
+  }
+  const adminPort = adminPortText === undefined ? null : parsePort(adminPortText);
+  const context = { maxDelayMs };
   return Object.freeze({
     admin: !(values['no-admin'] === true || isTrue(env.MOCK_NO_ADMIN)),
-    adminPort: adminPortText === undefined ? null : parsePort(adminPortText),
+    adminPort,
+    adminHost: adminPort === null ? null : adminHostText?.text ?? host,
     routes,
     payloadsDir,
     configFile,
@@ -246,29 +267,30 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     port,
     workers: parseWorkers(pick(values, env, 'workers')),
     logLevel,
-    graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, (t, p) => parseDuration(t, p, 24 * 3600_000)),
-    maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, (t, p) => parseSize(t, p, 2 ** 32)),
+    graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, SettingParsers.grace),
+    maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, SettingParsers.maxBody),
     maxDelayMs,
     maxSizeBytes,
     seed: parseSeed(pick(values, env, 'seed')),
     requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
     defaults: {
-      delay: checked(pick(values, env, 'default-delay'), (t, p) => parseLatency(t, p, maxDelayMs)),
-      status: checked(pick(values, env, 'default-status'), (t, p) => parseStatusChoice(t, p)),
-      close: grammar(pick(values, env, 'default-close'), 0, (t, p) => parsePercent(t, p)),
+      delay: grammar<string | null>(pick(values, env, 'default-delay'), null, (t, p) => SettingParsers.defaultDelay(t, p, context)),
+      status: grammar<string | null>(pick(values, env, 'default-status'), null, SettingParsers.defaultStatus),
+      close: grammar(pick(values, env, 'default-close'), 0, SettingParsers.defaultClose),
     },
     saturationElu: parseFraction(pick(values, env, 'saturation-elu'), DefaultSaturationElu),
     saturationSeconds: parseCount(pick(values, env, 'saturation-seconds'), DefaultSaturationSeconds, 1, 3600),
     accessLogSample: values['access-log'] === true || isTrue(env.MOCK_ACCESS_LOG)
       ? parseFraction(pick(values, env, 'access-log-sample'), 1) : 0,
     journal: parseCount(pick(values, env, 'journal'), 0, 0, MaxJournalEntries),
-    journalBodyBytes: grammar(pick(values, env, 'journal-body'), DefaultJournalBodyBytes, (t, p) => parseSize(t, p, 2 ** 30)),
-    journalRedact: parseHeaderList(pick(values, env, 'journal-redact'), DefaultJournalRedact),
+    journalBodyBytes: grammar(pick(values, env, 'journal-body'), DefaultJournalBodyBytes, SettingParsers.journalBody),
+    journalRedact: grammar<readonly string[]>(pick(values, env, 'journal-redact'), DefaultJournalRedact, SettingParsers.journalRedact),
     tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
   });
 }
 
-function grammar(v: { text: string; source: string } | undefined, dflt: number, parse: (t: string, p: string) => number): number {
+/** A grammar setting's value, or dflt when unset; a bad value is a usage error naming its source. */
+function grammar<T>(v: Picked | undefined, dflt: T, parse: (t: string, p: string) => T): T {
   if (v === undefined) return dflt;
   try {
     return parse(v.text, v.source);
@@ -278,11 +300,22 @@ function grammar(v: { text: string; source: string } | undefined, dflt: number, 
   }
 }
 
+/** As grammar(), except that a bad value from the config file yields dflt: checkConfig reports it with the file's other errors. */
+function limit(v: Picked | undefined, dflt: number, parse: (t: string, p: string) => number): number {
+  if (v?.fromFile !== true) return grammar(v, dflt, parse);
+  try {
+    return parse(v.text, v.source);
+  } catch (err) {
+    if (err instanceof GrammarError) return dflt;
+    throw err;
+  }
+}
+
 function isTrue(v: string | undefined): boolean {
   return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 }
 
-function parseFraction(v: { text: string; source: string } | undefined, dflt: number): number {
+function parseFraction(v: Picked | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v.text);
   if (v.text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
@@ -291,7 +324,7 @@ function parseFraction(v: { text: string; source: string } | undefined, dflt: nu
   return n;
 }
 
-function parseCount(v: { text: string; source: string } | undefined, dflt: number, min: number, max: number): number {
+function parseCount(v: Picked | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
   const n = Number(v.text);
   if (!/^\d{1,7}$/.test(v.text) || n < min || n > max) {
@@ -300,31 +333,13 @@ function parseCount(v: { text: string; source: string } | undefined, dflt: numbe
   return n;
 }
 
-function parseHeaderList(v: { text: string; source: string } | undefined, dflt: readonly string[]): readonly string[] {
-  if (v === undefined) return dflt;
-  if (v.text.trim().toLowerCase() === 'none') return [];
-  const names = v.text.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
-  const bad = names.find((h) => !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(h));
-  if (bad !== undefined || names.length === 0) {
-    throw new UsageError(`invalid header list "${v.text}" for ${v.source}: use comma-separated header names (e.g. authorization,cookie) or none`);
-  }
-  return names;
-}
-
-function parseSeed(v: { text: string; source: string } | undefined): number | null {
+function parseSeed(v: Picked | undefined): number | null {
   if (v === undefined) return null;
   if (!/^\d{1,9}$/.test(v.text)) throw new UsageError(`invalid seed "${v.text}" for ${v.source}: use a whole number from 0 to 999999999`);
   return Number(v.text);
 }
 
-/** Validate a grammar value at startup but keep its text (workers compile their own copy). */
-function checked(v: { text: string; source: string } | undefined, parse: (t: string, p: string) => unknown): string | null {
-  if (v === undefined) return null;
-  grammar(v, 0, (t, p) => { parse(t, p); return 0; });
-  return v.text;
-}
-
-function parsePort(v: { text: string; source: string } | undefined): number {
+function parsePort(v: Picked | undefined): number {
   if (v === undefined) return DefaultPort;
   const n = Number(v.text);
   if (!/^\d+$/.test(v.text) || n > 65535) {
@@ -333,7 +348,7 @@ function parsePort(v: { text: string; source: string } | undefined): number {
   return n;
 }
 
-function parseWorkers(v: { text: string; source: string } | undefined): number {
+function parseWorkers(v: Picked | undefined): number {
   if (v === undefined || v.text === 'auto') return availableParallelism();
   const n = Number(v.text);
   if (!/^\d+$/.test(v.text) || n < 1 || n > MaxWorkers) {

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ServerConfig } from '../config/options.js';
 import type { Logger } from '../observe/log.js';
-import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
+import { FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import { uwsBuild, Version } from '../version.js';
 import { allocateCounters, Counters, F } from '../observe/counters.js';
 import { ControlPlane } from './control.js';
@@ -17,7 +17,13 @@ const RestartBaseMs = 100;
 const RestartMaxMs = 10_000;
 /** A worker that lived this long resets the back-off (ms). */
 const StableMs = 30_000;
-/** Extra time past --grace before a stuck worker is given up on (ms). */
+/**
+ * Time past --grace after which workers still running are told to stop at once (ms): a worker cuts what is
+ * left at --grace itself, so one still running is stuck. It closes its listener and connections and exits;
+ * only then may the process exit cleanly (the main thread exiting while a worker's uWS app is open aborts).
+ */
+const StopStuckMs = 2_000;
+/** Time past --grace after which the main thread exits even with workers left (ms); a blocked worker aborts the process. */
 const ShutdownSlackMs = 3_000;
 
 /** A running server, as the CLI and the public API see it. */
@@ -48,8 +54,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
   }
-  const port = await probePort(config, config.port, '--port');
-  const adminPort = config.admin && config.adminPort !== null ? await probePort(config, config.adminPort, '--admin-port') : 0;
+  const port = await probePort(config.host, config.port, '--port');
+  const adminHost = config.adminHost ?? config.host;
+  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port') : 0;
   if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
   const startedAt = performance.timeOrigin;
   const sab = allocateCounters(config.workers);
@@ -158,11 +165,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
 
   const scheme = config.tls ? 'https' : 'http';
   log.info({
-    event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort, admin: config.admin, workers: config.workers,
+    event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
+    adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers,
     uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
   }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
-    log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)`);
+    const ignoring = process.env[FaultIgnoreDrainEnv];
+    log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)${
+      ignoring ? `; ${FaultIgnoreDrainEnv}: worker(s) ${ignoring} ignore the drain on shutdown` : ''}`);
   }
   void uws;
 
@@ -177,8 +187,19 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         for (const s of slots) if (s.restartTimer !== null) clearTimeout(s.restartTimer);
         log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
         post({ type: 'drain', graceMs: config.graceMs });
+        const left = (): number[] => slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
         setTimeout(() => {
-          log.error('workers did not stop in time; exiting');
+          const stuck = left();
+          if (stuck.length === 0) return;
+          // Exit 1 once they are gone (the exit handler resolves `closed` with exitCode).
+          exitCode = 1;
+          log.error({ workers: stuck }, `worker(s) ${stuck.join(', ')} still running ${StopStuckMs} ms after the grace period; stopping them`);
+          for (const i of stuck) slots[i].worker?.postMessage({ type: 'stop' } satisfies ToWorker);
+        }, config.graceMs + StopStuckMs).unref();
+        setTimeout(() => {
+          const stuck = left();
+          if (stuck.length === 0) return;
+          log.error({ workers: stuck }, `workers did not stop in time (worker(s) ${stuck.join(', ')} unresponsive); exiting`);
           resolveClosed(1);
         }, config.graceMs + ShutdownSlackMs).unref();
       } else if (!forced) {
@@ -204,15 +225,15 @@ function checkReadable(file: string, flag: string): void {
  * Listen exclusively once, then release: SO_REUSEPORT would otherwise let us silently share the port
  * with a stale server. Also resolves port 0 to one concrete port for every worker.
  */
-function probePort(config: ServerConfig, wanted: number, flag: string): Promise<number> {
+function probePort(host: string, wanted: number, flag: string): Promise<number> {
   const uws = loadUws();
   const app = uws.App() as TemplatedApp;
   return new Promise<number>((resolve, reject) => {
-    app.listen(config.host, wanted, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
+    app.listen(host, wanted, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
       if (!token) {
         app.close();
         reject(new StartupError(
-          `port ${wanted} on ${config.host} is already in use (or the address is not available): stop the other server or choose another ${flag}`));
+          `port ${wanted} on ${host} is already in use (or the address is not available): stop the other server or choose another ${flag}`));
         return;
       }
       const port = uws.us_socket_local_port(token);

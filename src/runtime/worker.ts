@@ -4,12 +4,17 @@ import { createApp, type BuiltApp } from '../http/app.js';
 import { collecting } from '../http/body.js';
 import type { RouteContext } from '../routes/context.js';
 import { startSampler } from '../observe/saturation.js';
+import { FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (port === null) throw new Error('worker.ts must run in a worker thread');
+
+// Test-only (see FaultIgnoreDrainEnv): this worker ignores 'drain', so the supervisor's shutdown timeout must stop it.
+const ignoreDrain = process.env[FaultHookEnv] === FaultHookPhrase
+  && (process.env[FaultIgnoreDrainEnv] ?? '').split(',').map((w) => w.trim()).includes(String(init.index));
 
 function tell(msg: FromWorker): void {
   port?.postMessage(msg);
@@ -86,7 +91,7 @@ function drain(graceMs: number): void {
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
-    case 'drain': drain(msg.graceMs); break;
+    case 'drain': if (!ignoreDrain) drain(msg.graceMs); break;
     case 'stop': closeAndExit(0); break;
     case 'answer': {
       const resolve = asks.get(msg.id);
@@ -124,9 +129,10 @@ try {
   adminApp = built.adminApp;
   ctx = built.ctx;
   if (adminApp !== null) {
-    adminApp.listen(init.config.host, init.adminPort, (t: ListenSocket | false) => {
+    const adminHost = init.config.adminHost ?? init.config.host;
+    adminApp.listen(adminHost, init.adminPort, (t: ListenSocket | false) => {
       if (!t) {
-        tell({ type: 'failed', message: `worker ${init.index} could not listen on admin port ${init.config.host}:${init.adminPort}` });
+        tell({ type: 'failed', message: `worker ${init.index} could not listen on admin port ${adminHost}:${init.adminPort}` });
         closeAndExit(1);
         return;
       }

@@ -1,6 +1,9 @@
 // Config files: `mock-upstream check` on good and bad files (exact JSON paths), serving configured routes.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, startServer } from '../helpers/server.js';
 
@@ -46,6 +49,139 @@ describe('mock-upstream check', () => {
     const r = await runCli(['check', fixture('../../package.json-missing')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, / {2}\/: ENOENT/);
+  });
+});
+
+const scratch = mkdtempSync(join(tmpdir(), 'mock-config-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let written = 0;
+/** Write a config value to a fresh file in the scratch folder; returns its path. */
+function configFile(value: unknown): string {
+  const file = join(scratch, `config-${written++}.json`);
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+}
+
+describe('config-file server values are checked like routes', () => {
+  const bad = {
+    server: {
+      grace: 'forever', maxBody: 'lots', port: 'x', defaultStatus: 'abc', defaultDelay: 'soon', maxSize: '1XB',
+      defaultClose: 150, journal: -1, journalBody: 'big', journalRedact: 'a b',
+    },
+    routes: [{ path: '/x', latency: '1q' }],
+  };
+  const expected: RegExp[] = [
+    /^ {2}\/server\/grace: invalid duration "forever" for grace: use a number with a unit/m,
+    /^ {2}\/server\/maxBody: invalid size "lots" for maxBody/m,
+    /^ {2}\/server\/port: must be integer$/m,
+    /^ {2}\/server\/defaultStatus: invalid status code "abc" for defaultStatus/m,
+    /^ {2}\/server\/defaultDelay: invalid duration "soon" for defaultDelay/m,
+    /^ {2}\/server\/maxSize: invalid size "1XB" for maxSize/m,
+    /^ {2}\/server\/defaultClose: must be <= 100$/m,
+    /^ {2}\/server\/journal: must be >= 0$/m,
+    /^ {2}\/server\/journalBody: invalid size "big" for journalBody/m,
+    /^ {2}\/server\/journalRedact: invalid header list "a b" for journalRedact/m,
+    // ... alongside the routes' errors.
+    /^ {2}\/routes\/0\/latency: invalid duration "1q" for latency/m,
+  ];
+
+  test('`check`: exit 1 with every error at its JSON path, each value reported once', async () => {
+    const r = await runCli(['check', configFile(bad)]);
+    assert.equal(r.code, 1, r.stderr);
+    for (const e of expected) assert.match(r.stderr, e);
+    assert.match(r.stderr, /: 11 error\(s\)\n/);
+  });
+
+  test('the server refuses to start the same way (exit 1, every error, nothing served)', async () => {
+    const r = await runCli(['--port', '0', '--host', '127.0.0.1', '--config', configFile(bad)]);
+    assert.equal(r.code, 1, r.stderr);
+    for (const e of expected) assert.match(r.stderr, e);
+    assert.equal(r.stdout, '');
+  });
+
+  test('a file value is checked against the effective --max-delay: the file\'s own, or a flag\'s', async () => {
+    const file = configFile({ server: { maxDelay: '1s', defaultDelay: '2s' } });
+    const r = await runCli(['check', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^ {2}\/server\/defaultDelay: duration 2s for defaultDelay exceeds the maximum 1s/m);
+    assert.equal((await runCli(['check', file, '--max-delay', '5s'])).code, 0);
+  });
+
+  test('flags and environment values keep their one-line usage errors (exit 2)', async () => {
+    const good = configFile({ server: { grace: '1s', journalRedact: 'authorization' } });
+    for (const [args, env, message] of [
+      [['--grace', 'forever'], {}, /invalid duration "forever" for --grace/],
+      [[], { MOCK_JOURNAL_REDACT: 'a b' }, /invalid header list "a b" for MOCK_JOURNAL_REDACT/],
+      [['--default-close', '150'], {}, /percentage 150 for --default-close is over 100/],
+    ] as [string[], NodeJS.ProcessEnv, RegExp][]) {
+      const r = await runCli(['check', good, ...args], env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});
+
+describe('config-file journal and defaultClose settings', () => {
+  const file = configFile({ server: { journal: 2, journalBody: '4', journalRedact: 'x-secret', defaultClose: 100 } });
+  const send = (url: string): Promise<Response> => fetch(`${url}/json`, {
+    method: 'POST', body: 'hello world', headers: { 'x-secret': 's3cret', authorization: 'Bearer t' },
+  });
+  interface Entry { body: string; bodyBytes: number; truncated: boolean; headers: Record<string, string> }
+  const journal = async (url: string): Promise<Entry[]> => ((await (await fetch(`${url}/__mock/requests`)).json()) as { requests: Entry[] }).requests;
+
+  test('take effect from the file', async () => {
+    const server = await startServer(['--config', file]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await send(server.url);
+        assert.equal(r.headers.get('connection'), 'close', 'defaultClose 100');
+        await r.arrayBuffer();
+      }
+      const entries = await journal(server.url);
+      assert.equal(entries.length, 2, 'journal 2 keeps the last two');
+      for (const e of entries) {
+        assert.equal(e.body, 'hell', 'journalBody 4');
+        assert.equal(e.bodyBytes, 11);
+        assert.equal(e.truncated, true);
+        assert.equal(e.headers['x-secret'], '[redacted]', 'journalRedact x-secret');
+        assert.equal(e.headers.authorization, 'Bearer t', 'journalRedact replaces the default list');
+      }
+      const config = await (await fetch(`${server.url}/__mock/config`)).json() as Record<string, unknown>;
+      assert.equal(config.journal, 2);
+      assert.equal(config.journalBodyBytes, 4);
+      assert.deepEqual(config.journalRedact, ['x-secret']);
+      assert.deepEqual(config.defaults, { delay: null, status: null, close: 100 });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('flags (and env) override the file', async () => {
+    const server = await startServer(['--config', file, '--journal', '5', '--journal-body', '64', '--default-close', '0'],
+      { MOCK_JOURNAL_REDACT: 'none' });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await send(server.url);
+        assert.notEqual(r.headers.get('connection'), 'close');
+        await r.arrayBuffer();
+      }
+      const entries = await journal(server.url);
+      assert.equal(entries.length, 3);
+      for (const e of entries) {
+        assert.equal(e.body, 'hello world');
+        assert.equal(e.truncated, false);
+        assert.equal(e.headers['x-secret'], 's3cret');
+        assert.equal(e.headers.authorization, 'Bearer t');
+      }
+      const config = await (await fetch(`${server.url}/__mock/config`)).json() as Record<string, unknown>;
+      assert.equal(config.journal, 5);
+      assert.equal(config.journalBodyBytes, 64);
+      assert.deepEqual(config.journalRedact, []);
+      assert.deepEqual(config.defaults, { delay: null, status: null, close: 0 });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
   });
 });
 

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { parseCommand, UsageError, type ServerConfig } from '../../src/config/options.js';
+import { readFileSync } from 'node:fs';
+import { SchemaPath } from '../../src/config/file.js';
+import { FileKeys, Options, parseCommand, UsageError, type ServerConfig } from '../../src/config/options.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
   const c = parseCommand(argv, env);
@@ -62,3 +64,26 @@ test('help and version are commands, not configs', () => {
 for (const argv of [['--nope'], ['--port', '-1'], ['--workers', '1.5'], ['--max-size', 'big'], ['x']]) {
   test(`usage error: ${argv.join(' ')}`, () => assert.throws(() => parseCommand(argv, {}), UsageError));
 }
+
+test('every config-file server setting is read (FileKeys), each from the flag of the same name', () => {
+  const schema = JSON.parse(readFileSync(SchemaPath, 'utf8')) as { properties: { server: { properties: Record<string, unknown> } } };
+  const keys = Object.keys(schema.properties.server.properties);
+  assert.deepEqual(Object.values(FileKeys).sort(), [...keys].sort(), 'FileKeys and the schema\'s server properties differ');
+  for (const [flag, key] of Object.entries(FileKeys)) {
+    assert.equal(flag, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), `${key} is read from --${flag}`);
+    assert.ok(Options.some((o) => o.flag === flag), `--${flag} exists`);
+  }
+});
+
+test('--admin-host: the admin listener\'s interface, defaulting to --host; only with --admin-port', () => {
+  assert.equal(config([]).adminHost, null);
+  assert.equal(config(['--admin-port', '0']).adminHost, '0.0.0.0');
+  assert.equal(config(['--host', '10.0.0.1', '--admin-port', '0']).adminHost, '10.0.0.1');
+  assert.equal(config(['upstream', '--addr', '10.0.0.2:80', '--admin-port', '0']).adminHost, '10.0.0.2');
+  assert.equal(config(['--host', '0.0.0.0', '--admin-port', '9901', '--admin-host', '127.0.0.1']).adminHost, '127.0.0.1');
+  assert.equal(config([], { MOCK_ADMIN_PORT: '9901', MOCK_ADMIN_HOST: '::1' }).adminHost, '::1');
+  assert.throws(() => parseCommand(['--admin-host', '127.0.0.1'], {}), (err: Error) =>
+    err instanceof UsageError && /--admin-host .*only with --admin-port/.test(err.message));
+  assert.throws(() => parseCommand([], { MOCK_ADMIN_HOST: '127.0.0.1' }), (err: Error) =>
+    err instanceof UsageError && /^MOCK_ADMIN_HOST .*only with --admin-port/.test(err.message));
+});

@@ -1,6 +1,7 @@
 // Where the /__mock/* admin endpoints live: the data port (default), their own port, or nowhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
 import { runCli, startServer } from '../helpers/server.js';
 
 test('--admin-port moves /__mock/* to its own listener; the data port no longer serves it', async () => {
@@ -45,5 +46,59 @@ test('an --admin-port already in use is a clear startup error', async () => {
     assert.match(r.stderr, /already in use.*--admin-port/);
   } finally {
     await first.stop();
+  }
+});
+
+/** Whether a TCP connection to host:port is refused (nothing listens there). */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    s.on('connect', () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(true));
+  });
+}
+
+/** Whether this machine can listen on addr (127.0.0.2 is loopback on Linux, not configured on macOS). */
+function canListen(addr: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, addr, () => s.close(() => resolve(true)));
+  });
+}
+
+test('--admin-host 127.0.0.1 with data on 127.0.0.1: the admin listener works and is reported', async () => {
+  const server = await startServer(['--admin-port', '0', '--admin-host', '127.0.0.1']);
+  try {
+    const line = await server.waitForLine((l) => l.event === 'listening');
+    assert.equal(line.adminHost, '127.0.0.1');
+    const adminPort = line.adminPort as number;
+    assert.equal((await fetch(`http://127.0.0.1:${adminPort}/__mock/health`)).status, 200);
+    assert.equal((await fetch(`${server.url}/__mock/health`)).status, 404);
+    assert.equal((await fetch(`${server.url}/json`)).status, 200);
+    const config = await (await fetch(`http://127.0.0.1:${adminPort}/__mock/config`)).json() as { adminHost: string };
+    assert.equal(config.adminHost, '127.0.0.1');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('--admin-host puts the admin listener on its own interface, apart from --host', async (t) => {
+  if (!(await canListen('127.0.0.2'))) {
+    t.skip('127.0.0.2 is not a local address here');
+    return;
+  }
+  // Data on 127.0.0.1 (startServer's --host), admin only on 127.0.0.2; the env spelling, for once.
+  const server = await startServer(['--admin-port', '0'], { MOCK_ADMIN_HOST: '127.0.0.2' });
+  try {
+    const line = await server.waitForLine((l) => l.event === 'listening');
+    const adminPort = line.adminPort as number;
+    assert.equal(line.adminHost, '127.0.0.2');
+    assert.equal((await fetch(`http://127.0.0.2:${adminPort}/__mock/health`)).status, 200);
+    assert.ok(await refused('127.0.0.1', adminPort), 'no admin listener on the data interface');
+    assert.ok(await refused('127.0.0.2', server.port), 'no data listener on the admin interface');
+    assert.equal((await fetch(`${server.url}/json`)).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
   }
 });

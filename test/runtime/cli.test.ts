@@ -18,6 +18,7 @@ describe('usage errors exit 2 with one clear line', () => {
     [['serve', 'extra'], /unknown command/],
     [['launch'], /unknown command "launch"/],
     [['upstream', '--addr', '8000'], /invalid --addr "8000"/],
+    [['--admin-host', '127.0.0.1'], /--admin-host is the interface of the --admin-port listener, which exists only with --admin-port/],
   ];
   for (const [args, message] of cases) {
     test(args.join(' '), async () => {
@@ -37,9 +38,10 @@ describe('usage errors exit 2 with one clear line', () => {
 test('--help lists every flag with its env var and exits 0', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0);
-  for (const s of ['--port', '[env PORT]', '--host', '[env HOST]', '--workers', '[env WORKERS]', '--log-level', '[env LOG_LEVEL]', '--grace', '--max-body', '--tls-cert', '--addr']) {
+  for (const s of ['--port', '[env PORT]', '--host', '[env HOST]', '--workers', '[env WORKERS]', '--log-level', '[env LOG_LEVEL]', '--grace', '--max-body', '--tls-cert', '--addr', '--admin-host', '[env MOCK_ADMIN_HOST]']) {
     assert.ok(r.stdout.includes(s), `help lacks ${s}`);
   }
+  assert.match(r.stdout, /^Precedence: flags > environment variables > the config file's "server" object > defaults\.$/m);
 });
 
 test('--version prints the package version', async () => {

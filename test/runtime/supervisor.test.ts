@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, waitForPending } from '../helpers/server.js';
 import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+import { FaultIgnoreDrainEnv } from '../../src/config/defaults.js';
 
 describe('graceful shutdown', () => {
   test('SIGTERM lets in-flight delayed responses finish, refuses new connections, exits 0', async () => {
@@ -51,6 +52,27 @@ describe('graceful shutdown', () => {
     await server.exited;
     assert.ok(performance.now() - t0 < 5000);
     await slow;
+  });
+
+  test('a worker still running --grace + 2 s after SIGTERM is stopped, and the process exits 1 cleanly (no uWS abort)', async () => {
+    // Test-only hook: worker 0 ignores the drain message, keeping its listener and connections open.
+    const server = await startServer(['--grace', '200ms'], { [FaultHookEnv]: FaultHookPhrase, [FaultIgnoreDrainEnv]: '0' });
+    let stderr = '';
+    server.proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // A pending response holds a connection open on the stuck worker: stopping it must close that too.
+    const slow = fetch(`${server.url}/delay/20s`).then(() => 'answered', () => 'cut');
+    await waitForPending(server.url, 1);
+    const t0 = performance.now();
+    server.proc.kill('SIGTERM');
+    const stopping = await server.waitForLine((l) => typeof l.msg === 'string' && /still running .*; stopping them$/.test(l.msg));
+    assert.equal(stopping.level, 'error');
+    assert.deepEqual(stopping.workers, [0]);
+    assert.equal(await server.exited, 1, `exit code; stderr: ${stderr}`);
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 2000, `stopped only after --grace + 2 s (${Math.round(ms)} ms)`);
+    assert.doesNotMatch(stderr, /Assertion|open handles/);
+    assert.ok(!server.lines.some((l) => l.includes('did not stop in time')), 'the worker stopped before the final deadline');
+    assert.equal(await slow, 'cut');
   });
 
   test('SIGINT shuts down like SIGTERM', async () => {
