@@ -31,6 +31,8 @@ export interface MockUpstreamOptions {
   journal?: number;
   /** Headers the journal redacts, comma-separated or 'none' (as --journal-redact). */
   journalRedact?: string;
+  /** Request body bytes the journal keeps per request, as a size ('64KiB'). */
+  journalBody?: string;
 }
 
 /** A running fixture. Always await close() before your process exits. */
@@ -62,7 +64,7 @@ export class MockUpstreamError extends Error {
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const argv = ['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1', '--workers', String(options.workers ?? 1)];
   const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'],
-    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact']];
+    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body']];
   for (const [key, flag] of flags) if (options[key] !== undefined) argv.push(flag, String(options[key]));
   if (options.logLevel === undefined) argv.push('--log-level', 'silent');
   // The same parser as the CLI, so the API accepts exactly what the flags accept.
