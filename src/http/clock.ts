@@ -16,6 +16,9 @@ const TimeOrigin = performance.timeOrigin;
 export class GoTimeBodies {
   valid: Buffer = Buffer.alloc(0);
   invalid: Buffer = Buffer.alloc(0);
+  /** The same bytes as valid/invalid, as the whole ArrayBuffers under them: what the hot path hands uWS. */
+  validBytes = new ArrayBuffer(0);
+  invalidBytes = new ArrayBuffer(0);
   private lastMs = -1;
   private lastSecond = -1;
   private monoDigits = 0;
@@ -62,6 +65,8 @@ export class GoTimeBodies {
     this.monoDigits = monoDigits;
     this.valid = frame(ValidPrefix, monoDigits);
     this.invalid = frame(InvalidPrefix, monoDigits);
+    this.validBytes = this.valid.buffer as ArrayBuffer;
+    this.invalidBytes = this.invalid.buffer as ArrayBuffer;
     this.lastSecond = -1;
   }
 
@@ -94,9 +99,13 @@ export class GoTimeBodies {
   }
 }
 
+// A Buffer that spans its own ArrayBuffer exactly (not a slice of Node's pool), so `.buffer` is the body.
 function frame(prefix: Buffer, monoDigits: number): Buffer {
   const template = `0000-00-00 00:00:00.000000000${ZoneAndMono.toString()}${'0'.repeat(monoDigits)}.000000000`;
-  return Buffer.concat([prefix, Buffer.from(template), Suffix]);
+  const bytes = Buffer.concat([prefix, Buffer.from(template), Suffix]);
+  const own = Buffer.from(new ArrayBuffer(bytes.length));
+  bytes.copy(own);
+  return own;
 }
 
 /** Write n as exactly `width` zero-padded decimal digits at buf[at]. */

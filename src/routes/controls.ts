@@ -10,13 +10,13 @@ import { parsePercent } from '../grammar/percent.js';
 import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache, type Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { sendBadValue } from '../http/errors.js';
-import { makeHead, statusLine, withOverrides } from '../http/respond.js';
+import { makeHead, statusLine, withOverrides, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
 import { ServerWrittenHeaders } from '../config/defaults.js';
 import { requestDelay, XDelay } from './xdelay.js';
 
-const XMock = Buffer.from('x-mock');
+const XMock = ownBytes('x-mock');
 const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
 const TextHead = makeHead(200, 'text/plain');
 /** Most distinct control strings compiled and kept per worker. */

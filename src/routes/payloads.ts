@@ -6,7 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
-import { makeHead, prepare, send, sendEmpty, type Head } from '../http/respond.js';
+import { makeHead, prepare, send, sendEmpty, type Head, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../runtime/uws.js';
 import { contentTypeOf } from './configured.js';
@@ -14,8 +14,8 @@ import type { Route, RouteContext } from './context.js';
 
 /** Files the folder holds that are not payloads (the folder's own docs and generator). */
 const Skipped = /^(README\.md|generate\.[tj]s|\..*)$/;
-const AcceptEncoding = Buffer.from('accept-encoding');
-const IfNoneMatch = Buffer.from('if-none-match');
+const AcceptEncoding = ownBytes('accept-encoding');
+const IfNoneMatch = ownBytes('if-none-match');
 
 interface Variant {
   readonly head: Head;

@@ -1,5 +1,6 @@
 // go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
 import type { HttpRequest } from '../runtime/uws.js';
+import { ownBytes } from '../http/respond.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
@@ -8,11 +9,11 @@ import type { Responder } from '../http/scheduler.js';
 import { sendBadValue } from '../http/errors.js';
 import { parseSize } from '../grammar/size.js';
 
-// Header names as Buffers: uWS converts and copies a JS string key on every getHeader call, which
-// measured ~20 % of pipelined /json/valid throughput; a Buffer key is passed by pointer.
+// Header names as bytes: uWS converts and copies a JS string key on every getHeader call, which
+// measured ~20 % of pipelined /json/valid throughput; bytes are passed by pointer (respond.ts: ownBytes).
 /** The X-Delay header name as a Buffer key (shared with controls.ts' plain-path check). */
-export const XDelay = Buffer.from('x-delay');
-const XDelayPercent = Buffer.from('x-delay-percent');
+export const XDelay = ownBytes('x-delay');
+const XDelayPercent = ownBytes('x-delay-percent');
 
 /**
  * The delay this request asks for by header, in ms (0 when absent or when X-Delay-Percent's roll
