@@ -131,6 +131,8 @@ export function adminRoutes(ctx: RouteContext): Route[] {
       handler: (res) => send(res, health()) },
   ];
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
+    routes.push({ pattern: `${AdminPrefix}test/gc`, about: 'test and bench only: full GC in every worker, then each one\'s live heap and the RSS',
+      handler: (res) => relay(ctx, res, { op: 'test.gc' }) });
     routes.push({ pattern: `${AdminPrefix}test/crash`, about: 'test-only: crash this worker after answering',
       handler: (res) => {
         send(res, Crashing);

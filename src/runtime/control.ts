@@ -3,7 +3,7 @@
 import { checkConfig, routeShape, type CheckLimits, type RouteConfig } from '../config/file.js';
 import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, type JournalEntry } from '../observe/journal.js';
-import { serializeError, serializeJournal, serializeRoutes } from '../serializers/index.js';
+import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
 
 /** How long a worker gets to confirm a change or send its journal (ms). */
@@ -16,7 +16,7 @@ export interface WorkerPool {
   post(index: number, msg: ToWorker): void;
 }
 
-type Answer = Extract<FromWorker, { type: 'applied' } | { type: 'journal' }>;
+type Answer = Extract<FromWorker, { type: 'applied' } | { type: 'journal' } | { type: 'heap' }>;
 
 interface Gather {
   readonly waiting: Set<number>;
@@ -79,6 +79,7 @@ export class ControlPlane {
       case 'routes.reset': return this.apply(this.base, 200, 0);
       case 'journal.get': return this.journalAsk(false, ask.filter);
       case 'journal.clear': return this.journalAsk(true, {});
+      case 'test.gc': return this.collectGarbage();
     }
   }
 
@@ -139,6 +140,14 @@ export class ControlPlane {
     const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
     const requests: JournalEntry[] = clear ? [] : selectEntries(mergeJournals(lists), filter);
     return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
+  }
+
+  // The live heap of every worker (after a full GC) and the process RSS: what a soak compares.
+  private async collectGarbage(): Promise<AdminReply> {
+    const answers = await this.gather((id) => ({ type: 'gc', id }));
+    const workers = [...answers.answers].filter(([, a]) => a.type === 'heap').sort(([a], [b]) => a - b)
+      .map(([id, a]) => ({ id, heapUsedBytes: (a as { heapUsed: number }).heapUsed }));
+    return reply(200, serializeHeap({ workers, rssBytes: process.memoryUsage.rss(), missingWorkers: answers.missing }));
   }
 
   // Post a message to every live worker and wait for each one's answer (or its exit, or the timeout).

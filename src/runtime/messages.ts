@@ -29,7 +29,9 @@ export type AdminAsk =
   | { readonly op: 'routes.set'; readonly body: unknown }
   | { readonly op: 'routes.reset' }
   | { readonly op: 'journal.get'; readonly filter: JournalFilter }
-  | { readonly op: 'journal.clear' };
+  | { readonly op: 'journal.clear' }
+  /** Test and bench only (fault-hook phrase): a full GC in every worker, then each one's heap in use. */
+  | { readonly op: 'test.gc' };
 
 /** Which journal entries GET /__mock/requests returns (every field optional). */
 export interface JournalFilter {
@@ -55,6 +57,8 @@ export type ToWorker =
   | { readonly type: 'routes'; readonly id: number; readonly routes: readonly RouteConfig[] }
   /** Send the journal (`journal`), after clearing it when `clear`. */
   | { readonly type: 'journal'; readonly id: number; readonly clear: boolean }
+  /** Test and bench only: run a full garbage collection, then answer `heap`. */
+  | { readonly type: 'gc'; readonly id: number }
   /** The answer to the worker's `ask` with this id. */
   | { readonly type: 'answer'; readonly id: number; readonly reply: AdminReply };
 
@@ -68,4 +72,6 @@ export type FromWorker =
   | { readonly type: 'ask'; readonly id: number; readonly ask: AdminAsk }
   /** Routes applied (error: why this worker could not). */
   | { readonly type: 'applied'; readonly id: number; readonly error: string | null }
-  | { readonly type: 'journal'; readonly id: number; readonly entries: readonly JournalEntry[] };
+  | { readonly type: 'journal'; readonly id: number; readonly entries: readonly JournalEntry[] }
+  /** The worker's V8 heap in use right after a full GC (its live set). */
+  | { readonly type: 'heap'; readonly id: number; readonly heapUsed: number };

@@ -101,7 +101,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           }
         } else if (msg.type === 'ask') {
           void control.handle(msg.ask).then((reply) => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker));
-        } else if (msg.type === 'applied' || msg.type === 'journal') {
+        } else if (msg.type === 'applied' || msg.type === 'journal' || msg.type === 'heap') {
           control.onAnswer(index, msg);
         } else if (msg.type === 'drained' && msg.cut > 0) {
           log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);

@@ -1,4 +1,6 @@
 // Worker thread entry: one uWS app listening on the shared port (SO_REUSEPORT), drained on request.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApp, type BuiltApp } from '../http/app.js';
 import { collecting } from '../http/body.js';
@@ -89,6 +91,17 @@ function drain(graceMs: number): void {
   done();
 }
 
+// Test and bench only (reached through the fault-hook route /__mock/test/gc): a soak compares live heaps,
+// which only a full collection shows; without --expose-gc the flag is set at runtime, once.
+function fullGc(): void {
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'drain': if (!ignoreDrain) drain(msg.graceMs); break;
@@ -115,6 +128,10 @@ port.on('message', (msg: ToWorker) => {
       if (msg.clear) journal?.clear();
       break;
     }
+    case 'gc':
+      fullGc();
+      tell({ type: 'heap', id: msg.id, heapUsed: process.memoryUsage().heapUsed });
+      break;
   }
 });
 

@@ -25,3 +25,5 @@ export const serializeStats = load<Record<string, unknown>>('stats');
 export const serializeRoutes = load<{ routes: readonly unknown[]; workers: number; replaced: number }>('routes');
 /** GET /__mock/requests body. */
 export const serializeJournal = load<{ requests: readonly unknown[]; count: number; workers: number; missingWorkers: number[] }>('journal');
+/** /__mock/test/gc body (test and bench only). */
+export const serializeHeap = load<{ workers: { id: number; heapUsedBytes: number }[]; rssBytes: number; missingWorkers: number[] }>('heap');

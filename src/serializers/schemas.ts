@@ -96,6 +96,16 @@ export const journalSchema = {
   },
 } as const;
 
+/** /__mock/test/gc (test and bench only): each worker's heap after a full GC, and the process RSS. */
+export const heapSchema = {
+  type: 'object',
+  properties: {
+    workers: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, heapUsedBytes: { type: 'integer' } } } },
+    rssBytes: { type: 'integer' },
+    missingWorkers: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
+
 /** Name -> schema; build.ts writes generated/<name>.cjs for each. */
 export const Schemas = {
   error: errorSchema,
@@ -105,4 +115,5 @@ export const Schemas = {
   stats: statsSchema,
   routes: routesSchema,
   journal: journalSchema,
+  heap: heapSchema,
 } as const;

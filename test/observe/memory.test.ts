@@ -74,3 +74,26 @@ describe('memory in /__mock/stats', () => {
     }
   });
 });
+
+test('/__mock/test/gc (test and bench only): a full GC in every worker, then each live heap and the RSS', async () => {
+  const hooked = await startServer(['--workers', '2'], { MOCK_UPSTREAM_FAULT_HOOK: 'crash-workers-for-tests' });
+  try {
+    // Some load first, so there is garbage for the collection to reclaim.
+    for (let i = 0; i < 200; i++) await fetch(`${hooked.url}/anything?i=${i}`, { method: 'POST', body: 'x'.repeat(10_000) });
+    const res = await fetch(`${hooked.url}/__mock/test/gc`);
+    assert.equal(res.status, 200);
+    const body = await res.json() as { workers: { id: number; heapUsedBytes: number }[]; rssBytes: number; missingWorkers: number[] };
+    assert.deepEqual(body.workers.map((w) => w.id), [0, 1]);
+    assert.deepEqual(body.missingWorkers, []);
+    for (const w of body.workers) assert.ok(w.heapUsedBytes > 1 * MiB && w.heapUsedBytes < 256 * MiB, `worker ${w.id}: ${w.heapUsedBytes}`);
+    assert.ok(body.rssBytes > 10 * MiB);
+  } finally {
+    await hooked.stop();
+  }
+  const plain = await startServer();
+  try {
+    assert.equal((await fetch(`${plain.url}/__mock/test/gc`)).status, 404, 'absent without the fault-hook phrase');
+  } finally {
+    await plain.stop();
+  }
+});
