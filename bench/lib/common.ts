@@ -29,6 +29,8 @@ export interface OursOptions {
   /** Flags after the usual `--port P --workers N --host 127.0.0.1`. */
   extraArgs?: readonly string[];
   raiseNofile?: boolean;
+  /** Environment variables set for the server on top of the bench's own (see ServerSpec.env). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Spec of the built mock-upstream CLI with 1 worker (or options.workers) on 127.0.0.1 (throws when it is not built). */
@@ -42,6 +44,7 @@ export function oursSpec(options: OursOptions = {}): ServerSpec {
     args: (port) => [fromRoot(cli), '--port', String(port), '--workers', String(options.workers ?? 1), '--host', '127.0.0.1', ...(options.extraArgs ?? [])],
     readyPath: '/__mock/health',
     ...(options.raiseNofile === true ? { raiseNofile: true } : {}),
+    ...(options.env === undefined ? {} : { env: options.env }),
   };
 }
 

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pinned } from './cpu.js';
-import { shellJoin, spawnTracked, stopTracked, withNofile, type ExitInfo, type Tracked } from './proc.js';
+import { shellJoin, shellQuote, spawnTracked, stopTracked, withNofile, type ExitInfo, type Tracked } from './proc.js';
 import { repoRoot, workDir } from './paths.js';
 
 /** How to start a server. */
@@ -25,6 +25,8 @@ export interface ServerSpec {
   raiseNofile?: boolean;
   /** Runs before the spawn, e.g. to write a config file naming the port. */
   beforeStart?: (port: number) => void;
+  /** Variables set on top of the bench's own environment (shown as `NAME=value` before the printed command line). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A started server. */
@@ -138,13 +140,15 @@ export async function startServer(spec: ServerSpec, cpu: string | undefined): Pr
     spec.raiseNofile === true ? withNofile(executable, spec.args(port)) : [executable, spec.args(port)];
   const [command, args] = pinned(cpu, ...wrap(spec.command));
   const shown = pinned(cpu, ...wrap(spec.displayCommand ?? spec.command));
-  const commandLine = shellJoin(shown[0], shown[1]);
+  const envPrefix = Object.entries(spec.env ?? {}).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
+  const commandLine = envPrefix + shellJoin(shown[0], shown[1]);
   spec.beforeStart?.(port);
   const logFile = join(workDir(), `${spec.name}.log`);
   const fd = openSync(logFile, 'w');
   let tracked: Tracked;
   try {
-    tracked = spawnTracked(command, args, { cwd: repoRoot(), stdio: ['ignore', fd, fd] });
+    const env = spec.env === undefined ? undefined : { ...process.env, ...spec.env };
+    tracked = spawnTracked(command, args, { cwd: repoRoot(), stdio: ['ignore', fd, fd], ...(env === undefined ? {} : { env }) });
   } finally {
     // The child holds its own copy of the descriptor.
     closeSync(fd);
