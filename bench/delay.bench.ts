@@ -157,7 +157,9 @@ export async function runDelayBench(options: BenchOptions): Promise<BenchResult>
     if (earliest.ms < DelayMs) {
       notes.push(
         `Some responses arrived before the delay as wrk measures it (earliest ${formatLatency(earliest.ms)}, ${earliest.server}): ` +
-          'Node timers may fire up to 1 ms early and mock-upstream\'s scheduler also sends what is due within the next millisecond.',
+          (earliest.server === OursLabel
+            ? 'mock-upstream\'s scheduler never answers before the delay by its own clock, so this is wrk\'s timing (it stamps the send before the request leaves).'
+            : 'Node timers may fire up to 1 ms early; mock-upstream\'s scheduler re-arms instead (never early).'),
       );
     }
     if (options.quick) notes.push(`Quick smoke run: ${connections.toLocaleString('en-US')} connections, one short round, figures are indicative only.`);
