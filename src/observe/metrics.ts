@@ -3,6 +3,7 @@
 // costs ~60 ms to import).
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Counters, F, StatusClasses } from './counters.js';
+import { newestRss } from './stats.js';
 
 /** Static facts for the build-info metric and uptime. */
 export interface MetricsInfo {
@@ -48,6 +49,11 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
   perWorker('mock_upstream_saturated', '1 while the worker is saturated (utilisation over the threshold for several seconds).', F.saturated);
   perWorker('mock_upstream_requests_per_second', 'Responses per second over the last second, per worker.', F.rps);
   perWorker('mock_upstream_worker_restarts_total', 'Times this worker slot was restarted after a crash.', F.restarts);
+  perWorker('mock_upstream_heap_used_bytes', 'V8 heap in use of each worker\'s own isolate (sampled once a second).', F.heapUsed);
+  new Gauge({
+    name: 'mock_upstream_resident_memory_bytes', help: 'Resident set size of the whole process (sampled once a second).', registers: [registry],
+    collect() { this.set(newestRss(counters)); },
+  });
   new Gauge({
     name: 'mock_upstream_uptime_seconds', help: 'Seconds since the server started.', registers: [registry],
     collect() { this.set((Date.now() - info.startedAt) / 1000); },

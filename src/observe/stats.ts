@@ -23,16 +23,10 @@ export interface WorkerStats {
  */
 export function statsJson(counters: Counters, startedAt: number): string {
   const workers: WorkerStats[] = [];
-  // RSS is one figure for the whole process, which every worker samples: the newest sample wins.
-  let rssBytes = 0;
-  let rssAt = -1;
+  const rssBytes = newestRss(counters);
   for (let w = 0; w < counters.workers; w++) {
     const b = counters.row(w);
     const c = counters.cells;
-    if (c[b + F.memoryAt] > rssAt) {
-      rssAt = c[b + F.memoryAt];
-      rssBytes = c[b + F.rss];
-    }
     workers.push({
       id: w,
       rps: Math.round(c[b + F.rps] * 10) / 10,
@@ -54,4 +48,18 @@ export function statsJson(counters: Counters, startedAt: number): string {
     },
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
+}
+
+/** The process RSS in bytes: one figure every worker samples, so the newest sample wins. */
+export function newestRss(counters: Counters): number {
+  let rss = 0;
+  let at = -1;
+  for (let w = 0; w < counters.workers; w++) {
+    const b = counters.row(w);
+    if (counters.cells[b + F.memoryAt] > at) {
+      at = counters.cells[b + F.memoryAt];
+      rss = counters.cells[b + F.rss];
+    }
+  }
+  return rss;
 }

@@ -51,6 +51,8 @@ describe('metrics and stats', () => {
           assert.ok(samples.some((s) => s.name === m && s.labels.worker === w), `${m} for worker ${w}`);
         }
       }
+      for (const w of ['0', '1']) assert.ok(value(samples, 'mock_upstream_heap_used_bytes', { worker: w }) > 1024 * 1024, `heap of worker ${w}`);
+      assert.ok(value(samples, 'mock_upstream_resident_memory_bytes') > 10 * 1024 * 1024);
       assert.equal(value(samples, 'mock_upstream_build_info'), 1);
       assert.ok(value(samples, 'mock_upstream_uptime_seconds') > 0);
       // Both workers answered some of the 52 fresh connections, and the totals add up.
