@@ -1,5 +1,6 @@
 // The request journal (--journal N): the last N requests of this worker, for integration tests that
 // assert on what the gateway forwarded. Off by default; when off no wrapper exists, so it costs nothing.
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 
@@ -15,8 +16,9 @@ export interface JournalEntry {
   url: string;
   /** Lower-case names; repeated headers joined with ", "; redacted ones read "[redacted]". */
   headers: Record<string, string>;
-  /** The body as UTF-8, cut at the journal's body limit. */
+  /** The body, cut at the journal's body limit: text as is, or base64 when it is not UTF-8 (see bodyEncoding). */
   body: string;
+  bodyEncoding: 'utf8' | 'base64';
   /** The body's full length as received (so far, while it is still arriving). */
   bodyBytes: number;
   truncated: boolean;
@@ -46,7 +48,21 @@ export function takeRunningEntry(): RunningEntry | null {
 export function setBody(r: RunningEntry, body: Buffer): void {
   r.entry.bodyBytes = body.length;
   r.entry.truncated = body.length > r.bodyLimit;
-  r.entry.body = body.subarray(0, r.bodyLimit).toString('utf8');
+  storeBody(r.entry, body.subarray(0, r.bodyLimit), r.entry.truncated);
+}
+
+// Text stays readable; anything else (protobuf, images, gzip) goes base64 so no byte is lost. A cut may
+// split a UTF-8 sequence: up to 3 trailing bytes are dropped before deciding.
+function storeBody(entry: JournalEntry, kept: Buffer, truncated: boolean): void {
+  let text = kept;
+  if (truncated) for (let drop = 1; drop <= 3 && !isUtf8(text) && kept.length > drop; drop++) text = kept.subarray(0, kept.length - drop);
+  if (isUtf8(text)) {
+    entry.body = text.toString('utf8');
+    entry.bodyEncoding = 'utf8';
+  } else {
+    entry.body = kept.toString('base64');
+    entry.bodyEncoding = 'base64';
+  }
 }
 
 /** A ring of the last `capacity` requests of one worker. */
@@ -80,6 +96,7 @@ export class Journal {
       url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
       headers,
       body: '',
+      bodyEncoding: 'utf8',
       bodyBytes: 0,
       truncated: false,
     };
@@ -129,7 +146,7 @@ export class Journal {
       }
       if (isLast) {
         entry.truncated = entry.bodyBytes > this.bodyLimit;
-        entry.body = Buffer.concat(chunks, kept).toString('utf8');
+        storeBody(entry, Buffer.concat(chunks, kept), entry.truncated);
       }
     });
   }

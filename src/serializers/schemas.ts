@@ -86,7 +86,7 @@ export const journalSchema = {
         properties: {
           time: { type: 'number' }, worker: { type: 'integer' }, seq: { type: 'integer' }, method: { type: 'string' },
           url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } },
-          body: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
+          body: { type: 'string' }, bodyEncoding: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
         },
       },
     },

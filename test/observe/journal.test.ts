@@ -5,7 +5,7 @@ import { runCli, startServer } from '../helpers/server.js';
 
 interface Entry {
   time: number; worker: number; seq: number; method: string; url: string;
-  headers: Record<string, string>; body: string; bodyBytes: number; truncated: boolean;
+  headers: Record<string, string>; body: string; bodyEncoding: string; bodyBytes: number; truncated: boolean;
 }
 
 async function journal(url: string): Promise<{ requests: Entry[]; count: number; workers: number }> {
@@ -80,6 +80,15 @@ test('--journal-body cuts stored bodies but counts every byte; --journal-redact 
     assert.equal(drained.bodyBytes, 10);
     assert.equal(collected.headers.authorization, 'Basic kept');
     assert.equal(collected.headers['x-secret'], '[redacted]');
+    // Not UTF-8: base64, every kept byte intact. Cut inside a UTF-8 character: text, the partial one dropped.
+    await fetch(`${server.url}/json/valid`, { method: 'POST', body: new Uint8Array([0xff, 0x00, 0x80, 0x01]) });
+    await fetch(`${server.url}/json/valid`, { method: 'POST', body: 'aéééé' });
+    const [binary, cut] = (await journal(server.url)).requests.slice(2);
+    assert.equal(binary.bodyEncoding, 'base64');
+    assert.deepEqual([...Buffer.from(binary.body, 'base64')], [0xff, 0x00, 0x80, 0x01]);
+    assert.equal(cut.bodyEncoding, 'utf8');
+    assert.equal(cut.body, 'aééé');
+    assert.equal(collected.bodyEncoding, 'utf8');
   } finally {
     await server.stop();
   }
