@@ -1,5 +1,6 @@
 // Main thread: probes the port, starts the worker threads, restarts the ones that die, owns shutdown.
 import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ServerConfig } from '../config/options.js';
@@ -54,9 +55,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
   }
-  const port = await probePort(config.host, config.port, '--port');
+  const port = await probePort(config.host, config.port, '--port', '--host');
   const adminHost = config.adminHost ?? config.host;
-  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port') : 0;
+  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
   if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
   const startedAt = performance.timeOrigin;
   const sab = allocateCounters(config.workers);
@@ -225,15 +226,17 @@ function checkReadable(file: string, flag: string): void {
  * Listen exclusively once, then release: SO_REUSEPORT would otherwise let us silently share the port
  * with a stale server. Also resolves port 0 to one concrete port for every worker.
  */
-function probePort(host: string, wanted: number, flag: string): Promise<number> {
+function probePort(host: string, wanted: number, flag: string, hostFlag: string): Promise<number> {
   const uws = loadUws();
   const app = uws.App() as TemplatedApp;
   return new Promise<number>((resolve, reject) => {
     app.listen(host, wanted, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
       if (!token) {
         app.close();
-        reject(new StartupError(
-          `port ${wanted} on ${host} is already in use (or the address is not available): stop the other server or choose another ${flag}`));
+        // uWS gives no errno: ask the OS whether the address itself is the problem.
+        void addressAvailable(host).then((available) => reject(new StartupError(available
+          ? `port ${wanted} on ${host} is already in use: stop the other server or choose another ${flag}`
+          : `address ${host} is not available on this machine: choose another ${hostFlag}`)));
         return;
       }
       const port = uws.us_socket_local_port(token);
@@ -241,5 +244,14 @@ function probePort(host: string, wanted: number, flag: string): Promise<number> 
       app.close();
       resolve(port);
     });
+  });
+}
+
+// Whether the OS lets anything listen on host (port 0): false means the address is the problem, not the port.
+function addressAvailable(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'EADDRNOTAVAIL' && err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN'));
+    probe.listen(0, host, () => probe.close(() => resolve(true)));
   });
 }

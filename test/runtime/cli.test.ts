@@ -67,6 +67,14 @@ describe('startup errors exit 1 with one clear line', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
+  test('an address this machine does not have is named as the problem, not the port', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a local interface.
+    const r = await runCli(['--port', '0', '--host', '192.0.2.1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /address 192\.0\.2\.1 is not available on this machine: choose another --host/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+
   test('a second mock-upstream on the same port fails clearly while the first keeps serving', async () => {
     const first = await startServer([]);
     try {
