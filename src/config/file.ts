@@ -59,7 +59,7 @@ export interface CheckLimits {
   readonly payloadsDir: string;
 }
 
-type Validate = ((v: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null };
+type Validate = ((v: unknown) => boolean) & { errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string }[] | null };
 let validator: Validate | null = null;
 
 // ajv is loaded only when a config file is used: it costs start-up time every other run would not need.
@@ -79,7 +79,11 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   const rejected = new Set<string>();
   if (!validate(value)) {
     for (const e of validate.errors ?? []) rejected.add(e.instancePath);
-    errors.push(...(validate.errors ?? []).map((e) => {
+    // A bad property name (only header names have a rule) is one error at the name's own path, not two.
+    errors.push(...(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames').map((e) => {
+      if (e.propertyName !== undefined) {
+        return `${e.instancePath}/${e.propertyName}: invalid header name "${e.propertyName}": use an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)`;
+      }
       const extra = e.params.additionalProperty !== undefined ? ` "${String(e.params.additionalProperty)}"`
         : e.params.allowedValues !== undefined ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
       return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;

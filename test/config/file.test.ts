@@ -34,9 +34,12 @@ describe('mock-upstream check', () => {
       /\/routes\/4\/status: invalid status code "abc"/,
       /\/routes\/4\/latency: invalid duration "1q"/,
       /\/routes\/4\/headers\/Content-Length: the server writes Content-Length itself/,
+      // Header names are HTTP tokens and values carry no line break (no response splitting).
+      /\/routes\/4\/headers\/Bad Name: invalid header name "Bad Name"/,
+      /\/routes\/4\/headers\/X-Split: must match pattern/,
     ];
     for (const e of expected) assert.match(r.stderr, e);
-    assert.match(r.stderr, /12 error\(s\)/);
+    assert.match(r.stderr, /14 error\(s\)/);
   });
 
   test('the server refuses to start on an invalid config the same way', async () => {

@@ -91,6 +91,10 @@ describe('runtime routes with 2 workers', () => {
     const settings = await fresh(`${base}/__mock/routes`, json('PUT', { server: { port: 1 }, routes: [] }));
     assert.equal(settings.status, 400);
     assert.match(settings.text, /server settings need a restart/);
+    // Response splitting through a runtime route is refused like any invalid value.
+    const split = await fresh(`${base}/__mock/routes`, json('POST', { path: '/split', headers: { 'X-A': 'v\r\nSet-Cookie: stolen=1' } }));
+    assert.equal(split.status, 400);
+    assert.match((JSON.parse(split.text) as { errors: string[] }).errors.join('\n'), /^\/headers\/X-A: must match pattern/m);
     const notJson = await fresh(`${base}/__mock/routes`, json('POST', '{"path": '));
     assert.equal(notJson.status, 400);
     assert.match(notJson.text, /not JSON/);
