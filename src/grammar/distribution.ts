@@ -33,7 +33,8 @@ const LOWER_P = 112;
 const HINT =
   'use a duration (150ms), weighted durations (10ms:50,100ms:10), uniform(10ms,50ms), normal(50ms,5ms), ' +
   'lognormal(p50=20ms,p99=200ms) or a percentile table (p50=10ms,p90=30ms,p99=100ms)';
-const STATUS_HINT = 'use a number from 100 to 599 such as 503';
+// 1xx codes are interim: sent as the final status they leave clients waiting for one that never comes.
+const STATUS_HINT = 'use a number from 200 to 599 such as 503 (1xx codes are interim responses, never a final one)';
 
 /** A latency expression compiled once; sample() draws one delay in milliseconds without allocating. */
 export interface Sampler {
@@ -184,7 +185,7 @@ export function parseLatency(text: string, param: string, maxMs: number): Sample
   return constant(parseDuration(text, param, maxMs));
 }
 
-/** Parses weighted status codes (`503:20,404:10`, the rest 200; or a single `418`); codes are 100 to 599. */
+/** Parses weighted status codes (`503:20,404:10`, the rest 200; or a single `418`); codes are 200 to 599. */
 export function parseStatusChoice(text: string, param: string): WeightedChoice<number> {
   return parseWeighted(text, param, parseStatus, 200);
 }
@@ -337,7 +338,7 @@ function checkCap(text: string, param: string, maxMs: number, p999: number): voi
   }
 }
 
-// Three ASCII digits from 100 to 599, scanned in place like the other grammars.
+// Three ASCII digits from 200 to 599, scanned in place like the other grammars.
 function parseStatus(text: string, param: string): number {
   let code = 0;
   for (let i = 0; i < text.length; i++) {
@@ -345,7 +346,7 @@ function parseStatus(text: string, param: string): number {
     if (c < DIGIT_0 || c > DIGIT_9) throw invalidStatus(text, param);
     code = code * 10 + (c - DIGIT_0);
   }
-  if (text.length !== 3 || code < 100 || code > 599) throw invalidStatus(text, param);
+  if (text.length !== 3 || code < 200 || code > 599) throw invalidStatus(text, param);
   return code;
 }
 

@@ -264,19 +264,20 @@ test('parseStatusChoice reads weighted codes with the rest going to 200', () => 
   const single = parseStatusChoice('418', 'X-Status');
   assert.equal(single.pick(0), 418);
   assert.equal(single.pick(1 - 2 ** -32), 418);
-  for (const code of ['100', '599', '200:100']) assert.ok(parseStatusChoice(code, 'X-Status'));
+  for (const code of ['200', '599', '200:100']) assert.ok(parseStatusChoice(code, 'X-Status'));
 });
 
-test('parseStatusChoice rejects codes outside 100..599 and anything but three digits', () => {
-  for (const text of ['99', '600', '099', '5030', '50a', '+503', '', ' 503', '503.0', '503:20,99:10', '503:200']) {
+test('parseStatusChoice rejects codes outside 200..599 (1xx would leave clients waiting) and anything but three digits', () => {
+  for (const text of ['99', '100', '101', '199', '600', '099', '5030', '50a', '+503', '', ' 503', '503.0', '503:20,99:10', '503:200']) {
     assert.throws(
       () => parseStatusChoice(text, 'X-Status'),
       (error: unknown) => error instanceof GrammarError && error.param === 'X-Status' && error.message.includes('X-Status'),
       text,
     );
   }
-  assert.throws(() => parseStatusChoice('600', 'status'), /invalid status code "600" for status: use a number from 100 to 599/);
+  assert.throws(() => parseStatusChoice('600', 'status'), /invalid status code "600" for status: use a number from 200 to 599/);
   assert.throws(() => parseStatusChoice('503:20,99:10', 'status'), /item 2 "99:10": invalid status code "99"/);
+  assert.throws(() => parseStatusChoice('101', 'status'), /1xx codes are interim responses/);
 });
 
 test('parseSizeChoice reads weighted sizes with the rest 0 bytes, capped by --max-size', () => {
