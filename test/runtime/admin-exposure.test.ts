@@ -102,3 +102,18 @@ test('--admin-host puts the admin listener on its own interface, apart from --ho
     assert.equal(await server.stop(), 0);
   }
 });
+
+test('with --admin-port, runtime routes and the journal are driven from the admin port and act on the data port', async () => {
+  const server = await startServer(['--workers', '2', '--admin-port', '0', '--journal', '10']);
+  try {
+    const admin = `http://127.0.0.1:${(await server.waitForLine((l) => l.event === 'listening')).adminPort as number}`;
+    const added = await fetch(`${admin}/__mock/routes`, { method: 'POST', body: JSON.stringify({ path: '/fixture', body: { text: 'from admin' } }) });
+    assert.equal(added.status, 201);
+    for (let i = 0; i < 6; i++) assert.equal(await (await fetch(`${server.url}/fixture`, { headers: { connection: 'close' } })).text(), 'from admin');
+    const journal = await (await fetch(`${admin}/__mock/requests?path=/fixture`)).json() as { count: number };
+    assert.equal(journal.count, 6);
+    assert.equal((await fetch(`${server.url}/__mock/routes`)).status, 404, 'not on the data port');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
