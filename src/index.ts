@@ -48,6 +48,8 @@ export interface MockUpstream {
   setRoutes(routes: RouteConfig[]): Promise<void>;
   /** Back to the routes the server started with. */
   resetRoutes(): Promise<void>;
+  /** Remove the configured routes with this exact path (only this method, when given); rejects when none match. */
+  removeRoute(path: string, method?: string): Promise<void>;
   /** The journal of every worker in arrival order (needs the journal option), optionally filtered. */
   requests(filter?: JournalFilter): Promise<JournalEntry[]>;
   clearRequests(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     async addRoute(route) { await call({ op: 'routes.add', body: route }); },
     async setRoutes(routes) { await call({ op: 'routes.set', body: routes }); },
     async resetRoutes() { await call({ op: 'routes.reset' }); },
+    async removeRoute(path, method) { await call({ op: 'routes.remove', path, method: method ?? null }); },
     async requests(filter = {}) { return ((await call({ op: 'journal.get', filter })) as { requests: JournalEntry[] }).requests; },
     async clearRequests() { await call({ op: 'journal.clear' }); },
   };

@@ -64,6 +64,10 @@ test('fixture API: start with routes, add, replace, reset; read and clear the jo
     assert.equal(order?.body, '{"sku":"A-1"}');
     await mock.clearRequests();
     assert.deepEqual(await mock.requests(), []);
+    await mock.addRoute({ method: 'POST', path: '/api/orders', status: 201 });
+    await mock.removeRoute('/api/orders', 'POST');
+    assert.equal((await fetch(`${mock.url}/api/orders`, { method: 'POST', body: '{}' })).status, 404);
+    await assert.rejects(mock.removeRoute('/api/orders'), (err: MockUpstreamError) => err.status === 404);
     await assert.rejects(mock.addRoute({ path: '/bad', latency: 'soon' }), (err: MockUpstreamError) => {
       assert.equal(err.status, 400);
       assert.match(err.errors[0], /^\/latency: invalid duration "soon"/);

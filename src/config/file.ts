@@ -14,7 +14,8 @@ const require = createRequire(import.meta.url);
 /** Where the JSON Schema lives (shipped in the package). */
 export const SchemaPath = new URL('../../../schema/mock-upstream.schema.json', import.meta.url);
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+/** The methods a configured route may list. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
 
 /** One configured route, as the schema describes it. */
 export interface RouteConfig {

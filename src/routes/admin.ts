@@ -58,7 +58,10 @@ function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): 
   if (m === 'get') {
     sendBody(res, StatsHead, Buffer.from(serializeRoutes({ routes: ctx.routeConfigs, workers: ctx.config.workers, replaced: 0 })));
   } else if (m === 'delete') {
-    relay(ctx, res, { op: 'routes.reset' });
+    // ?path=/exact/path[&method=GET] removes matching routes; without it, back to the file's routes.
+    const path = req.getQuery('path');
+    if (path) relay(ctx, res, { op: 'routes.remove', path, method: req.getQuery('method') || null });
+    else relay(ctx, res, { op: 'routes.reset' });
   } else if (m === 'post' || m === 'put') {
     collectBody(res, req.getHeader('content-length'), ctx.config.maxBodyBytes, (r, body) => {
       let value: unknown;
@@ -103,7 +106,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
   const routes: Route[] = [
     { pattern: `${AdminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
       handler: (res) => send(res, config()) },
-    { pattern: `${AdminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s',
+    { pattern: `${AdminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s (or removes ?path=[&method=])',
       handler: (res, req) => routesHandler(ctx, res, req) },
     { pattern: `${AdminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
       handler: (res, req) => {

@@ -1,6 +1,6 @@
 // The main thread's side of runtime routes and the request journal: it owns the route list, validates
 // changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
-import { checkConfig, routeShape, type CheckLimits, type RouteConfig } from '../config/file.js';
+import { checkConfig, routeShape, type CheckLimits, type Method, type RouteConfig } from '../config/file.js';
 import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
@@ -77,6 +77,7 @@ export class ControlPlane {
       case 'routes.add': return this.add(ask.body);
       case 'routes.set': return this.set(ask.body);
       case 'routes.reset': return this.apply(this.base, 200, 0);
+      case 'routes.remove': return this.remove(ask.path, ask.method);
       case 'journal.get': return this.journalAsk(false, ask.filter);
       case 'journal.clear': return this.journalAsk(true, {});
       case 'test.gc': return this.collectGarbage();
@@ -91,6 +92,30 @@ export class ControlPlane {
     // A route with the same path shape and a shared method replaces the earlier one: fixtures override.
     const kept = this.routes.filter((old) => !added.some((r) => overlaps(old, r)));
     return this.apply([...kept, ...added], 201, this.routes.length - kept.length);
+  }
+
+  // A route listing several methods loses only the one named; without a method the whole route goes.
+  private async remove(path: string, method: string | null): Promise<AdminReply> {
+    const m = method?.toUpperCase() ?? null;
+    let removed = 0;
+    const next: RouteConfig[] = [];
+    for (const r of this.routes) {
+      const methods = methodsOf(r);
+      if (r.path !== path || (m !== null && methods !== null && !methods.some((x) => x === m))) {
+        next.push(r);
+      } else if (m !== null && methods !== null && methods.length > 1) {
+        next.push({ ...r, method: methods.filter((x) => x !== m) });
+        removed++;
+      } else if (m !== null && methods === null) {
+        next.push(r); // answers every method: removing one of them is not expressible, keep it
+      } else {
+        removed++;
+      }
+    }
+    if (removed === 0) {
+      return reply(404, serializeError({ error: `no configured route ${m ?? 'with any method'} ${path}: GET /__mock/routes lists them`, param: 'path' }));
+    }
+    return this.apply(next, 200, removed);
   }
 
   private async set(body: unknown): Promise<AdminReply> {
@@ -196,7 +221,7 @@ function invalid(errors: string[]): AdminReply {
   return reply(400, serializeError({ error: `invalid route(s): ${errors.length} error(s): ${errors[0]}${errors.length > 1 ? ' ...' : ''}`, param: 'routes', errors }));
 }
 
-function methodsOf(r: RouteConfig): string[] | null {
+function methodsOf(r: RouteConfig): Method[] | null {
   return r.method === undefined ? null : (Array.isArray(r.method) ? r.method : [r.method]);
 }
 

@@ -28,6 +28,8 @@ export type AdminAsk =
   | { readonly op: 'routes.add'; readonly body: unknown }
   | { readonly op: 'routes.set'; readonly body: unknown }
   | { readonly op: 'routes.reset' }
+  /** Remove the configured routes with this exact path (and this method, when given). */
+  | { readonly op: 'routes.remove'; readonly path: string; readonly method: string | null }
   | { readonly op: 'journal.get'; readonly filter: JournalFilter }
   | { readonly op: 'journal.clear' }
   /** Test and bench only (fault-hook phrase): a full GC in every worker, then each one's heap in use. */

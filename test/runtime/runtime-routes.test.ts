@@ -102,6 +102,26 @@ describe('runtime routes with 2 workers', () => {
     assert.equal((await fresh(`${base}/__mock/routes`)).text, before, 'the route list is unchanged');
   });
 
+  test('DELETE ?path=[&method=] removes matching routes only', async () => {
+    await fresh(`${base}/__mock/routes`, json('POST', { method: ['GET', 'POST'], path: '/gone', body: { text: 'here' } }));
+    await fresh(`${base}/__mock/routes`, json('POST', { path: '/kept', body: { text: 'kept' } }));
+    const onlyPost = await fresh(`${base}/__mock/routes?path=/gone&method=post`, { method: 'DELETE' });
+    assert.equal(onlyPost.status, 200, onlyPost.text);
+    assert.equal((JSON.parse(onlyPost.text) as { replaced: number }).replaced, 1);
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await fresh(`${base}/gone`)).text, 'here');
+      assert.equal((await fresh(`${base}/gone`, { method: 'POST' })).status, 405, 'POST was removed, GET stays');
+    }
+    assert.equal((await fresh(`${base}/__mock/routes?path=/gone`, { method: 'DELETE' })).status, 200);
+    const missing = await fresh(`${base}/__mock/routes?path=/gone`, { method: 'DELETE' });
+    assert.equal(missing.status, 404);
+    assert.match(missing.text, /no configured route with any method \/gone/);
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await fresh(`${base}/gone`)).status, 404);
+      assert.equal((await fresh(`${base}/kept`)).text, 'kept');
+    }
+  });
+
   test('PUT replaces every configured route; DELETE resets to the file\'s', async () => {
     const put = await fresh(`${base}/__mock/routes`, json('PUT', { routes: [{ path: '/only', body: { text: 'only' } }] }));
     assert.equal(put.status, 200, put.text);
