@@ -18,6 +18,8 @@ export const DefaultJournalBodyBytes = 64 * 1024;
 export const MaxJournalEntries = 1_000_000;
 /** Headers the journal redacts unless --journal-redact says otherwise (credentials a test log must not leak). */
 export const DefaultJournalRedact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'] as const;
+/** An HTTP header name (RFC 9110 token). */
+export const HeaderToken = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers the server writes itself (framing, connection, date): neither routes nor controls may set them. */
 export const ServerWrittenHeaders: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'keep-alive', 'upgrade']);
 /** Most distinct configured paths (by shape) in a config and in one process lifetime: uWS cannot unregister a path. */

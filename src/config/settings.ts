@@ -7,6 +7,7 @@ import { parseDuration } from '../grammar/duration.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
 import { parseSize } from '../grammar/size.js';
+import { HeaderToken } from './defaults.js';
 
 /** Longest --grace and --max-delay (ms). */
 export const MaxSettingDurationMs = 24 * 3600_000;
@@ -23,7 +24,7 @@ export type SettingParser<T> = (text: string, param: string, context: SettingCon
 function parseHeaderList(text: string, param: string): readonly string[] {
   if (text.trim().toLowerCase() === 'none') return [];
   const names = text.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
-  const bad = names.find((h) => !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(h));
+  const bad = names.find((h) => !HeaderToken.test(h));
   if (bad !== undefined || names.length === 0) {
     throw new GrammarError(param, `invalid header list ${quoteValue(text)} for ${param}: use comma-separated header names (e.g. authorization,cookie) or none`);
   }

@@ -1,6 +1,7 @@
 // The live /json/valid and /json/invalid bodies: `{"time": "<Go time.String()>"}` kept in preallocated
 // Buffers whose digits are rewritten in place when the millisecond changes, never rebuilt per request.
 import { performance } from 'node:perf_hooks';
+import { ownBytes } from './respond.js';
 
 const ValidPrefix = Buffer.from('{"time": "');
 const InvalidPrefix = Buffer.from('{time": "');
@@ -102,10 +103,7 @@ export class GoTimeBodies {
 // A Buffer that spans its own ArrayBuffer exactly (not a slice of Node's pool), so `.buffer` is the body.
 function frame(prefix: Buffer, monoDigits: number): Buffer {
   const template = `0000-00-00 00:00:00.000000000${ZoneAndMono.toString()}${'0'.repeat(monoDigits)}.000000000`;
-  const bytes = Buffer.concat([prefix, Buffer.from(template), Suffix]);
-  const own = Buffer.from(new ArrayBuffer(bytes.length));
-  bytes.copy(own);
-  return own;
+  return Buffer.from(ownBytes(Buffer.concat([prefix, Buffer.from(template), Suffix])));
 }
 
 /** Write n as exactly `width` zero-padded decimal digits at buf[at]. */

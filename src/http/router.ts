@@ -46,7 +46,7 @@ export class RouteTable {
   }
 
   /** How many counted routes (every table of the worker) there would be after configuring these routes. */
-  countWith(routes: readonly ConfiguredRoute[]): number {
+  private countWith(routes: readonly ConfiguredRoute[]): number {
     const fresh = new Set(routes.map((r) => routeShape(r.pattern)).filter((s) => !this.cells.has(s)));
     return this.names.length + fresh.size;
   }

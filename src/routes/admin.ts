@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import type { AdminAsk } from '../runtime/messages.js';
 import { serializeRoutes } from '../serializers/index.js';
 import { sendError } from '../http/errors.js';
+import { quoteValue } from '../grammar/errors.js';
 import type { Registry } from 'prom-client';
 import { statsJson } from '../observe/stats.js';
 import { uwsBuild, Version } from '../version.js';
@@ -43,11 +44,11 @@ function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): v
   const limitText = req.getQuery('limit');
   let limit: number | undefined;
   if (limitText !== undefined && limitText !== '') {
-    limit = Number(limitText);
     if (!/^\d{1,9}$/.test(limitText)) {
-      sendError(res, 400, `invalid limit ${JSON.stringify(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
+      sendError(res, 400, `invalid limit ${quoteValue(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
       return;
     }
+    limit = Number(limitText);
   }
   relay(ctx, res, { op: 'journal.get', filter: { method: method || undefined, path: path || undefined, limit } });
 }

@@ -13,7 +13,7 @@ import { sendBadValue } from '../http/errors.js';
 import { makeHead, statusLine, withOverrides, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
-import { ServerWrittenHeaders } from '../config/defaults.js';
+import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { requestDelay, XDelay } from './xdelay.js';
 
 const XMock = ownBytes('x-mock');
@@ -204,8 +204,6 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
   };
 }
 
-// RFC 9110 token characters for header names.
-const Token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** `Name:Value` pairs -> alternating name/value Buffers; GrammarError on a bad pair. */
 function parseHeaders(texts: [string, string][]): Buffer[] {
@@ -217,7 +215,7 @@ function parseHeaders(texts: [string, string][]): Buffer[] {
     const colon = text.indexOf(':');
     const name = colon < 0 ? '' : text.slice(0, colon).trim();
     const value = colon < 0 ? '' : text.slice(colon + 1).trim();
-    if (!Token.test(name) || /[\r\n\0]/.test(value)) {
+    if (!HeaderToken.test(name) || /[\r\n\0]/.test(value)) {
       throw new GrammarError(param, `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
     }
     // Framing headers would contradict the ones uWS writes and break a gateway's connection reuse.

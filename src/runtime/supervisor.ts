@@ -68,9 +68,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let resolveClosed: (code: number) => void = () => {};
   const closed = new Promise<number>((r) => { resolveClosed = r; });
   let exitCode = 0;
+  // Indexes of the workers that exist now (starting, listening or draining).
+  const liveWorkers = (): number[] => slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
   const control = new ControlPlane(config.routes, { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir },
     config.journal > 0, {
-      live: () => slots.flatMap((s, i) => (s.worker === null ? [] : [i])),
+      live: liveWorkers,
       post: (i, msg) => slots[i].worker?.postMessage(msg),
     });
 
@@ -130,7 +132,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   function restart(index: number, code: number | null): void {
     const slot = slots[index];
     if (performance.now() - slot.startedAt > StableMs) slot.crashes = 0;
-    const delay = Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes);
+    const delay = backoffMs(slot.crashes);
     slot.crashes++;
     counters.cells[counters.row(index) + F.restarts]++;
     if (code !== null) log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
@@ -142,7 +144,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         () => log.info({ worker: index }, `worker ${index} restarted`),
         (err: Error) => {
           // Try again, backing off further, once the failed thread is gone.
-          log.error({ worker: index, retryInMs: Math.min(RestartMaxMs, RestartBaseMs * 2 ** slot.crashes) }, `worker ${index} restart failed: ${err.message}; retrying`);
+          log.error({ worker: index, retryInMs: backoffMs(slot.crashes) }, `worker ${index} restart failed: ${err.message}; retrying`);
           const failed = slot.worker;
           if (failed === null) restart(index, null);
           else failed.once('exit', () => restart(index, null));
@@ -188,9 +190,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         for (const s of slots) if (s.restartTimer !== null) clearTimeout(s.restartTimer);
         log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
         post({ type: 'drain', graceMs: config.graceMs });
-        const left = (): number[] => slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
         setTimeout(() => {
-          const stuck = left();
+          const stuck = liveWorkers();
           if (stuck.length === 0) return;
           // Exit 1 once they are gone (the exit handler resolves `closed` with exitCode).
           exitCode = 1;
@@ -198,7 +199,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           for (const i of stuck) slots[i].worker?.postMessage({ type: 'stop' } satisfies ToWorker);
         }, config.graceMs + StopStuckMs).unref();
         setTimeout(() => {
-          const stuck = left();
+          const stuck = liveWorkers();
           if (stuck.length === 0) return;
           log.error({ workers: stuck }, `workers did not stop in time (worker(s) ${stuck.join(', ')} unresponsive); exiting`);
           resolveClosed(1);
@@ -212,6 +213,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       return closed;
     },
   };
+}
+
+/** Restart delay after `crashes` consecutive crashes: doubling from RestartBaseMs, at most RestartMaxMs. */
+function backoffMs(crashes: number): number {
+  return Math.min(RestartMaxMs, RestartBaseMs * 2 ** crashes);
 }
 
 function checkReadable(file: string, flag: string): void {
