@@ -37,6 +37,26 @@ test('refresh rewrites the same Buffer in place once the millisecond moves', () 
   assert.notEqual(buf.toString(), first);
 });
 
+test('under traffic the 1 ms timer reads the clock, not each request; it stops once requests stop', () => {
+  const c = new GoTimeBodies(Date.now());
+  c.refresh();
+  assert.equal(c.running, true, 'the first request starts the timer');
+  const first = c.valid.toString();
+  const t = Date.now();
+  while (Date.now() < t + 2) { /* spin past the millisecond */ }
+  c.refresh();
+  assert.equal(c.valid.toString(), first, 'a request while the timer runs only marks the body as used');
+  c.tick();
+  assert.notEqual(c.valid.toString(), first, 'the timer brings a used body up to date');
+  assert.equal(c.running, true);
+  c.tick();
+  assert.equal(c.running, false, 'a timer period with no request stops it');
+  while (Date.now() < t + 4) { /* spin past the millisecond */ }
+  const before = c.valid.toString();
+  c.refresh();
+  assert.notEqual(c.valid.toString(), before, 'the next request reads the clock itself');
+});
+
 test('the monotonic reading grows a digit without breaking the format', () => {
   const c = new GoTimeBodies(Date.now() - 12_345_678);
   c.refresh();
