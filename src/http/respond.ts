@@ -35,12 +35,13 @@ export function makeHead(code: number, contentType: string | null, extra: readon
   const headers: ArrayBuffer[] = [];
   if (contentType !== null) headers.push(ownBytes('Content-Type'), ownBytes(contentType));
   for (const [name, value] of extra) headers.push(ownBytes(name), ownBytes(value));
-  return Object.freeze({ code, status: code === 200 ? null : statusLine(code), headers: Object.freeze(headers), typed: contentType !== null });
+  // Not frozen: V8 does not inline element loads from a frozen array (a KeyedLoadIC call per header).
+  return { code, status: code === 200 ? null : statusLine(code), headers, typed: contentType !== null };
 }
 
 /** Build a Prepared response at startup. */
 export function prepare(code: number, contentType: string | null, body: string | Buffer, extra: readonly (readonly [string, string])[] = []): Prepared {
-  return Object.freeze({ ...makeHead(code, contentType, extra), body: ownBytes(body) });
+  return { ...makeHead(code, contentType, extra), body: ownBytes(body) };
 }
 
 /** "503 Service Unavailable" as a Buffer; unknown codes get a generic reason. */
