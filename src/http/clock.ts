@@ -28,6 +28,9 @@ export class GoTimeBodies {
   /** The same bytes as valid/invalid, as the whole ArrayBuffers under them: what the hot path hands uWS. */
   validBytes = new ArrayBuffer(0);
   invalidBytes = new ArrayBuffer(0);
+  /** Their lengths, kept as numbers for the hot path (see sendBody). */
+  validLength = 0;
+  invalidLength = 0;
   private lastMs = -1;
   private lastSecond = -1;
   private monoDigits = 0;
@@ -110,6 +113,8 @@ export class GoTimeBodies {
     this.invalid = frame(InvalidPrefix, monoDigits);
     this.validBytes = this.valid.buffer as ArrayBuffer;
     this.invalidBytes = this.invalid.buffer as ArrayBuffer;
+    this.validLength = this.valid.length;
+    this.invalidLength = this.invalid.length;
     this.lastSecond = -1;
   }
 

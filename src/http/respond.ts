@@ -148,9 +148,12 @@ export function send(res: HttpResponse, p: Prepared): void {
   end(res, p.body);
 }
 
-/** Send a head with a body chosen per request (a clock buffer, a cached view). Must run corked. */
-export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | ArrayBuffer): void {
-  writeHead(res, head, body.byteLength);
+/**
+ * Send a head with a body chosen per request (a clock buffer, a cached view). Must run corked. Pass
+ * byteLength for an ArrayBuffer body on a hot path: V8 calls a builtin for ArrayBuffer's byteLength getter.
+ */
+export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | ArrayBuffer, byteLength = body.byteLength): void {
+  writeHead(res, head, byteLength);
   end(res, body);
 }
 

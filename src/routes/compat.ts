@@ -55,8 +55,8 @@ export function seedResources(): { Id: number; Name: string }[] {
 export function compatRoutes(ctx: RouteContext): Route[] {
   const { clock, filler, config } = ctx;
 
-  const jsonValid: Responder = { send(res) { clock.refresh(); sendBody(res, JsonHead, clock.validBytes); } };
-  const jsonInvalid: Responder = { send(res) { clock.refresh(); sendBody(res, JsonHead, clock.invalidBytes); } };
+  const jsonValid: Responder = { send(res) { clock.refresh(); sendBody(res, JsonHead, clock.validBytes, clock.validLength); } };
+  const jsonInvalid: Responder = { send(res) { clock.refresh(); sendBody(res, JsonHead, clock.invalidBytes, clock.invalidLength); } };
   const empty: Responder = { send(res) { sendEmpty(res, EmptyHead); } };
   const sized: Responder = { send(res, _arg, n) { filler.send(res, TextHead, n); } };
   const fixed: Responder = { send(res, arg) { sendBody(res, JsonHead, arg as Buffer); } };
