@@ -2,6 +2,7 @@
 // per round run every mode against every server (order rotated between
 // rounds), one wrk run each, with the pipelined latencies recomputed per batch.
 import { assertRunning, rotated, roundRow } from './common.js';
+import { median } from './stats.js';
 import { formatBandwidth, formatLatency, formatRate, type BenchResult, type RoundRow } from './report.js';
 import { startServer, type RunningServer, type ServerSpec } from './server.js';
 import { pipelineScript, runWrk, summaryScript, wrkCommandLine, type WrkOptions, type WrkRun } from './wrk.js';
@@ -137,6 +138,49 @@ export async function measureRounds(plan: RoundsPlan): Promise<RoundRow[]> {
     }
   }
   return runs;
+}
+
+/** The mode name of shared-CPU rows (see measureShared). */
+export function sharedModeName(mode: LoadMode): string {
+  return `${mode.name}, shared CPU`;
+}
+
+/**
+ * Loads every server at the same time, round after round: the servers were started pinned to one CPU and
+ * the wrk runs share the load CPU, so each server gets a share of the same CPU at the same moments. A slow
+ * patch of the machine (a neighbour, steal time) then slows all of them alike, and the ratio of two rates
+ * is the inverse ratio of their CPU cost per request. Back-to-back runs on this kind of machine disagree
+ * by ±15 % between identical servers; concurrent ones by about ±2 %. Rows carry sharedModeName(mode).
+ */
+export async function measureShared(plan: RoundsPlan, mode: LoadMode): Promise<RoundRow[]> {
+  const { servers, rounds, durationSec, cpu, log } = plan;
+  const load = (entry: Labelled, sec: number): Promise<WrkRun> => runWrk(loadOptions(entry.server, routeOf(entry, plan), mode, sec, cpu));
+  await Promise.all(servers.map((entry) => load(entry, plan.warmupSec)));
+  const name = sharedModeName(mode);
+  const runs: RoundRow[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const results = await Promise.all(servers.map((entry) => load(entry, durationSec)));
+    servers.forEach((entry, i) => {
+      assertRunning(entry.server);
+      const run = results[i];
+      if (run.result.requests === 0) throw new Error(`${run.commandLine} completed no request:\n${run.raw}`);
+      runs.push(modeRow(run, { ...mode, name }, round, entry.label));
+    });
+    log(`round ${round}/${rounds} ${name}: ${servers.map((e, i) => `${e.label} ${formatRate(results[i].result.requestsPerSec)} req/s`).join(', ')}`);
+  }
+  return runs;
+}
+
+/** The median over rounds of a/b, each round's two rates taken at the same time (measureShared's rows). */
+export function medianRoundRatio(runs: readonly RoundRow[], mode: string, a: string, b: string): number {
+  const ratios: number[] = [];
+  for (const row of runs) {
+    if (row.mode !== mode || row.server !== a) continue;
+    const other = runs.find((r) => r.mode === mode && r.server === b && r.round === row.round);
+    if (other !== undefined) ratios.push(row.requestsPerSec / other.requestsPerSec);
+  }
+  if (ratios.length === 0) throw new Error(`no rounds of ${a} and ${b} in mode ${mode}`);
+  return median(ratios);
 }
 
 /** The load command of every server and mode, as run. */

@@ -18,6 +18,20 @@ describe('request controls', () => {
   before(async () => { server = await startServer(['--max-delay', '2s', '--max-size', '1MiB']); });
   after(async () => { assert.equal(await server.stop(), 0); });
 
+  test('a query string seen before is answered from the per-worker cache exactly as the first time', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${server.url}/json?status=418&x=1`);
+      assert.equal(r.status, 418);
+      const plain = await fetch(`${server.url}/json?x=1`);
+      assert.equal(plain.status, 200, 'a query without controls stays plain');
+      // The header channel is read on top of a cached query, never hidden by it.
+      const both = await fetch(`${server.url}/json?x=1`, { headers: { 'X-Mock': 'status=503' } });
+      assert.equal(both.status, 503);
+      const bad = await fetch(`${server.url}/json?status=99`);
+      assert.equal(bad.status, 400, 'a bad value is refused every time, not remembered as plain');
+    }
+  });
+
   for (const via of ['query', 'header'] as Via[]) {
     test(`status by ${via} replaces the status and keeps the body`, async () => {
       const r = await fetch(...url(server, '/json', via, [['status', '503']]));
