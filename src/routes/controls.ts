@@ -1,8 +1,8 @@
 // Request-level controls on any data route (spec 2.3): `delay`, `status`, `size`, `header`, `close`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
 // go-bench-suite's X-Delay. Why one header rather than five `X-Mock-<Name>` headers: each header lookup
-// is a call into uWS on every request, and five of them cost ~24 % of pipelined /json/valid
-// throughput in hand-run wrk comparisons; one lookup is within noise (bench: controls-cost).
+// is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
+// both servers sharing one CPU, see bench/lib/rounds.ts: measureShared); getQuery() is ~1.5 %.
 // The plain path is: no query string, no X-Mock, no X-Delay.
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
