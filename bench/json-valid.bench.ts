@@ -5,7 +5,7 @@
 import { benchServerSpec, oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
-import { type BenchResult, type Comparison } from './lib/report.js';
+import { type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
 import { KeepAlive, Pipelined, measureRounds, measureShared, medianRoundRatio, planRecord, sharedModeName, startLabelled, type LoadMode } from './lib/rounds.js';
 import { httpGet, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
 
@@ -18,16 +18,15 @@ interface Mode extends LoadMode {
   budget: number;
 }
 
-// Pipelined back-to-back runs are reported for their absolute figures; the pipelined budget is judged
-// on the shared-CPU rounds (rounds.ts: measureShared), which this machine's noise does not swamp.
+// Back-to-back runs are reported for their absolute figures; the budgets are judged on the shared-CPU
+// rounds (rounds.ts: measureShared), which this machine's noise does not swamp.
 const Modes: readonly Mode[] = [
   { ...KeepAlive, budget: 0.95 },
   { ...Pipelined, budget: 0.85 },
 ];
-const SharedMode = Pipelined;
-const SharedBudget = 0.85;
-// Below this, the two servers did not use the whole CPU between them in the shared rounds.
-const MinCpuShare = 0.85;
+// Below this, the two servers did not use the whole CPU between them in the shared rounds (the
+// back-to-back figures it is computed from move by ±15 %, so the margin is wide).
+const MinCpuShare = 0.75;
 
 const Full = { rounds: 3, durationSec: 5 };
 const Quick = { rounds: 1, durationSec: 2 };
@@ -87,36 +86,38 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
     // Rounds alternate who goes first, which spreads slow drift (heat, neighbours) over both servers.
     const plan = { servers, modes: Modes, route: Route, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
     const sequential = await measureRounds(plan);
-    const shared = await measureShared(plan, SharedMode);
+    const shared: RoundRow[] = [];
+    for (const mode of Modes) shared.push(...(await measureShared(plan, mode)));
     const runs = [...sequential, ...shared];
-    const sharedName = sharedModeName(SharedMode);
 
-    const summary = [...Modes.map((m) => m.name), sharedName].flatMap((mode) => [summarise(runs, OursLabel, mode), summarise(runs, BareLabel, mode)]);
+    const modeNames = [...Modes.map((m) => m.name), ...Modes.map((m) => sharedModeName(m))];
+    const summary = modeNames.flatMap((mode) => [summarise(runs, OursLabel, mode), summarise(runs, BareLabel, mode)]);
+    // Back to back: reported without a budget.
     const comparisons: Comparison[] = Modes.map((mode) => {
       const oursRate = summarise(runs, OursLabel, mode.name).requestsPerSec;
       const bareRate = summarise(runs, BareLabel, mode.name).requestsPerSec;
-      const ratio = oursRate / bareRate;
-      // Pipelined back to back: reported, judged on the shared rounds below.
-      const budget = mode.name === SharedMode.name ? null : mode.budget;
-      return { mode: mode.name, ours: oursRate, reference: bareRate, ratio, budget, pass: budget === null || ratio >= budget };
+      return { mode: mode.name, ours: oursRate, reference: bareRate, ratio: oursRate / bareRate, budget: null, pass: true };
     });
-    const sharedRatio = medianRoundRatio(shared, sharedName, OursLabel, BareLabel);
-    comparisons.push({
-      mode: sharedName,
-      metric: 'ours / bare (median of per-round ratios)',
-      ours: summarise(runs, OursLabel, sharedName).requestsPerSec,
-      reference: summarise(runs, BareLabel, sharedName).requestsPerSec,
-      ratio: sharedRatio,
-      budget: SharedBudget,
-      pass: sharedRatio >= SharedBudget,
-    });
-    // Each server alone has the CPU; sharing it, their rates should add up to one CPU's worth.
-    const share = [OursLabel, BareLabel].reduce((sum, label) =>
-      sum + summarise(runs, label, sharedName).requestsPerSec / summarise(runs, label, SharedMode.name).requestsPerSec, 0);
-    if (share < MinCpuShare) {
-      notes.push(`In the shared-CPU rounds the servers used only ${(share * 100).toFixed(0)} % of their CPU between them (wrk may have been the bottleneck): that ratio understates the difference.`);
+    for (const mode of Modes) {
+      const sharedName = sharedModeName(mode);
+      const ratio = medianRoundRatio(shared, sharedName, OursLabel, BareLabel);
+      comparisons.push({
+        mode: sharedName,
+        metric: 'ours / bare (median of per-round ratios)',
+        ours: summarise(runs, OursLabel, sharedName).requestsPerSec,
+        reference: summarise(runs, BareLabel, sharedName).requestsPerSec,
+        ratio,
+        budget: mode.budget,
+        pass: ratio >= mode.budget,
+      });
+      // Each server alone has the CPU; sharing it, their rates should add up to one CPU's worth.
+      const share = [OursLabel, BareLabel].reduce((sum, label) =>
+        sum + summarise(runs, label, sharedName).requestsPerSec / summarise(runs, label, mode.name).requestsPerSec, 0);
+      if (share < MinCpuShare) {
+        notes.push(`In the ${sharedName} rounds the servers used only ${(share * 100).toFixed(0)} % of their CPU between them (wrk may have been the bottleneck): that ratio understates the difference.`);
+      }
     }
-    if (pinning.serverCpu === undefined) notes.push('Without CPU pinning the shared rounds do not split one CPU between the servers: their ratio is only indicative.');
+    if (pinning.serverCpu === undefined) notes.push('Without CPU pinning the shared rounds do not split one CPU between the servers: their ratios are only indicative.');
 
     notes.push(...runNotes(summary, runs, options.quick));
 
@@ -129,7 +130,7 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
         `CPU pinning: ${pinning.description}. Both servers are started once (mock-upstream with 1 worker), checked, warmed up with ${WarmupSec} s of each mode, ` +
           `then measured for ${rounds} round${rounds === 1 ? '' : 's'}; each round runs every mode against both servers back to back, the order alternating between rounds. ` +
           'Figures are medians over the rounds, errors are summed.',
-        `Shared-CPU rounds (the pipelined budget): both servers loaded at the same time for ${durationSec} s per round, sharing the server CPU, ` +
+        `Shared-CPU rounds (the budgets): for each mode, both servers loaded at the same time for ${durationSec} s per round, sharing the server CPU, ` +
           'the two wrk runs sharing the load CPU; each round\'s ours / bare is taken from the same seconds, and the figure is their median. ' +
           'Back-to-back runs on this machine differ by up to ±15 % between identical servers (neighbours, steal time); concurrent ones by about ±2 %.',
         'Latency percentiles: keep-alive ones are wrk\'s own. Pipelined ones are per batch of 16 (write of the batch to the 16th response), ' +

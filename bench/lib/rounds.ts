@@ -171,13 +171,16 @@ export async function measureShared(plan: RoundsPlan, mode: LoadMode): Promise<R
   return runs;
 }
 
-/** The median over rounds of a/b, each round's two rates taken at the same time (measureShared's rows). */
-export function medianRoundRatio(runs: readonly RoundRow[], mode: string, a: string, b: string): number {
+/** The median over rounds of a/b (requests/s unless rate says otherwise), each round's two rates taken at the same time (measureShared's rows). */
+export function medianRoundRatio(
+  runs: readonly RoundRow[], mode: string, a: string, b: string,
+  rate: (row: RoundRow) => number = (row) => row.requestsPerSec,
+): number {
   const ratios: number[] = [];
   for (const row of runs) {
     if (row.mode !== mode || row.server !== a) continue;
     const other = runs.find((r) => r.mode === mode && r.server === b && r.round === row.round);
-    if (other !== undefined) ratios.push(row.requestsPerSec / other.requestsPerSec);
+    if (other !== undefined) ratios.push(rate(row) / rate(other));
   }
   if (ratios.length === 0) throw new Error(`no rounds of ${a} and ${b} in mode ${mode}`);
   return median(ratios);
