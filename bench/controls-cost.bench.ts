@@ -1,7 +1,8 @@
 // What request controls cost on the hottest route: /json/valid with controls
-// on and no query string (the presence check: a query test and five header
-// lookups), with a query string that holds no control (the check plus a
-// URLSearchParams parse), and with --no-request-controls (no check at all),
+// on and no query string (the presence check: a query test and the X-Mock
+// header lookup), with a query string that holds no control (the check plus a
+// lookup in the per-worker cache of parsed query strings), and with
+// --no-request-controls (no check at all),
 // which every ratio is taken against.
 // Run alone: node dist/bench/controls-cost.bench.js [--quick]
 import { oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
@@ -88,7 +89,7 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       method: [
         'Two mock-upstream servers (1 worker each): one with default flags, one with `--no-request-controls`. Three targets: ' +
           '*on, no query* is `GET /json/valid` on the default server (it checks for a query string and the X-Mock header, finds neither); ' +
-          '*on, ?x=1* is `GET /json/valid?x=1` there (the check finds a query string, parses it with URLSearchParams and finds no control); ' +
+          '*on, ?x=1* is `GET /json/valid?x=1` there (the check finds a query string, finds it in the per-worker cache of parsed query strings, parsed with URLSearchParams the first time, and finds no control); ' +
           '*off* is `GET /json/valid` on the `--no-request-controls` server (no check). Ratios are req/s against *off*; no budget is set, the figures are for the record.',
         `CPU pinning: ${pinning.description}. Both servers are started once, checked (?status=503 honoured by one and ignored by the other), ` +
           `warmed up with ${WarmupSec} s of each target and mode, then measured for ${rounds} round${rounds === 1 ? '' : 's'}; ` +

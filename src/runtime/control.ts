@@ -98,6 +98,7 @@ export class ControlPlane {
   private async remove(path: string, method: string | null): Promise<AdminReply> {
     const m = method?.toUpperCase() ?? null;
     let removed = 0;
+    let anyMethod = false;
     const next: RouteConfig[] = [];
     for (const r of this.routes) {
       const methods = methodsOf(r);
@@ -108,9 +109,16 @@ export class ControlPlane {
         removed++;
       } else if (m !== null && methods === null) {
         next.push(r); // answers every method: removing one of them is not expressible, keep it
+        anyMethod = true;
       } else {
         removed++;
       }
+    }
+    if (removed === 0 && anyMethod && m !== null) {
+      return reply(400, serializeError({
+        error: `the configured route ${path} answers every method, so ${m} alone cannot be removed: DELETE without method removes the route, POST one with "method" narrows it`,
+        param: 'method',
+      }));
     }
     if (removed === 0) {
       return reply(404, serializeError({ error: `no configured route ${m ?? 'with any method'} ${path}: GET /__mock/routes lists them`, param: 'path' }));

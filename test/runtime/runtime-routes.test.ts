@@ -120,6 +120,14 @@ describe('runtime routes with 2 workers', () => {
       assert.equal((await fresh(`${base}/gone`)).status, 404);
       assert.equal((await fresh(`${base}/kept`)).text, 'kept');
     }
+    // /kept answers every method: removing only GET cannot be done, and the answer says so rather than "not found".
+    const oneOfAny = await fresh(`${base}/__mock/routes?path=/kept&method=GET`, { method: 'DELETE' });
+    assert.equal(oneOfAny.status, 400, oneOfAny.text);
+    assert.deepEqual(JSON.parse(oneOfAny.text), {
+      error: 'the configured route /kept answers every method, so GET alone cannot be removed: DELETE without method removes the route, POST one with "method" narrows it',
+      param: 'method',
+    });
+    assert.equal((await fresh(`${base}/kept`, { method: 'PUT' })).text, 'kept', 'the route is unchanged');
   });
 
   test('PUT replaces every configured route; DELETE resets to the file\'s', async () => {
