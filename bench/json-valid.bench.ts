@@ -6,7 +6,7 @@ import { benchServerSpec, oursSpec, runNotes, summarise, runAlone, withServers, 
 import { type BenchOptions } from './lib/options.js';
 import { isMain } from './lib/paths.js';
 import { type BenchResult, type Comparison, type RoundRow } from './lib/report.js';
-import { KeepAlive, Pipelined, measureRounds, measureShared, medianRoundRatio, planRecord, sharedModeName, startLabelled, type LoadMode } from './lib/rounds.js';
+import { KeepAlive, Pipelined, measureRounds, measureShared, medianRoundRatio, planRecord, sharedMethod, sharedModeName, startLabelled, type LoadMode } from './lib/rounds.js';
 import { httpGet, type HttpResult, type RunningServer, type ServerSpec } from './lib/server.js';
 
 const Route = '/json/valid';
@@ -130,9 +130,7 @@ export async function runJsonValidBench(options: JsonValidOptions): Promise<Benc
         `CPU pinning: ${pinning.description}. Both servers are started once (mock-upstream with 1 worker), checked, warmed up with ${WarmupSec} s of each mode, ` +
           `then measured for ${rounds} round${rounds === 1 ? '' : 's'}; each round runs every mode against both servers back to back, the order alternating between rounds. ` +
           'Figures are medians over the rounds, errors are summed.',
-        `Shared-CPU rounds (the budgets): for each mode, both servers loaded at the same time for ${durationSec} s per round, sharing the server CPU, ` +
-          'the two wrk runs sharing the load CPU; each round\'s ours / bare is taken from the same seconds, and the figure is their median. ' +
-          'Back-to-back runs on this machine differ by up to ±15 % between identical servers (neighbours, steal time); concurrent ones by about ±2 %.',
+        sharedMethod(durationSec, 'ours / bare'),
         'Latency percentiles: keep-alive ones are wrk\'s own. Pipelined ones are per batch of 16 (write of the batch to the 16th response), ' +
           'recomputed from the histogram bench/lua/pipeline.lua prints, because wrk 4.x applies its coordinated-omission correction per response ' +
           'instead of per batch and prints wrong pipelined percentiles (often 0.00us, wg/wrk#236).',

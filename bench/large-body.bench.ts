@@ -11,7 +11,7 @@ import { nginxDir, nginxSpec } from './lib/nginx.js';
 import { type BenchOptions } from './lib/options.js';
 import { fromRoot, isMain } from './lib/paths.js';
 import { type BenchResult, type Comparison } from './lib/report.js';
-import { measureRounds, measureShared, medianRoundRatio, planRecord, sharedModeName, startLabelled, type LoadMode } from './lib/rounds.js';
+import { measureRounds, measureShared, medianRoundRatio, planRecord, sharedMethod, sharedModeName, startLabelled, type LoadMode } from './lib/rounds.js';
 import { httpGet, type RunningServer, type ServerSpec } from './lib/server.js';
 
 // nginx serves a file at the same path, so both load commands differ only in the port.
@@ -101,8 +101,7 @@ export async function runLargeBodyBench(options: BenchOptions): Promise<BenchRes
           'counted exactly by bench/lua/summary.lua. The budget is ours / nginx.',
         `CPU pinning: ${pinning.description}. Both servers are started once, checked (same body bytes), warmed up with ${WarmupSec} s each, ` +
           `then measured for ${rounds} round${rounds === 1 ? '' : 's'}, the order alternating between rounds. Figures are medians over the rounds, errors are summed.`,
-        `Shared-CPU rounds (the budget): both servers loaded at the same time for ${durationSec} s per round, sharing the server CPU, the two wrk runs sharing the load CPU; ` +
-          'each round\'s ours / nginx is taken from the same seconds, and the figure is their median. Back-to-back runs on this machine differ by up to ±15 % between identical servers.',
+        sharedMethod(durationSec, 'ours / nginx'),
       ],
       ...planRecord(plan),
       summary,

@@ -171,6 +171,13 @@ export async function measureShared(plan: RoundsPlan, mode: LoadMode): Promise<R
   return runs;
 }
 
+/** The method paragraph of a bench that judges its budget on measureShared's rounds; `ratio` names it, e.g. "ours / bare". */
+export function sharedMethod(durationSec: number, ratio: string): string {
+  return `Shared-CPU rounds (the budgets): for each mode, both servers loaded at the same time for ${durationSec} s per round, sharing the server CPU, ` +
+    `the two wrk runs sharing the load CPU; each round's ${ratio} is taken from the same seconds, and the figure is their median. ` +
+    'Back-to-back runs on this machine differ by up to ±15 % between identical servers (neighbours, steal time); concurrent ones by about ±2 %.';
+}
+
 /** The median over rounds of a/b (requests/s unless rate says otherwise), each round's two rates taken at the same time (measureShared's rows). */
 export function medianRoundRatio(
   runs: readonly RoundRow[], mode: string, a: string, b: string,

@@ -9,7 +9,7 @@ import { makeHead, prepare, send, sendBody, sendEmpty, type Prepared } from '../
 import type { Responder } from '../http/scheduler.js';
 import { makeFiller } from '../http/filler.js';
 import type { Route, RouteContext } from './context.js';
-import { requestDelay, sizedHandler } from './xdelay.js';
+import { requestDelayOr400, sizedHandler } from './xdelay.js';
 
 const JsonHead = makeHead(200, 'application/json');
 const TextHead = makeHead(200, 'text/plain');
@@ -129,13 +129,8 @@ export function compatRoutes(ctx: RouteContext): Route[] {
       } },
     { pattern: '/echo', about: 'the request as JSON: Method, RequestURI, Header, Headers, Body, Host, QueryArgs',
       handler: (res, req) => {
-        let delayMs: number;
-        try {
-          delayMs = requestDelay(ctx, req, 0);
-        } catch (err) {
-          sendBadValue(res, err);
-          return;
-        }
+        const delayMs = requestDelayOr400(ctx, res, req);
+        if (delayMs < 0) return;
         const meta = readEcho(req);
         // The delay starts once the body is in; the echo is ready then.
         collectBody(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {

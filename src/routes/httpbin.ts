@@ -13,7 +13,7 @@ import { countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } f
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 import type { FillerSender } from '../http/filler.js';
-import { requestDelay, sizedHandler } from './xdelay.js';
+import { requestDelay, requestDelayOr400, sizedHandler } from './xdelay.js';
 
 const OctetHead = makeHead(200, 'application/octet-stream');
 const EmptyHead = makeHead(200, null);
@@ -166,13 +166,8 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
   ];
 
   function anything(res: HttpResponse, req: HttpRequest): void {
-    let delayMs: number;
-    try {
-      delayMs = requestDelay(ctx, req, 0);
-    } catch (err) {
-      sendBadValue(res, err);
-      return;
-    }
+    const delayMs = requestDelayOr400(ctx, res, req);
+    if (delayMs < 0) return;
     const query = req.getQuery() ?? '';
     const args: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
