@@ -33,6 +33,10 @@ export interface MockUpstreamOptions {
   journalRedact?: string;
   /** Request body bytes the journal keeps per request, as a size ('64KiB'). */
   journalBody?: string;
+  /** Also read X-Mock-<Name> control headers (as --mock-headers); default true here, where throughput matters less than convenience. */
+  mockHeaders?: boolean;
+  /** Make every random choice reproducible (as --seed). */
+  seed?: number;
 }
 
 /** A running fixture. Always await close() before your process exits. */
@@ -66,9 +70,10 @@ export class MockUpstreamError extends Error {
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const argv = ['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1', '--workers', String(options.workers ?? 1)];
   const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'],
-    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body']];
+    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body'], ['seed', '--seed']];
   for (const [key, flag] of flags) if (options[key] !== undefined) argv.push(flag, String(options[key]));
   if (options.logLevel === undefined) argv.push('--log-level', 'silent');
+  if (options.mockHeaders ?? true) argv.push('--mock-headers');
   // The same parser as the CLI, so the API accepts exactly what the flags accept.
   const command = parseCommand(argv, {});
   if (command.kind !== 'serve') throw new Error('unexpected command');

@@ -35,6 +35,32 @@ test('options map to the CLI flags and are validated by the same parser', async 
   await assert.rejects(startMockUpstream({ maxDelay: 'soon' }), UsageError);
 });
 
+test('the fixture reads X-Mock-<Name> headers unless mockHeaders is false', async () => {
+  for (const [options, status] of [[{}, 503], [{ mockHeaders: false }, 200]] as const) {
+    const mock = await startMockUpstream(options);
+    try {
+      assert.equal(mock.config.mockHeaders, status === 503);
+      assert.equal((await fetch(`${mock.url}/json`, { headers: { 'X-Mock-Status': '503' } })).status, status);
+    } finally {
+      await mock.close();
+    }
+  }
+});
+
+test('the seed option makes random choices reproducible', async () => {
+  const statuses = async (): Promise<number[]> => {
+    const mock = await startMockUpstream({ seed: 7 });
+    try {
+      const out: number[] = [];
+      for (let i = 0; i < 20; i++) out.push((await fetch(`${mock.url}/json?status=500:50`)).status);
+      return out;
+    } finally {
+      await mock.close();
+    }
+  };
+  assert.deepEqual(await statuses(), await statuses());
+});
+
 test('close() waits for in-flight delayed responses', async () => {
   const mock = await startMockUpstream();
   const pending = fetch(`${mock.url}/delay/1500ms`);

@@ -29,6 +29,8 @@ export interface ServerConfig {
   readonly seed: number | null;
   /** Whether query/X-Mock request controls are honoured. */
   readonly requestControls: boolean;
+  /** Whether X-Mock-<Name> headers are read too (a lookup per control on every request). */
+  readonly mockHeaders: boolean;
   /** Whether the /__mock/* admin endpoints exist at all (--no-admin removes them). */
   readonly admin: boolean;
   /** Separate port for the admin endpoints (null: they share the data port). */
@@ -92,6 +94,7 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
   { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
   { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
+  { flag: 'mock-headers', env: 'MOCK_HEADERS', type: 'boolean', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close (5 header lookups per request: for tests, not benchmarks)' },
   { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', type: 'string', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one' },
   { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', type: 'string', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)' },
   { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', value: '', help: 'remove /__mock/* entirely (health checks included)' },
@@ -273,6 +276,7 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     maxSizeBytes,
     seed: parseSeed(pick(values, env, 'seed')),
     requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
+    mockHeaders: values['mock-headers'] === true || isTrue(env.MOCK_HEADERS),
     defaults: {
       delay: grammar<string | null>(pick(values, env, 'default-delay'), null, (t, p) => SettingParsers.defaultDelay(t, p, context)),
       status: grammar<string | null>(pick(values, env, 'default-status'), null, SettingParsers.defaultStatus),

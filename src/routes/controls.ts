@@ -3,7 +3,8 @@
 // go-bench-suite's X-Delay. Why one header rather than five `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
 // both servers sharing one CPU, see bench/lib/rounds.ts: measureShared); getQuery() is ~1.5 %.
-// The plain path is: no query string, no X-Mock, no X-Delay.
+// The plain path is: no query string, no X-Mock, no X-Delay. `--mock-headers` also reads the spec's
+// X-Mock-<Name> headers, paying those five lookups on every request (for integration tests, not benchmarks).
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
@@ -17,6 +18,9 @@ import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { requestDelay, XDelay } from './xdelay.js';
 
 const XMock = ownBytes('x-mock');
+// The per-control headers (--mock-headers), looked up only to learn whether any is present.
+const NamedHeaders = ['delay', 'status', 'size', 'header', 'close'].map((n) => ownBytes(`x-mock-${n}`));
+const NamedPrefix = 'x-mock-';
 const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
 const TextHead = makeHead(200, 'text/plain');
 /** Most distinct control strings compiled and kept per worker. */
@@ -72,6 +76,8 @@ export class Controls {
   private readonly sizes: Compiled<WeightedChoice<number>>;
   private readonly sized: Responder;
   private readonly on: boolean;
+  /** Whether X-Mock-<Name> headers are read too (--mock-headers). */
+  private readonly named: boolean;
   // What each query string asked for (no X-Mock header): a gateway that forwards the same query on every
   // request (`/resource?limit=10`, a cache-buster) would otherwise pay URLSearchParams per request, ~half
   // of pipelined throughput. Bad values are not kept: they throw and answer 400 each time.
@@ -87,6 +93,7 @@ export class Controls {
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
+    this.named = this.on && ctx.config.mockHeaders;
     this.latency = new SamplerCache();
     this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
@@ -158,28 +165,32 @@ export class Controls {
   // Only the presence test runs on every request; everything else is the controlled path.
   private present(req: HttpRequest): boolean {
     const q = req.getQuery();
-    return (q !== undefined && q.length !== 0) || req.getHeader(XMock).length !== 0;
+    return (q !== undefined && q.length !== 0) || req.getHeader(XMock).length !== 0 || (this.named && anyNamed(req));
   }
 
   private read(req: HttpRequest): Asked | null {
     const q = req.getQuery() ?? '';
     const h = req.getHeader(XMock);
-    if (h.length !== 0) return this.parse(q, h);
+    if (this.named && anyNamed(req)) return this.parse(q, h, readNamed(req));
+    if (h.length !== 0) return this.parse(q, h, null);
     if (q.length === 0) return null;
     let asked = this.byQuery.get(q);
     if (asked === undefined) {
-      asked = this.parse(q, h);
+      asked = this.parse(q, h, null);
       if (this.byQuery.size >= MaxCached) this.byQuery.clear();
       this.byQuery.set(q, asked);
     }
     return asked;
   }
 
-  private parse(q: string, h: string): Asked | null {
+  // named: the X-Mock-<Name> headers' values by lower-case control name (--mock-headers), else null.
+  private parse(q: string, h: string, named: Map<string, string[]> | null): Asked | null {
     const query = new URLSearchParams(q);
     const header = new URLSearchParams(h);
-    // The header wins over the query, per control; params name where the value came from.
+    // Headers win over the query, per control; params name where the value came from.
     const text = (name: 'delay' | 'status' | 'size' | 'close'): [string, string] | null => {
+      const n = named?.get(name);
+      if (n !== undefined) return [n[0], `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
       const h = header.get(name);
       if (h !== null) return [h, `X-Mock ${name}`];
       const v = query.get(name);
@@ -189,9 +200,12 @@ export class Controls {
     const status = text('status');
     const size = text('size');
     const close = text('close');
-    const headerTexts: [string, string][] = header.has('header')
-      ? header.getAll('header').map((v) => [v, 'X-Mock header'])
-      : query.getAll('header').map((v) => [v, 'header']);
+    const namedHeaders = named?.get('header');
+    const headerTexts: [string, string][] = namedHeaders !== undefined
+      ? namedHeaders.map((v) => [v, 'X-Mock-Header'])
+      : header.has('header')
+        ? header.getAll('header').map((v) => [v, 'X-Mock header'])
+        : query.getAll('header').map((v) => [v, 'header']);
     let unknown: string | null = null;
     for (const k of header.keys()) if (!ControlNames.has(k)) unknown = k;
     if (unknown !== null) {
@@ -207,6 +221,26 @@ export class Controls {
       close: close === null ? -1 : parsePercent(close[0], close[1]),
     };
   }
+}
+
+function anyNamed(req: HttpRequest): boolean {
+  for (let i = 0; i < NamedHeaders.length; i++) if (req.getHeader(NamedHeaders[i]).length !== 0) return true;
+  return false;
+}
+
+// Every X-Mock-<Name> header of the five controls (repeated X-Mock-Header lines each count; getHeader
+// returns only the first, so this walks the headers once). Other X-Mock-* names are not controls: ignored.
+function readNamed(req: HttpRequest): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  req.forEach((key, value) => {
+    if (!key.startsWith(NamedPrefix) || value.length === 0) return;
+    const name = key.slice(NamedPrefix.length);
+    if (!ControlNames.has(name)) return;
+    const list = named.get(name);
+    if (list === undefined) named.set(name, [value]);
+    else list.push(value);
+  });
+  return named;
 }
 
 /** Field-by-field: `first` wins where it sets a control, `second` fills the rest. */

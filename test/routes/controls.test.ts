@@ -1,6 +1,7 @@
 // Request controls by query and by X-Mock-* header, their precedence, --seed and --no-request-controls.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { runCli, startServer, type TestServer } from '../helpers/server.js';
 
 type Via = 'query' | 'header';
@@ -135,6 +136,63 @@ describe('--no-request-controls', () => {
       assert.equal(await r.text(), '{"message":"Hello, World!"}');
     } finally {
       await server.stop();
+    }
+  });
+});
+
+// Repeated header lines need node:http: fetch joins them into one "a, b" line.
+function getWithHeaders(url: string, headers: Record<string, string | string[]>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('--mock-headers: the X-Mock-<Name> headers', () => {
+  let server: TestServer;
+  before(async () => { server = await startServer(['--mock-headers', '--max-delay', '2s']); });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  const cases: { name: string; path?: string; headers: Record<string, string | string[]>; status: number; check?: (r: { headers: Record<string, unknown>; body: string }) => void }[] = [
+    { name: 'X-Mock-Status sets the status', headers: { 'X-Mock-Status': '503' }, status: 503 },
+    { name: 'X-Mock-Size replaces the body', headers: { 'X-Mock-Size': '10' }, status: 200, check: (r) => assert.equal(r.body.length, 10) },
+    { name: 'X-Mock-Close closes', headers: { 'X-Mock-Close': '100' }, status: 200, check: (r) => assert.equal(r.headers.connection, 'close') },
+    { name: 'repeated X-Mock-Header lines each add a header', headers: { 'X-Mock-Header': ['X-A:1', 'X-B:2'] }, status: 200,
+      check: (r) => { assert.equal(r.headers['x-a'], '1'); assert.equal(r.headers['x-b'], '2'); } },
+    { name: 'X-Mock-Status wins over X-Mock and the query', path: '/json?status=502', headers: { 'X-Mock-Status': '418', 'X-Mock': 'status=500' }, status: 418 },
+    { name: 'a bad value is a 400 naming the header', headers: { 'X-Mock-Delay': 'soon' }, status: 400,
+      check: (r) => assert.equal((JSON.parse(r.body) as { param: string }).param, 'X-Mock-Delay') },
+    { name: 'other X-Mock-* names are not controls', headers: { 'X-Mock-Trace': 'abc' }, status: 200,
+      check: (r) => assert.equal(r.body, '{"message":"Hello, World!"}') },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const r = await getWithHeaders(`${server.url}${c.path ?? '/json'}`, c.headers);
+      assert.equal(r.status, c.status, r.body);
+      c.check?.(r);
+    });
+  }
+
+  test('X-Mock-Delay delays the response', async () => {
+    const t0 = performance.now();
+    const r = await getWithHeaders(`${server.url}/json/valid`, { 'X-Mock-Delay': '150ms' });
+    assert.equal(r.status, 200);
+    assert.ok(performance.now() - t0 >= 150);
+  });
+
+  test('without --mock-headers they are not read (the default: no lookups on the hot path)', async () => {
+    const plain = await startServer([]);
+    try {
+      const r = await getWithHeaders(`${plain.url}/json`, { 'X-Mock-Status': '503' });
+      assert.equal(r.status, 200);
+    } finally {
+      await plain.stop();
     }
   });
 });
