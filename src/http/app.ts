@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Random } from '../grammar/random.js';
-import { takeLastCode, useCounters } from './respond.js';
+import { peekLastCode, resetLastCode, useCounters } from './respond.js';
 import { techEmpowerRoutes } from '../routes/techempower.js';
 import { GoTimeBodies } from './clock.js';
 import { sendError } from './errors.js';
@@ -171,9 +171,9 @@ function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: 
     const query = req.getQuery();
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
     const t0 = performance.now();
-    takeLastCode();
+    resetLastCode();
     cell.handler(res, req);
-    const status = takeLastCode();
+    const status = peekLastCode();
     // A deferred response has no status yet when the handler returns.
     log.info({ event: 'access', worker, method, url, route: cell.pattern, status: status === 0 ? null : status,
       deferred: status === 0, ms: Math.round((performance.now() - t0) * 1000) / 1000 });

@@ -4,7 +4,7 @@ import type { HttpResponse } from '../runtime/uws.js';
 import { formatSize } from '../grammar/size.js';
 import { errorJson } from './errors.js';
 import { makeHead, writeHead } from './respond.js';
-import { setBody, takeRunningEntry } from '../observe/journal.js';
+import { beginAnswer, endAnswer, setBody, takeRunningEntry } from '../observe/journal.js';
 
 const TooLargeHead = makeHead(413, 'application/json');
 
@@ -41,7 +41,11 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     received += chunk.byteLength;
     if (received > maxBytes) {
       finish();
-      res.cork(() => tooLarge(res, maxBytes));
+      res.cork(() => {
+        if (journaled !== null) beginAnswer(journaled.entry);
+        tooLarge(res, maxBytes);
+        if (journaled !== null) endAnswer(journaled.entry);
+      });
       return;
     }
     // uWS reuses the chunk's memory after this callback returns: copy it.
@@ -49,8 +53,16 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     if (isLast) {
       finish();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-      if (journaled !== null) setBody(journaled, body);
-      res.cork(() => onBody(res, body));
+      if (journaled === null) {
+        res.cork(() => onBody(res, body));
+        return;
+      }
+      setBody(journaled, body);
+      res.cork(() => {
+        beginAnswer(journaled.entry);
+        onBody(res, body);
+        endAnswer(journaled.entry);
+      });
     }
   });
 }

@@ -99,11 +99,14 @@ export function withOverrides(code: number, status: Buffer | null, headers: read
 let counters: WorkerCounters | null = null;
 let lastCode = 0;
 
-/** Status of the last head written, then reset to 0 (the access log reads it after a handler ran). */
-export function takeLastCode(): number {
-  const c = lastCode;
+/** Status of the last head written since resetLastCode() (0: none); the access log and journal read it after a write. */
+export function peekLastCode(): number {
+  return lastCode;
+}
+
+/** Forget the last status, before a handler or deferred write whose status is wanted. */
+export function resetLastCode(): void {
   lastCode = 0;
-  return c;
 }
 
 /** Install this worker's counters: every head written from now on is counted. */

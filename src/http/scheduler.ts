@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from '../runtime/uws.js';
 import type { WorkerCounters } from '../observe/counters.js';
+import { answeringEntry, beginAnswer, endAnswer, type JournalEntry } from '../observe/journal.js';
 
 /** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
 export interface Responder {
@@ -17,6 +18,8 @@ export class Scheduler {
   private res: (HttpResponse | null)[] = [];
   private responder: (Responder | null)[] = [];
   private arg: (object | null)[] = [];
+  // The journal entry of each pending response (null when the journal is off), to record its status.
+  private entry: (JournalEntry | null)[] = [];
   private n: number[] = [];
   private route = new Int32Array(0);
   private counters: WorkerCounters | null = null;
@@ -35,7 +38,14 @@ export class Scheduler {
     const s = this.current;
     // Attribute the deferred response to the route that scheduled it.
     if (this.counters !== null) this.counters.route = this.route[s];
+    const entry = this.entry[s];
+    if (entry === null) {
+      (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
+      return;
+    }
+    beginAnswer(entry);
     (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
+    endAnswer(entry);
   };
   /** Called when pending drops to zero (used by graceful shutdown). */
   onIdle: (() => void) | null = null;
@@ -62,6 +72,7 @@ export class Scheduler {
     this.responder[slot] = responder;
     this.arg[slot] = arg;
     this.n[slot] = n;
+    this.entry[slot] = answeringEntry();
     if (this.counters !== null) this.route[slot] = this.counters.route;
     const due = performance.now() + delayMs;
     this.due[slot] = due;
@@ -94,6 +105,7 @@ export class Scheduler {
       this.res.push(null);
       this.responder.push(null);
       this.arg.push(null);
+      this.entry.push(null);
       this.n.push(0);
       this.free.push(s);
     }
@@ -132,6 +144,7 @@ export class Scheduler {
     this.res[slot] = null;
     this.responder[slot] = null;
     this.arg[slot] = null;
+    this.entry[slot] = null;
     this.free.push(slot);
     if (this.size === 0 && this.onIdle !== null) this.onIdle();
   }

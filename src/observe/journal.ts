@@ -3,6 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import { peekLastCode, resetLastCode } from '../http/respond.js';
 
 /** One recorded request, as GET /__mock/requests returns it. */
 export interface JournalEntry {
@@ -22,6 +23,8 @@ export interface JournalEntry {
   /** The body's full length as received (so far, while it is still arriving). */
   bodyBytes: number;
   truncated: boolean;
+  /** The status answered; null while the response is pending, or when the client left before it. */
+  status: number | null;
 }
 
 /** What a redacted header's value reads. */
@@ -36,6 +39,29 @@ export interface RunningEntry {
 // The entry of the request whose handler is running: collectBody (http/body.ts) takes it, because the
 // route's own onData replaces the journal's and must hand the body over instead.
 let running: RunningEntry | null = null;
+
+// The entry whose response may be written now: set around a handler, a body collector's callback and a
+// deferred send, so the status that respond.ts wrote can be recorded, and a response deferred from there
+// (the scheduler) keeps its entry.
+let answering: JournalEntry | null = null;
+
+/** The journal entry whose response is being written (null when the journal is off or outside a request). */
+export function answeringEntry(): JournalEntry | null {
+  return answering;
+}
+
+/** Bring `entry` in scope before writing its response (pair with endAnswer). */
+export function beginAnswer(entry: JournalEntry): void {
+  answering = entry;
+  resetLastCode();
+}
+
+/** Record the status written since beginAnswer (the first one wins: a drip writes its status once). */
+export function endAnswer(entry: JournalEntry): void {
+  const code = peekLastCode();
+  if (code !== 0 && entry.status === null) entry.status = code;
+  answering = null;
+}
 
 /** For body collectors: the journal entry of the request being handled (null when the journal is off). */
 export function takeRunningEntry(): RunningEntry | null {
@@ -99,6 +125,7 @@ export class Journal {
       bodyEncoding: 'utf8',
       bodyBytes: 0,
       truncated: false,
+      status: null,
     };
     this.ring[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
@@ -109,10 +136,12 @@ export class Journal {
   /** Run the route's handler with `entry` visible to body collectors. */
   around(entry: JournalEntry, res: HttpResponse, req: HttpRequest, handler: (res: HttpResponse, req: HttpRequest) => void): void {
     running = { entry, bodyLimit: this.bodyLimit };
+    beginAnswer(entry);
     try {
       handler(res, req);
     } finally {
       running = null;
+      endAnswer(entry);
     }
   }
 

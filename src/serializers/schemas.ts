@@ -87,6 +87,7 @@ export const journalSchema = {
           time: { type: 'number' }, worker: { type: 'integer' }, seq: { type: 'integer' }, method: { type: 'string' },
           url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } },
           body: { type: 'string' }, bodyEncoding: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
+          status: { type: ['integer', 'null'] },
         },
       },
     },

@@ -1,11 +1,13 @@
 // The request journal: what a gateway forwarded, merged over every worker in arrival order, redacted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, startServer } from '../helpers/server.js';
+import { connect } from 'node:net';
+import { runCli, startServer, waitForPending } from '../helpers/server.js';
 
 interface Entry {
   time: number; worker: number; seq: number; method: string; url: string;
   headers: Record<string, string>; body: string; bodyEncoding: string; bodyBytes: number; truncated: boolean;
+  status: number | null;
 }
 
 async function journal(url: string): Promise<{ requests: Entry[]; count: number; workers: number }> {
@@ -62,6 +64,40 @@ test('records method, url, headers and body of every data request; redacts crede
     const bad = await fetch(`${server.url}/__mock/requests?limit=many`);
     assert.equal(bad.status, 400);
     assert.equal((await bad.json() as { param: string }).param, 'limit');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('each entry carries the status answered: at once, after a delay, after the body, under controls; null when the client left first', async () => {
+  const server = await startServer(['--journal', '100']);
+  try {
+    const cases: [string, RequestInit, number][] = [
+      ['/status/503', {}, 503],
+      ['/json?status=418', {}, 418],
+      ['/delay/30ms', {}, 200],
+      ['/json?delay=20ms&status=502', {}, 502],
+      ['/echo', { method: 'POST', body: 'x' }, 200],
+      ['/drip?numbytes=2&duration=20ms&code=201', {}, 201],
+      ['/size/nonsense', {}, 400],
+      ['/no/such/path', {}, 404],
+    ];
+    for (const [path, init, status] of cases) {
+      const r = await fetch(`${server.url}${path}`, init);
+      assert.equal(r.status, status, path);
+      await r.arrayBuffer();
+    }
+    // A client that leaves mid-delay: no status was ever written.
+    const sock = connect(server.port, '127.0.0.1');
+    sock.write('GET /delay/5s HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitForPending(server.url, 1);
+    sock.destroy();
+    // The abort frees the pending slot; poll until it has.
+    for (let pending = 1; pending > 0;) {
+      pending = (await (await fetch(`${server.url}/__mock/stats`)).json() as { totals: { pending: number } }).totals.pending;
+    }
+    const { requests } = await journal(server.url);
+    assert.deepEqual(requests.map((e) => [e.url, e.status]), [...cases.map(([path, , status]) => [path, status]), ['/delay/5s', null]]);
   } finally {
     await server.stop();
   }
