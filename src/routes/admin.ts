@@ -37,7 +37,7 @@ function relay(ctx: RouteContext, res: HttpResponse, ask: AdminAsk): void {
   });
 }
 
-// ?method=POST&path=/api/&limit=10, read synchronously; a bad limit is a 400 like any bad parameter.
+// ?method=POST&path=/api/&status=5xx&limit=10, read synchronously; a bad limit is a 400 like any bad parameter.
 function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
   const method = req.getQuery('method');
   const path = req.getQuery('path');
@@ -50,7 +50,12 @@ function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): v
     }
     limit = Number(limitText);
   }
-  relay(ctx, res, { op: 'journal.get', filter: { method: method || undefined, path: path || undefined, limit } });
+  const status = req.getQuery('status');
+  if (status !== undefined && status !== '' && !/^[1-5](\d\d|xx)$/i.test(status)) {
+    sendError(res, 400, `invalid status ${quoteValue(status)}: use a code or a class, e.g. status=503 or status=5xx`, 'status');
+    return;
+  }
+  relay(ctx, res, { op: 'journal.get', filter: { method: method || undefined, path: path || undefined, status: status || undefined, limit } });
 }
 
 // GET answers from this worker (every worker has the same routes once a change has returned).

@@ -217,7 +217,9 @@ export class ControlPlane {
 export function selectEntries(entries: JournalEntry[], filter: JournalFilter): JournalEntry[] {
   const method = filter.method?.toUpperCase();
   const path = filter.path;
-  const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)));
+  const status = filter.status === undefined ? null : statusMatcher(filter.status);
+  const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)) &&
+    (status === null || (e.status !== null && status(e.status))));
   return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
 }
 
@@ -239,4 +241,14 @@ function overlaps(a: RouteConfig, b: RouteConfig): boolean {
   const ma = methodsOf(a);
   const mb = methodsOf(b);
   return ma === null || mb === null || ma.some((m) => mb.includes(m));
+}
+
+// '503' matches that code, '5xx' the class; anything else matches nothing (the endpoint validates first).
+function statusMatcher(text: string): (code: number) => boolean {
+  if (/^[1-5]xx$/i.test(text)) {
+    const cls = Number(text[0]);
+    return (code) => Math.floor(code / 100) === cls;
+  }
+  const exact = /^[1-5]\d\d$/.test(text) ? Number(text) : -1;
+  return (code) => code === exact;
 }

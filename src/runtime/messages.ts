@@ -41,6 +41,8 @@ export interface JournalFilter {
   readonly method?: string;
   /** Only URLs whose path starts with this. */
   readonly path?: string;
+  /** Only entries answered with this status: a code ('503') or a class ('5xx'). */
+  readonly status?: string;
   /** Only the last N (after the other filters). */
   readonly limit?: number;
 }

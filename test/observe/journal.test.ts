@@ -98,6 +98,14 @@ test('each entry carries the status answered: at once, after a delay, after the 
     }
     const { requests } = await journal(server.url);
     assert.deepEqual(requests.map((e) => [e.url, e.status]), [...cases.map(([path, , status]) => [path, status]), ['/delay/5s', null]]);
+    // Filter by a code or a class; a bad filter is a 400.
+    const urls = async (q: string): Promise<string[]> => (await (await fetch(`${server.url}/__mock/requests?${q}`)).json() as { requests: Entry[] }).requests.map((e) => e.url);
+    assert.deepEqual(await urls('status=5xx'), ['/status/503', '/json?delay=20ms&status=502']);
+    assert.deepEqual(await urls('status=418'), ['/json?status=418']);
+    assert.deepEqual(await urls('status=4XX&limit=1'), ['/no/such/path']);
+    const bad = await fetch(`${server.url}/__mock/requests?status=teapot`);
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json() as { param: string }).param, 'status');
   } finally {
     await server.stop();
   }
