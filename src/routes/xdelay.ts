@@ -20,7 +20,11 @@ const XDelayPercent = ownBytes('x-delay-percent');
  * says no), plus extraMs from the path. Throws GrammarError on a bad value or a total over --max-delay.
  */
 export function requestDelay(ctx: RouteContext, req: HttpRequest, extraMs: number): number {
-  const header = req.getHeader(XDelay);
+  return headerDelay(ctx, req, req.getHeader(XDelay), extraMs);
+}
+
+/** requestDelay with the X-Delay header already read (`header`, '' when absent). */
+export function headerDelay(ctx: RouteContext, req: HttpRequest, header: string, extraMs: number): number {
   if (header.length === 0) return extraMs;
   const max = ctx.config.maxDelayMs;
   const ms = parseDuration(header, 'X-Delay', max);
