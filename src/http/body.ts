@@ -60,8 +60,11 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
       setBody(journaled, body);
       res.cork(() => {
         beginAnswer(journaled.entry);
-        onBody(res, body);
-        endAnswer(journaled.entry);
+        try {
+          onBody(res, body);
+        } finally {
+          endAnswer(journaled.entry);
+        }
       });
     }
   });

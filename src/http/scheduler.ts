@@ -44,8 +44,11 @@ export class Scheduler {
       return;
     }
     beginAnswer(entry);
-    (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
-    endAnswer(entry);
+    try {
+      (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
+    } finally {
+      endAnswer(entry);
+    }
   };
   /** Called when pending drops to zero (used by graceful shutdown). */
   onIdle: (() => void) | null = null;

@@ -18,10 +18,10 @@ import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { headerDelay, XDelay } from './xdelay.js';
 
 const XMock = ownBytes('x-mock');
-// The per-control headers (--mock-headers), looked up only to learn whether any is present.
-const NamedHeaders = ['delay', 'status', 'size', 'header', 'close'].map((n) => ownBytes(`x-mock-${n}`));
-const NamedPrefix = 'x-mock-';
 const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
+// The per-control headers (--mock-headers), looked up only to learn whether any is present.
+const NamedPrefix = 'x-mock-';
+const NamedHeaders = [...ControlNames].map((n) => ownBytes(`${NamedPrefix}${n}`));
 const TextHead = makeHead(200, 'text/plain');
 /** Most distinct control strings compiled and kept per worker. */
 const MaxCached = 1024;
