@@ -93,7 +93,7 @@ const xMockValue = fc.oneof(
 
 describe('property: any control value gives 200, the chosen status or a 400 JSON error', () => {
   let server: TestServer;
-  before(async () => { server = await startServer(['--workers', '2', '--max-delay', '50ms', '--max-size', '64KB']); });
+  before(async () => { server = await startServer(['--workers', '2', '--max-delay', '50ms', '--max-size', '64KB', '--mock-headers']); });
   after(async () => { assert.equal(await server.stop(), 0); });
 
   const run = async (prop: fc.IAsyncProperty<[string]>): Promise<void> => {
@@ -134,6 +134,14 @@ describe('property: any control value gives 200, the chosen status or a 400 JSON
       assertOk(await request(server.port, '/plaintext', [['X-Delay', '1ms'], ['X-Delay-Percent', x]]), x, false);
     }));
   });
+
+  for (const control of ['Delay', 'Status', 'Size', 'Header', 'Close']) {
+    test(`X-Mock-${control}: {any header-legal string} (--mock-headers)`, async () => {
+      await run(fc.asyncProperty(headerValue, async (x) => {
+        assertOk(await request(server.port, '/json', [[`X-Mock-${control}`, x]]), x, control === 'Status');
+      }));
+    });
+  }
 
   test('X-Mock: {any header-legal string, or control=value pairs}', async () => {
     await run(fc.asyncProperty(xMockValue, async (x) => {
