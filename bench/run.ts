@@ -69,13 +69,16 @@ function renderChart(results: readonly BenchResult[], options: BenchOptions): st
   });
 }
 
-function renderResults(results: readonly BenchResult[], machine: MachineInfo, options: BenchOptions, command: string): string {
+function renderResults(results: readonly BenchResult[], machine: MachineInfo, options: BenchOptions, command: string, seconds: readonly number[]): string {
   const date = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const lines = [
     options.quick ? '# Benchmark results (quick smoke run)' : '# Benchmark results',
     '',
     `Recorded ${date} by \`${command}\`. Generated: rerun instead of editing.` +
       (options.quick ? ' A `--quick` run is a smoke test of the rig (one short round); the recorded figures are in RESULTS.md.' : ''),
+    '',
+    `Wall time: ${(seconds.reduce((a, b) => a + b, 0) / 60).toFixed(1)} min (${results.map((r, i) => `${r.name} ${seconds[i].toFixed(0)} s`).join(', ')}), ` +
+      'not counting the build.',
     '',
     '## Machine',
     '',
@@ -129,9 +132,14 @@ export async function runAll(argv: readonly string[]): Promise<BenchResult[]> {
   await ensureWrk();
   const machine = await machineInfo();
   const results: BenchResult[] = [];
+  // Wall time per bench, recorded so the run's length (a full run should stay under 10 minutes) is on file.
+  const seconds: number[] = [];
   for (const bench of Benches) {
     process.stderr.write(`== ${bench.name}${options.quick ? ' (quick)' : ''}\n`);
+    const started = performance.now();
     results.push(await bench.run(options));
+    seconds.push((performance.now() - started) / 1000);
+    process.stderr.write(`== ${bench.name} took ${seconds[seconds.length - 1].toFixed(0)} s\n`);
   }
   const file = join(repoRoot(), 'bench', options.quick ? 'RESULTS.quick.md' : 'RESULTS.md');
   // Written only once every bench succeeded, and atomically, so a failed run leaves the previous files intact.
@@ -146,7 +154,7 @@ export async function runAll(argv: readonly string[]): Promise<BenchResult[]> {
     writeAtomically(chartPath, chart);
     process.stdout.write(`wrote ${fromRoot(chartPath)}\n`);
   }
-  writeAtomically(file, renderResults(results, machine, options, invocation(argv)));
+  writeAtomically(file, renderResults(results, machine, options, invocation(argv), seconds));
   for (const result of results) process.stdout.write(`\n${renderBench(result, 2)}\n`);
   process.stdout.write(`\nwrote ${fromRoot(file)}\n`);
   return results;
