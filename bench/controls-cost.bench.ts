@@ -17,15 +17,16 @@ interface Target {
   label: string;
   /** Short name in the ratio column. */
   short: string;
-  /** Which server answers: started with default flags, or with --no-request-controls. */
-  controls: boolean;
+  /** Which server answers: default flags, --mock-headers, or --no-request-controls. */
+  server: 'on' | 'named' | 'off';
   path: string;
 }
 
-const Off: Target = { label: 'off (--no-request-controls)', short: 'off', controls: false, path: '/json/valid' };
+const Off: Target = { label: 'off (--no-request-controls)', short: 'off', server: 'off', path: '/json/valid' };
 const Targets: readonly Target[] = [
-  { label: 'on, no query', short: 'no query', controls: true, path: '/json/valid' },
-  { label: 'on, ?x=1', short: '?x=1', controls: true, path: '/json/valid?x=1' },
+  { label: 'on, no query', short: 'no query', server: 'on', path: '/json/valid' },
+  { label: 'on, ?x=1', short: '?x=1', server: 'on', path: '/json/valid?x=1' },
+  { label: 'on, --mock-headers', short: '--mock-headers', server: 'named', path: '/json/valid' },
   Off,
 ];
 
@@ -60,14 +61,16 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
   const specs = [
     { label: 'on', spec: oursSpec() },
     { label: 'off', spec: oursSpec({ name: 'mock-upstream-no-controls', extraArgs: ['--no-request-controls'] }) },
+    { label: 'named', spec: oursSpec({ name: 'mock-upstream-mock-headers', extraArgs: ['--mock-headers'] }) },
   ];
 
   return withServers(log, async (started) => {
     await startLabelled(specs, pinning.serverCpu, started, log);
-    const [on, off] = started;
+    const [on, off, named] = started;
+    const servers = { on, off, named };
     await checkResponses(on, off);
     // One entry per target: its label, the server that answers it and its path (query included).
-    const targets: Labelled[] = Targets.map((target) => ({ label: target.label, server: target.controls ? on : off, route: target.path }));
+    const targets: Labelled[] = Targets.map((target) => ({ label: target.label, server: servers[target.server], route: target.path }));
     const plan = { servers: targets, modes: Modes, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
     // Each target is measured beside the reference, both loaded at once on the shared server CPU: back-to-back
     // runs on this kind of machine differ by ±15 %, more than the costs measured here.
@@ -78,7 +81,7 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       const name = sharedModeName(mode);
       for (const target of Targets.filter((t) => t !== Off)) {
         const offLabel = `${Off.label} beside ${target.short}`;
-        const pair: Labelled[] = [{ label: target.label, server: on, route: target.path }, { label: offLabel, server: off, route: Off.path }];
+        const pair: Labelled[] = [targets[Targets.indexOf(target)], { label: offLabel, server: off, route: Off.path }];
         const rows = await measureShared({ ...plan, servers: pair }, mode);
         runs.push(...rows);
         const [mine, reference] = [summarise(rows, target.label, name), summarise(rows, offLabel, name)];
@@ -97,11 +100,12 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       name: 'controls-cost',
       title: 'controls-cost: request-control parsing on `/json/valid`',
       method: [
-        'Two mock-upstream servers (1 worker each): one with default flags, one with `--no-request-controls`. Three targets: ' +
+        'Three mock-upstream servers (1 worker each): default flags, `--no-request-controls` and `--mock-headers`. Four targets: ' +
           '*on, no query* is `GET /json/valid` on the default server (it checks for a query string and the X-Mock header, finds neither); ' +
           '*on, ?x=1* is `GET /json/valid?x=1` there (the check finds a query string, finds it in the per-worker cache of parsed query strings, parsed with URLSearchParams the first time, and finds no control); ' +
+          '*on, --mock-headers* is `GET /json/valid` on a third server started with `--mock-headers` (the check also looks up the five X-Mock-<Name> headers); ' +
           '*off* is `GET /json/valid` on the `--no-request-controls` server (no check). Ratios are req/s against *off*; no budget is set, the figures are for the record.',
-        `CPU pinning: ${pinning.description}. Both servers are started once and checked (?status=503 honoured by one and ignored by the other). ` +
+        `CPU pinning: ${pinning.description}. The servers are started once and checked (?status=503 honoured with controls on, ignored with them off). ` +
           `Then, per mode, each *on* target is loaded beside *off* for ${rounds} round${rounds === 1 ? '' : 's'} after ${WarmupSec} s of warm-up.`,
         sharedMethod(durationSec, 'target / off'),
         'Latency percentiles: keep-alive ones are wrk\'s own; pipelined ones are per batch of 16, recomputed from bench/lua/pipeline.lua\'s histogram (see json-valid).',

@@ -4,7 +4,7 @@ import type { HttpResponse } from '../runtime/uws.js';
 import { formatSize } from '../grammar/size.js';
 import { errorJson } from './errors.js';
 import { makeHead, writeHead } from './respond.js';
-import { beginAnswer, endAnswer, setBody, takeRunningEntry } from '../observe/journal.js';
+import { answer, setBody, takeRunningEntry } from '../observe/journal.js';
 
 const TooLargeHead = makeHead(413, 'application/json');
 
@@ -41,11 +41,7 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     received += chunk.byteLength;
     if (received > maxBytes) {
       finish();
-      res.cork(() => {
-        if (journaled !== null) beginAnswer(journaled.entry);
-        tooLarge(res, maxBytes);
-        if (journaled !== null) endAnswer(journaled.entry);
-      });
+      res.cork(() => answer(journaled?.entry ?? null, () => tooLarge(res, maxBytes)));
       return;
     }
     // uWS reuses the chunk's memory after this callback returns: copy it.
@@ -53,19 +49,8 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     if (isLast) {
       finish();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-      if (journaled === null) {
-        res.cork(() => onBody(res, body));
-        return;
-      }
-      setBody(journaled, body);
-      res.cork(() => {
-        beginAnswer(journaled.entry);
-        try {
-          onBody(res, body);
-        } finally {
-          endAnswer(journaled.entry);
-        }
-      });
+      if (journaled !== null) setBody(journaled, body);
+      res.cork(() => answer(journaled?.entry ?? null, () => onBody(res, body)));
     }
   });
 }

@@ -181,6 +181,31 @@ export class Journal {
   }
 }
 
+/** The journal's status filter: '503' matches that code, '5xx' the class; null when the text is neither. */
+export function statusFilter(text: string): ((code: number) => boolean) | null {
+  if (/^[1-5]xx$/i.test(text)) {
+    const cls = Number(text[0]);
+    return (code) => Math.floor(code / 100) === cls;
+  }
+  if (!/^[1-5]\d\d$/.test(text)) return null;
+  const exact = Number(text);
+  return (code) => code === exact;
+}
+
+/** Run `write` (a response being written for `entry`) and record the status it wrote; just `write` when the journal is off. */
+export function answer(entry: JournalEntry | null, write: () => void): void {
+  if (entry === null) {
+    write();
+    return;
+  }
+  beginAnswer(entry);
+  try {
+    write();
+  } finally {
+    endAnswer(entry);
+  }
+}
+
 /** Merge every worker's entries into arrival order. */
 export function mergeJournals(lists: readonly (readonly JournalEntry[])[]): JournalEntry[] {
   return lists.flat().sort((a, b) => a.time - b.time || a.worker - b.worker || a.seq - b.seq);

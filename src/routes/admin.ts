@@ -11,6 +11,7 @@ import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
 import type { Registry } from 'prom-client';
 import { statsJson } from '../observe/stats.js';
+import { statusFilter } from '../observe/journal.js';
 import { uwsBuild, Version } from '../version.js';
 import type { Route, RouteContext } from './context.js';
 
@@ -51,7 +52,7 @@ function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): v
     limit = Number(limitText);
   }
   const status = req.getQuery('status');
-  if (status !== undefined && status !== '' && !/^[1-5](\d\d|xx)$/i.test(status)) {
+  if (status !== undefined && status !== '' && statusFilter(status) === null) {
     sendError(res, 400, `invalid status ${quoteValue(status)}: use a code or a class, e.g. status=503 or status=5xx`, 'status');
     return;
   }

@@ -2,7 +2,7 @@
 // changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
 import { checkConfig, routeShape, type CheckLimits, type Method, type RouteConfig } from '../config/file.js';
 import { MaxConfiguredPaths } from '../config/defaults.js';
-import { mergeJournals, type JournalEntry } from '../observe/journal.js';
+import { mergeJournals, statusFilter, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
 
@@ -217,7 +217,8 @@ export class ControlPlane {
 export function selectEntries(entries: JournalEntry[], filter: JournalFilter): JournalEntry[] {
   const method = filter.method?.toUpperCase();
   const path = filter.path;
-  const status = filter.status === undefined ? null : statusMatcher(filter.status);
+  // The endpoint validated the text; an invalid one from the fixture API matches nothing.
+  const status = filter.status === undefined ? null : statusFilter(filter.status) ?? ((): boolean => false);
   const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)) &&
     (status === null || (e.status !== null && status(e.status))));
   return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
@@ -241,14 +242,4 @@ function overlaps(a: RouteConfig, b: RouteConfig): boolean {
   const ma = methodsOf(a);
   const mb = methodsOf(b);
   return ma === null || mb === null || ma.some((m) => mb.includes(m));
-}
-
-// '503' matches that code, '5xx' the class; anything else matches nothing (the endpoint validates first).
-function statusMatcher(text: string): (code: number) => boolean {
-  if (/^[1-5]xx$/i.test(text)) {
-    const cls = Number(text[0]);
-    return (code) => Math.floor(code / 100) === cls;
-  }
-  const exact = /^[1-5]\d\d$/.test(text) ? Number(text) : -1;
-  return (code) => code === exact;
 }
