@@ -1,8 +1,8 @@
 // The config file (--config FILE / MOCK_CONFIG): read, validated against schema/mock-upstream.schema.json
 // with ajv, then checked value by value with the server's own grammar, every error with its JSON path.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { AdminPrefix, MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
@@ -124,8 +124,12 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     // A malformed body is the schema's error; the value checks below need an object.
     if (r.body === null || typeof r.body !== 'object') return;
     if (r.body?.size !== undefined) grammar(`${at}/body/size`, () => parseSize(String(r.body?.size), 'size', limits.maxSizeBytes));
-    if (typeof r.body?.file === 'string' && !existsSync(join(limits.payloadsDir, r.body.file))) {
-      errors.push(`${at}/body/file: ${r.body.file} not found in the payload folder ${limits.payloadsDir}`);
+    if (typeof r.body?.file === 'string') {
+      try {
+        payloadFilePath(limits.payloadsDir, r.body.file);
+      } catch (err) {
+        errors.push(`${at}/body/file: ${(err as Error).message}`);
+      }
     }
     if (r.body?.template !== undefined) {
       for (const m of JSON.stringify(r.body.template).matchAll(/\{\{([^}]*)\}\}/g)) {
@@ -154,6 +158,27 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     }
   });
   return errors;
+}
+
+/**
+ * The path of payload file `name` in `dir`, or an Error saying why it cannot be served: it must name a
+ * regular file inside the folder. Runtime routes reach this from the network, so `../` must not escape it.
+ */
+export function payloadFilePath(dir: string, name: string): string {
+  const root = resolve(dir);
+  const path = resolve(root, name);
+  const rel = relative(root, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new Error(`${name} is outside the payload folder ${dir}: name a file in it, as GET /payloads/ lists them`);
+  }
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new Error(`${name} not found in the payload folder ${dir}`);
+  }
+  if (!st.isFile()) throw new Error(`${name} in the payload folder ${dir} is not a regular file`);
+  return path;
 }
 
 /** Read and check a config file; throws ConfigFileError listing every problem. */

@@ -1,6 +1,6 @@
 // Builds a worker's uWS app: the one route table, from every route family, plus the 404 fallback.
 import type { ServerConfig } from '../config/options.js';
-import type { TemplatedApp, Uws } from '../runtime/uws.js';
+import type { HttpResponse, TemplatedApp, Uws } from '../runtime/uws.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../routes/admin.js';
 import { AdminPrefix } from '../config/defaults.js';
@@ -10,7 +10,7 @@ import type { RouteConfig } from '../config/file.js';
 import { Journal } from '../observe/journal.js';
 import type { AdminAsk, AdminReply } from '../runtime/messages.js';
 import { serializeError } from '../serializers/index.js';
-import { RouteTable, type CellWrapper, type RouteCell } from './router.js';
+import { passOn, RouteTable, type CellWrapper, type RouteCell } from './router.js';
 import { compatRoutes } from '../routes/compat.js';
 import { httpbinRoutes } from '../routes/httpbin.js';
 import { payloadRoutes } from '../routes/payloads.js';
@@ -30,6 +30,8 @@ import { Scheduler } from './scheduler.js';
 /** Options a worker passes when building its app. */
 export interface AppOptions {
   readonly config: ServerConfig;
+  /** The data port the worker will listen on (the probed one when --port 0). */
+  readonly port?: number;
   /** Epoch ms the process started (Go's monotonic m=+ counts from it). */
   readonly startedAt: number;
   /** Index of this worker: seeds its random stream and picks its counter row. */
@@ -42,6 +44,8 @@ export interface AppOptions {
   readonly patterns?: readonly string[];
   /** Carries an admin action to the main thread (runtime routes, journal). */
   readonly ask?: (ask: AdminAsk) => Promise<AdminReply>;
+  /** Told when a route handler throws (the request is answered 500 and the worker keeps serving). */
+  readonly onHandlerError?: (route: string, err: Error) => void;
 }
 
 /** Every route, in registration order; the README's route list mirrors it. */
@@ -78,6 +82,7 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
     routeNames: [],
     routeConfigs: routes,
     startedAt: opts.startedAt,
+    port: opts.port ?? 0,
     clock: new GoTimeBodies(opts.startedAt),
     scheduler: new Scheduler(),
     filler: new FillerSender(),
@@ -108,7 +113,7 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
     pattern: '/*', about: 'admin listener: anything else is 404',
     handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${AdminPrefix}* only`, 'path'),
   }];
-  const wrap = cellWrapper(ctx, config, opts.workerIndex);
+  const wrap = cellWrapper(ctx, config, opts.workerIndex, opts.onHandlerError ?? noReport);
   const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes);
   if (adminApp === null) for (const r of admin) data.add(r, false);
   for (const r of [...routeTable(ctx), notFound]) data.add(r, true);
@@ -128,43 +133,69 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   return { app, adminApp, ctx, setRoutes };
 }
 
+function noReport(): void {}
+
 function noSupervisor(): Promise<AdminReply> {
   return Promise.resolve({ status: 501, body: serializeError({ error: 'no supervisor: runtime routes and the journal need the full server' }) });
 }
 
 // The per-route wrapper, chosen once: counting only (the hot path), or with access log and/or journal.
-function cellWrapper(ctx: RouteContext, config: ServerConfig, worker: number): CellWrapper {
+function cellWrapper(ctx: RouteContext, config: ServerConfig, worker: number, report: HandlerErrorReport): CellWrapper {
   const { counters, journal } = ctx;
   const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
+  // Its own unseeded stream, so turning the access log on does not change what --seed gives the controls.
+  const sampling = workerRandom(null, worker);
   return (cell) => {
-    const inner = log === null ? counted(counters, cell) : logged(counters, cell, log, config.accessLogSample, ctx.rng, worker);
-    return journal !== null && cell.data ? journaled(journal, inner) : inner;
+    const inner = log === null ? counted(counters, cell, report) : logged(counters, cell, log, config.accessLogSample, sampling, worker, report);
+    return journal !== null && cell.data ? journaled(journal, cell, inner) : inner;
   };
 }
 
-// Setting the route id is one store; the counters attribute every response written under it.
-function counted(counters: WorkerCounters, cell: RouteCell): Handler {
+type HandlerErrorReport = (route: string, err: Error) => void;
+
+// Setting the route id is one store; the counters attribute every response written under it. The try is
+// free in optimized code and is what stands between a handler bug and the whole process: uWS aborts every
+// thread when a handler throws before responding (uws-notes).
+function counted(counters: WorkerCounters, cell: RouteCell, report: HandlerErrorReport): Handler {
   const id = cell.id;
   return (res, req) => {
     counters.route = id;
-    cell.handler(res, req);
+    try {
+      cell.handler(res, req);
+    } catch (err) {
+      handlerThrew(res, cell, err, report);
+    }
   };
 }
 
-// Records the request, then runs the route with the entry visible to body collectors.
-function journaled(journal: Journal, inner: Handler): Handler {
+// Answer 500 when the response is still open (a throw after it was answered or deferred cannot), and tell.
+function handlerThrew(res: HttpResponse, cell: RouteCell, err: unknown, report: HandlerErrorReport): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  try {
+    sendError(res, 500, `internal error in ${cell.pattern}: ${e.message}`);
+  } catch {
+    // Already answered, or deferred with onAborted registered: nothing more to write here.
+  }
+  report(cell.pattern, e);
+}
+
+// Records the request, then runs the route with the entry visible to body collectors. A shape handing the
+// request on (its configured routes were removed) records nothing: the route that answers records it once.
+function journaled(journal: Journal, cell: RouteCell, inner: Handler): Handler {
   return (res, req) => {
-    journal.around(journal.record(res, req), res, req, inner);
+    if (cell.handler === passOn) passOn(res, req);
+    else journal.around(journal.record(res, req), res, req, inner);
   };
 }
 
 // A separate wrapper, chosen at startup, so the access log costs nothing when it is off.
-function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number): Handler {
+function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number,
+  report: HandlerErrorReport): Handler {
   const id = cell.id;
+  const plain = counted(counters, cell, report);
   return (res, req) => {
-    counters.route = id;
     if (sample < 1 && rng.next() >= sample) {
-      cell.handler(res, req);
+      plain(res, req);
       return;
     }
     const method = req.getCaseSensitiveMethod();
@@ -172,7 +203,7 @@ function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: 
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
     const t0 = performance.now();
     resetLastCode();
-    cell.handler(res, req);
+    plain(res, req);
     const status = peekLastCode();
     // A deferred response has no status yet when the handler returns.
     log.info({ event: 'access', worker, method, url, route: cell.pattern, status: status === 0 ? null : status,

@@ -2,7 +2,7 @@
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
 import type { HttpResponse } from '../runtime/uws.js';
-import { closing, writeHead, type Head } from './respond.js';
+import { closing, finish, headForbidsBody, writeHead, type Head } from './respond.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Filler buffer length (bytes); larger bodies repeat it. */
@@ -60,8 +60,8 @@ export class FillerSender {
   /** Send head + `size` filler bytes. Must run corked (handler or cork callback). */
   send(res: HttpResponse, head: Head, size: number): void {
     writeHead(res, head, size);
-    if (size <= SmallBodyBytes) {
-      res.end(this.view(size), closing());
+    if (size <= SmallBodyBytes || headForbidsBody()) {
+      finish(res, this.view(Math.min(size, SmallBodyBytes)));
       return;
     }
     this.streamClosing(res, this.filler, size);
@@ -70,7 +70,7 @@ export class FillerSender {
   /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
   sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
     writeHead(res, head, body.length);
-    if (body.length <= SmallBodyBytes) res.end(body, closing());
+    if (body.length <= SmallBodyBytes || headForbidsBody()) finish(res, body);
     else this.streamClosing(res, body, body.length);
   }
 

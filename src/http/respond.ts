@@ -160,10 +160,35 @@ export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | Array
   end(res, body);
 }
 
-// The boolean argument costs a conversion per call: pass it only when closing.
+/** Whether responses with this status carry no body at all (RFC 9110: 204 and 304; 1xx are interim). */
+export function bodiless(code: number): boolean {
+  return code === 204 || code === 304 || code < 200;
+}
+
+// The boolean argument costs a conversion per call: pass it only when closing. A 204 or 304 (a status
+// control, a configured route) drops the body and writes no Content-Length: a body after either would be
+// read as the start of the next response and break the keep-alive connection.
 function end(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  if (closeAfter) res.end(body, true);
+  if (lastCode === 204 || lastCode === 304) endBodiless(res);
+  else if (closeAfter) res.end(body, true);
   else res.end(body);
+}
+
+// This uWS build aborts the process on endWithoutBody(undefined, true); and with a length it writes
+// Content-Length, so that form is kept for the closing case only (a "Content-Length: 0" is harmless there).
+function endBodiless(res: HttpResponse): void {
+  if (closeAfter) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
+}
+
+/** End a response whose head was just written with a small body (filler, payload). Must run corked. */
+export function finish(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
+  end(res, body);
+}
+
+/** Whether the head just written was a 204 or 304, so a streamed body must not follow. */
+export function headForbidsBody(): boolean {
+  return bodiless(lastCode);
 }
 
 /** An empty response with Content-Length: 0. Must run corked. */

@@ -22,9 +22,11 @@ export interface RouteCell {
 /** Wraps a cell into the handler uWS calls (counting, access log, journal: chosen once at startup). */
 export type CellWrapper = (cell: RouteCell) => Handler;
 
-// A shape whose configured routes were all removed and that has no built-in route: let uWS try the next
-// matching route (a wildcard, else the 404), as if the shape had never been registered.
-function passOn(_res: unknown, req: { setYield(y: boolean): unknown }): void {
+/**
+ * The handler of a shape whose configured routes were all removed and that has no built-in route: uWS
+ * tries the next matching route (a wildcard, else the 404), as if the shape had never been registered.
+ */
+export function passOn(_res: unknown, req: { setYield(y: boolean): unknown }): void {
   req.setYield(true);
 }
 

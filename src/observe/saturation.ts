@@ -34,6 +34,40 @@ function sampleMemory(counters: WorkerCounters): void {
   counters.set(F.memoryAt, Date.now());
 }
 
+/**
+ * The guard's decision, apart from the sampling so it can be tested: saturated after `seconds` samples in
+ * a row over the threshold, recovered only after as many in a row at or under it. The symmetric
+ * hysteresis keeps a load hovering around the threshold from logging a warning and a recovery every few
+ * seconds.
+ */
+export class SaturationGuard {
+  private over = 0;
+  private under = 0;
+  saturated = false;
+
+  constructor(private readonly threshold: number, private readonly seconds: number) {}
+
+  /** Feed one sample; returns the new state when it changed, else null. */
+  sample(elu: number): boolean | null {
+    if (elu > this.threshold) {
+      this.over++;
+      this.under = 0;
+    } else {
+      this.under++;
+      this.over = 0;
+    }
+    if (!this.saturated && this.over >= this.seconds) {
+      this.saturated = true;
+      return true;
+    }
+    if (this.saturated && this.under >= this.seconds) {
+      this.saturated = false;
+      return false;
+    }
+    return null;
+  }
+}
+
 /** Start sampling; calls onChange only on transitions (so a saturated hour logs one line). */
 export function startSampler(
   counters: WorkerCounters, gauges: GaugeSources, threshold: number, seconds: number, onChange: (c: SaturationChange) => void,
@@ -41,8 +75,10 @@ export function startSampler(
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   let lastRequests = counters.get(F.requests);
   let lastAt = performance.now();
-  let over = 0;
-  let saturated = false;
+  const guard = new SaturationGuard(threshold, seconds);
+  // A restarted worker starts unsaturated: clear what its predecessor's row may still say.
+  counters.set(F.saturated, 0);
+  counters.set(F.elu, 0);
   // Memory at once, so /__mock/stats has figures from the moment the worker listens.
   sampleMemory(counters);
   const timer = setInterval(() => {
@@ -58,15 +94,10 @@ export function startSampler(
     counters.set(F.pending, gauges.pending());
     counters.set(F.streaming, gauges.streaming());
     sampleMemory(counters);
-    over = elu > threshold ? over + 1 : 0;
-    if (!saturated && over >= seconds) {
-      saturated = true;
-      counters.set(F.saturated, 1);
-      onChange({ saturated, elu });
-    } else if (saturated && elu <= threshold) {
-      saturated = false;
-      counters.set(F.saturated, 0);
-      onChange({ saturated, elu });
+    const change = guard.sample(elu);
+    if (change !== null) {
+      counters.set(F.saturated, change ? 1 : 0);
+      onChange({ saturated: change, elu });
     }
   }, SampleMs);
   timer.unref();

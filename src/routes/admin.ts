@@ -106,7 +106,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
   const config = (): typeof effective => {
     if (effectiveFor !== ctx.routeConfigs) {
       effectiveFor = ctx.routeConfigs;
-      effective = prepare(200, 'application/json', JSON.stringify({ ...ctx.config, routes: ctx.routeConfigs }, null, 2), [['Cache-Control', 'no-store']]);
+      effective = prepare(200, 'application/json', JSON.stringify({ ...ctx.config, port: ctx.port === 0 ? ctx.config.port : ctx.port, routes: ctx.routeConfigs }, null, 2), [['Cache-Control', 'no-store']]);
     }
     return effective;
   };
@@ -148,6 +148,8 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         send(res, Crashing);
         setImmediate(() => { throw new Error('test fault hook: deliberate worker crash'); });
       } });
+    routes.push({ pattern: `${AdminPrefix}test/throw`, about: 'test-only: the handler throws before answering (a route bug)',
+      handler: () => { throw new Error('test fault hook: deliberate handler bug'); } });
   }
   return routes;
 }

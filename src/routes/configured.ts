@@ -1,9 +1,9 @@
 // Routes from the config file, compiled at startup: static bodies (with their status line and headers)
 // become one Prepared response; templates become literal chunks with slots filled per request.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { extname, join } from 'node:path';
-import type { RouteConfig } from '../config/file.js';
+import { extname } from 'node:path';
+import { payloadFilePath, type RouteConfig } from '../config/file.js';
+import { serializeTemplateValue } from '../serializers/index.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
@@ -12,8 +12,6 @@ import type { HttpRequest } from '../runtime/uws.js';
 import type { Asked } from './controls.js';
 import type { Route, RouteContext } from './context.js';
 
-// fast-json-stringify's own string escaper: templates render without JSON.stringify per request.
-const { asString } = new (createRequire(import.meta.url)('fast-json-stringify/lib/serializer') as new () => { asString(s: string): string })();
 
 const ContentTypes: Record<string, string> = {
   '.json': 'application/json', '.txt': 'text/plain', '.html': 'text/html; charset=utf-8', '.xml': 'application/xml',
@@ -58,8 +56,8 @@ function render(t: Template, req: HttpRequest, now: () => string): Buffer {
   for (let i = 0; i < t.slots.length; i++) {
     const s = t.slots[i];
     const v = s.kind === 'now' ? now() : s.kind === 'param' ? req.getParameter(s.index) : (req.getQuery(s.name) ?? '');
-    // asString quotes and escapes; the slot already sits inside a JSON string literal.
-    out += asString(v).slice(1, -1) + t.chunks[i + 1];
+    // The compiled serializer quotes and escapes (no JSON.stringify); the slot already sits inside a JSON string literal.
+    out += serializeTemplateValue(v).slice(1, -1) + t.chunks[i + 1];
   }
   return Buffer.from(out);
 }
@@ -94,7 +92,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       responder = { send(res) { ctx.filler.send(res, h, n); } };
     } else {
       const [type, bytes] = body.json !== undefined ? ['application/json', Buffer.from(JSON.stringify(body.json))]
-        : body.file !== undefined ? [contentTypeOf(body.file), readFileSync(join(payloadsDir, body.file))]
+        : body.file !== undefined ? [contentTypeOf(body.file), readFileSync(payloadFilePath(payloadsDir, body.file))]
           : ['text/plain', Buffer.from(body.text ?? '')];
       const p = prepare(code, ownType ?? type, bytes, headers);
       responder = { send(res) { send(res, p); } };

@@ -29,6 +29,8 @@ export interface RouteContext {
   readonly counters: WorkerCounters;
   /** Route names by counter id (filled when the route table is built). */
   readonly routeNames: string[];
+  /** The data port actually listened on (--port 0 picks one); 0 when built without a listener. */
+  readonly port: number;
   /** Epoch ms the server started. */
   readonly startedAt: number;
   /** True once shutdown began: health answers 503 so balancers stop sending. */

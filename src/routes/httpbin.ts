@@ -9,7 +9,7 @@ import type { WeightedChoice } from '../grammar/choice.js';
 import { parseStatusChoice } from '../grammar/distribution.js';
 import { collectBody } from '../http/body.js';
 import { sendBadValue } from '../http/errors.js';
-import { countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
+import { bodiless, countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 import type { FillerSender } from '../http/filler.js';
@@ -74,6 +74,11 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
         d.started = true;
         countResponse(d.code, d.total);
         if (d.status !== null) res.writeStatus(d.status);
+        // A 204 or 304 has no body to drip (bytes after it would break the connection).
+        if (bodiless(d.code)) {
+          res.endWithoutBody();
+          return;
+        }
         res.writeHeader('Content-Type', 'application/octet-stream');
         if (d.total === 0) {
           res.end();

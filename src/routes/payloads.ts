@@ -66,15 +66,31 @@ export function loadPayloads(dir: string): Payload[] {
   });
 }
 
-/** The encoding to serve for an Accept-Encoding value: br, then gzip, else identity (q=0 refuses). */
+/**
+ * The encoding to serve for an Accept-Encoding value (RFC 9110 12.5.3): the acceptable coding with the
+ * highest q among br and gzip (br on a tie: smaller), a coding not listed taking the q of `*` if present;
+ * identity when neither is acceptable (or the header is absent or empty).
+ */
 export function chooseEncoding(accept: string): 'br' | 'gzip' | 'identity' {
   if (accept === '') return 'identity';
-  const ok = (name: string): boolean => accept.split(',').some((part) => {
+  let br = -1;
+  let gzip = -1;
+  let any = -1;
+  for (const part of accept.split(',')) {
     const [coding, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.find((p) => p.trim().startsWith('q='));
-    return (coding === name || coding === '*') && (q === undefined || Number(q.trim().slice(2)) > 0);
-  });
-  return ok('br') ? 'br' : ok('gzip') ? 'gzip' : 'identity';
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    // A malformed weight counts as a refusal rather than a guess.
+    const weight = Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0;
+    const name = coding.trim();
+    if (name === 'br') br = weight;
+    else if (name === 'gzip' || name === 'x-gzip') gzip = weight;
+    else if (name === '*') any = weight;
+  }
+  if (br < 0) br = Math.max(any, 0);
+  if (gzip < 0) gzip = Math.max(any, 0);
+  if (br > 0 && br >= gzip) return 'br';
+  return gzip > 0 ? 'gzip' : 'identity';
 }
 
 function matches(ifNoneMatch: string, etag: string): boolean {

@@ -71,6 +71,8 @@ export type FromWorker =
   | { readonly type: 'listening' }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'crashed'; readonly message: string; readonly stack: string }
+  /** A route handler threw (a bug): the request got a 500 and the worker kept serving. */
+  | { readonly type: 'handlerError'; readonly route: string; readonly message: string; readonly stack: string }
   | { readonly type: 'drained'; readonly cut: number }
   | { readonly type: 'saturation'; readonly saturated: boolean; readonly elu: number }
   | { readonly type: 'ask'; readonly id: number; readonly ask: AdminAsk }

@@ -1,5 +1,5 @@
 // Main thread: probes the port, starts the worker threads, restarts the ones that die, owns shutdown.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -45,6 +45,8 @@ interface Slot {
   restartTimer: NodeJS.Timeout | null;
   startedAt: number;
   crashes: number;
+  /** Whether the last saturation line logged for this worker was a warning (a recovery is owed). */
+  saturated: boolean;
 }
 
 /** Start the server described by config; rejects with StartupError for anything the user must fix. */
@@ -55,6 +57,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
   }
+  checkFolder(config.payloadsDir, '--payloads');
   const port = await probePort(config.host, config.port, '--port', '--host');
   const adminHost = config.adminHost ?? config.host;
   const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
@@ -62,7 +65,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const startedAt = performance.timeOrigin;
   const sab = allocateCounters(config.workers);
   const counters = new Counters(sab);
-  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0 }));
+  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
   let stopping = false;
   let forced = false;
   let resolveClosed: (code: number) => void = () => {};
@@ -94,8 +97,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           reject(new StartupError(msg.message));
         } else if (msg.type === 'crashed') {
           log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
+        } else if (msg.type === 'handlerError') {
+          log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack } },
+            `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}`);
         } else if (msg.type === 'saturation') {
           const pct = Math.round(msg.elu * 100);
+          slot.saturated = msg.saturated;
           if (msg.saturated) {
             log.warn({ event: 'saturated', worker: index, elu: msg.elu },
               `upstream saturated: worker ${index} event loop ${pct}% busy for ${config.saturationSeconds}s; results measure the upstream, not the gateway — add workers`);
@@ -118,6 +125,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       worker.on('exit', (code) => {
         slot.worker = null;
         control.onExit(index);
+        if (slot.saturated) {
+          // The thread that was saturated is gone: close the episode so the next one warns afresh.
+          slot.saturated = false;
+          counters.cells[counters.row(index) + F.saturated] = 0;
+          counters.cells[counters.row(index) + F.elu] = 0;
+          if (!stopping) log.info({ event: 'recovered', worker: index, elu: 0 }, `worker ${index} no longer saturated (it exited)`);
+        }
         if (!listening) reject(new StartupError(`worker ${index} exited during startup (code ${code})`));
         if (stopping) {
           if (code !== 0) exitCode = 1;
@@ -218,6 +232,17 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
 /** Restart delay after `crashes` consecutive crashes: doubling from RestartBaseMs, at most RestartMaxMs. */
 function backoffMs(crashes: number): number {
   return Math.min(RestartMaxMs, RestartBaseMs * 2 ** crashes);
+}
+
+// A mistyped --payloads would otherwise start an empty payload listing and 404 every /payloads/ route.
+function checkFolder(dir: string, flag: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    throw new StartupError(`cannot read ${flag} ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!isDir) throw new StartupError(`${flag} ${dir} is not a folder`);
 }
 
 function checkReadable(file: string, flag: string): void {

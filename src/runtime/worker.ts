@@ -138,8 +138,9 @@ port.on('message', (msg: ToWorker) => {
 try {
   uws = loadUws();
   const built = createApp(uws, {
-    config: init.config, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
+    config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
     routes: init.routes, patterns: init.patterns, ask,
+    onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
   });
   setRoutes = built.setRoutes;
   app = built.app;

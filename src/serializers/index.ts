@@ -13,6 +13,8 @@ function load<T>(name: string): (value: T) => string {
 
 /** {"error": ..., "param"?: ...} */
 export const serializeError = load<{ error: string; param?: string; errors?: string[] }>('error');
+/** A string as a JSON string literal (quotes included): template placeholder values. */
+export const serializeTemplateValue = load<string>('templateValue');
 /** go-bench-suite /echo body. */
 export const serializeEcho = load<Record<string, unknown>>('echo');
 /** httpbin /headers body. */

@@ -108,8 +108,12 @@ export const heapSchema = {
 } as const;
 
 /** Name -> schema; build.ts writes generated/<name>.cjs for each. */
+/** One JSON string literal: a configured template's placeholder value, quoted and escaped. */
+export const templateValueSchema = { type: 'string' } as const;
+
 export const Schemas = {
   error: errorSchema,
+  templateValue: templateValueSchema,
   echo: echoSchema,
   headers: headersSchema,
   anything: anythingSchema,

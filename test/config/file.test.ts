@@ -152,6 +152,7 @@ describe('config-file journal and defaultClose settings', () => {
       }
       const config = await (await fetch(`${server.url}/__mock/config`)).json() as Record<string, unknown>;
       assert.equal(config.journal, 2);
+      assert.equal(config.port, server.port, 'the port listened on, not the 0 asked for');
       assert.equal(config.journalBodyBytes, 4);
       assert.deepEqual(config.journalRedact, ['x-secret']);
       assert.deepEqual(config.defaults, { delay: null, status: null, close: 100 });

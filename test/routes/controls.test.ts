@@ -244,3 +244,57 @@ describe('server defaults (--default-*)', () => {
     assert.match(r.stderr, /--default-status/);
   });
 });
+
+// A 204 or 304 carries no body (RFC 9110): bytes after one would be read as the next response.
+describe('bodiless statuses', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer([]);
+    const r = await fetch(`${server.url}/__mock/routes`, { method: 'POST', body: JSON.stringify({ path: '/nc', status: 204, body: { text: 'xyz' } }) });
+    assert.equal(r.status, 201, await r.text());
+  });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  /** Two pipelined requests on one connection: the raw bytes of both answers. */
+  async function pipelined(path: string): Promise<string> {
+    const { connect } = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const s = connect(server.port, '127.0.0.1');
+      let out = '';
+      s.on('data', (d: Buffer) => {
+        out += d.toString('latin1');
+        if (out.endsWith('Hello, World!')) { s.destroy(); resolve(out); }
+      });
+      s.on('error', reject);
+      s.write(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n`);
+    });
+  }
+
+  for (const path of ['/json?status=204', '/json?status=304', '/size/20000?status=204', '/status/204', '/status/304', '/nc',
+    '/drip?code=204&numbytes=5&duration=0']) {
+    test(`${path}: no body and no Content-Length, and the connection stays usable`, async () => {
+      const raw = await pipelined(path);
+      const [first, ...rest] = raw.split(/(?=HTTP\/1\.1 )/);
+      assert.match(first, /^HTTP\/1\.1 (204|304) /);
+      assert.ok(first.endsWith('\r\n\r\n'), `a body followed the head: ${JSON.stringify(first)}`);
+      assert.doesNotMatch(first, /content-length/i);
+      assert.match(rest.join(''), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nHello, World!$/);
+    });
+  }
+
+  test('node\'s http client reads a keep-alive 204 with a body configured, then the next response', async () => {
+    const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      request(`${server.url}${path}`, { agent }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject).end();
+    });
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await get('/nc'), { status: 204, body: '' });
+      assert.deepEqual(await get('/json'), { status: 200, body: '{"message":"Hello, World!"}' });
+    }
+    agent.destroy();
+  });
+});

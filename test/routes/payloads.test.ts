@@ -78,6 +78,10 @@ describe('payload folder', () => {
 });
 
 test('Accept-Encoding negotiation', () => {
-  const cases: [string, string][] = [['', 'identity'], ['gzip', 'gzip'], ['br', 'br'], ['gzip, br', 'br'], ['br;q=0, gzip', 'gzip'], ['*', 'br'], ['identity', 'identity'], ['gzip;q=0', 'identity']];
+  const cases: [string, string][] = [['', 'identity'], ['gzip', 'gzip'], ['br', 'br'], ['gzip, br', 'br'], ['br;q=0, gzip', 'gzip'], ['*', 'br'], ['identity', 'identity'], ['gzip;q=0', 'identity'],
+    // An explicit refusal beats the wildcard; the client's weights decide, br only on a tie.
+    ['br;q=0, *', 'gzip'], ['*;q=0', 'identity'], ['gzip;q=1, br;q=0.1', 'gzip'], ['gzip;q=0.5, br;q=0.5', 'br'],
+    ['gzip, deflate, br;q=0.9', 'gzip'], ['deflate', 'identity'], ['GZIP', 'gzip'], ['x-gzip', 'gzip'],
+    ['br;q=oops, gzip;q=0.2', 'gzip'], ['gzip ; q=0.8 , *;q=0.1', 'gzip'], ['*;q=0.3, br;q=0.2', 'gzip']];
   for (const [accept, expected] of cases) assert.equal(chooseEncoding(accept), expected, accept);
 });

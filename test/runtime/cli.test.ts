@@ -95,6 +95,15 @@ describe('startup errors exit 1 with one clear line', () => {
     assert.equal(r.stdout, '');
   });
 
+  test('a missing or non-folder --payloads is named', async () => {
+    for (const [dir, why] of [['/nonexistent/payloads', /cannot read --payloads \/nonexistent\/payloads: ENOENT/], ['/etc/passwd', /--payloads \/etc\/passwd is not a folder/]] as const) {
+      const r = await runCli(['--port', '0', '--payloads', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, why);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+  });
+
   test('a missing TLS file is named', async () => {
     const r = await runCli(['--port', '0', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
     assert.equal(r.code, 1);

@@ -130,6 +130,33 @@ describe('runtime routes with 2 workers', () => {
     assert.equal((await fresh(`${base}/kept`, { method: 'PUT' })).text, 'kept', 'the route is unchanged');
   });
 
+  test('a body.file outside the payload folder, or not a regular file, is refused (no file leaves the folder)', async () => {
+    for (const file of ['../package.json', '../../../../../../etc/passwd', '/etc/passwd', '.', 'nope.json']) {
+      const r = await fresh(`${base}/__mock/routes`, json('POST', { path: '/leak', body: { file } }));
+      assert.equal(r.status, 400, `${file}: ${r.text}`);
+      const body = JSON.parse(r.text) as { errors: string[] };
+      assert.match(body.errors[0], /^\/body\/file: /);
+      assert.match(body.errors[0], file === 'nope.json' ? /not found/ : file === '.' ? /not a regular file/ : /outside the payload folder/);
+    }
+    assert.equal((await fresh(`${base}/leak`)).status, 404);
+    // A file in the folder is served.
+    const ok = await fresh(`${base}/__mock/routes`, json('POST', { path: '/users-file', body: { file: 'users-1kb.json' } }));
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal((await fresh(`${base}/users-file`)).status, 200);
+    assert.equal((await fresh(`${base}/__mock/routes?path=/users-file`, { method: 'DELETE' })).status, 200);
+  });
+
+  test('the journal records a request once after its configured route was removed (the 404 records it)', async () => {
+    await fresh(`${base}/__mock/routes`, json('POST', { path: '/brief', body: { text: 'brief' } }));
+    assert.equal((await fresh(`${base}/__mock/routes?path=/brief`, { method: 'DELETE' })).status, 200);
+    await fresh(`${base}/__mock/requests`, { method: 'DELETE' });
+    for (let i = 0; i < 6; i++) assert.equal((await fresh(`${base}/brief?n=${i}`)).status, 404);
+    const journal = JSON.parse((await fresh(`${base}/__mock/requests`)).text) as { requests: { url: string; status: number | null }[] };
+    const mine = journal.requests.filter((e) => e.url.startsWith('/brief'));
+    assert.equal(mine.length, 6, JSON.stringify(mine));
+    assert.ok(mine.every((e) => e.status === 404));
+  });
+
   test('PUT replaces every configured route; DELETE resets to the file\'s', async () => {
     const put = await fresh(`${base}/__mock/routes`, json('PUT', { routes: [{ path: '/only', body: { text: 'only' } }] }));
     assert.equal(put.status, 200, put.text);
