@@ -191,7 +191,6 @@ function journaled(journal: Journal, cell: RouteCell, inner: Handler): Handler {
 // A separate wrapper, chosen at startup, so the access log costs nothing when it is off.
 function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number,
   report: HandlerErrorReport): Handler {
-  const id = cell.id;
   const plain = counted(counters, cell, report);
   return (res, req) => {
     if (sample < 1 && rng.next() >= sample) {
