@@ -58,6 +58,8 @@ export interface CheckLimits {
   readonly maxDelayMs: number;
   readonly maxSizeBytes: number;
   readonly payloadsDir: string;
+  /** The reserved admin prefix (--admin-prefix); default /__mock/. */
+  readonly adminPrefix?: string;
 }
 
 type Validate = ((v: unknown) => boolean) & { errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string }[] | null };
@@ -113,7 +115,8 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   routes.forEach((r, i) => {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
     void i;
-    if (r.path.startsWith(AdminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${AdminPrefix}`);
+    const reserved = limits.adminPrefix ?? AdminPrefix;
+    if (`${r.path}/`.startsWith(reserved)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${reserved}`);
     for (const name of Object.keys(r.headers !== null && typeof r.headers === 'object' ? r.headers : {})) {
       if (ServerWrittenHeaders.has(name.toLowerCase())) {
         errors.push(`${at}/headers/${name}: the server writes ${name} itself; use body.size for the length and "close" for Connection: close`);

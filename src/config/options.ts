@@ -10,7 +10,7 @@ import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings,
 import { SettingParsers } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
-  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers,
+  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers, AdminPrefix,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
@@ -33,6 +33,8 @@ export interface ServerConfig {
   readonly mockHeaders: boolean;
   /** Whether the /__mock/* admin endpoints exist at all (--no-admin removes them). */
   readonly admin: boolean;
+  /** The admin endpoints' path prefix, with a slash at each end (default /__mock/). */
+  readonly adminPrefix: string;
   /** Separate port for the admin endpoints (null: they share the data port). */
   readonly adminPort: number | null;
   /** Interface of the admin listener (--admin-host, else host); null when there is no admin listener (adminPort null). */
@@ -97,6 +99,7 @@ export const Options: readonly OptionSpec[] = [
   { flag: 'mock-headers', env: 'MOCK_HEADERS', type: 'boolean', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close (5 header lookups per request: for tests, not benchmarks)' },
   { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', type: 'string', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one' },
   { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', type: 'string', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)' },
+  { flag: 'admin-prefix', env: 'MOCK_ADMIN_PREFIX', type: 'string', value: 'PATH', help: 'path prefix of the admin endpoints (default /__mock/), e.g. /_mock/ when your API owns /__mock/' },
   { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', value: '', help: 'remove /__mock/* entirely (health checks included)' },
   { flag: 'config', env: 'MOCK_CONFIG', type: 'string', value: 'FILE', help: 'JSON config file: routes and server settings (see schema/mock-upstream.schema.json)', short: 'c' },
   { flag: 'payloads', env: 'MOCK_PAYLOADS', type: 'string', value: 'DIR', help: 'payload folder for body.file (default: the shipped payloads/)' },
@@ -222,11 +225,12 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
   // The limits the file is checked against come first. A bad flag or env value among them is a usage error
   // (exit 2); a bad value from the file is reported with the file's other errors below, the default standing in.
   const payloadsDir = pick(values, env, 'payloads')?.text ?? ShippedPayloads;
+  const adminPrefix = parseAdminPrefix(pick(values, env, 'admin-prefix'));
   const maxDelayMs = limit(pick(values, env, 'max-delay'), DefaultMaxDelayMs, SettingParsers.maxDelay);
   const maxSizeBytes = limit(pick(values, env, 'max-size'), DefaultMaxSizeBytes, SettingParsers.maxSize);
   let routes: RouteConfig[] = [];
   if (configFile !== null) {
-    const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir });
+    const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir, adminPrefix });
     if (errors.length > 0) throw new ConfigFileError(configFile, errors);
     routes = (raw as ConfigFile).routes ?? [];
   }
@@ -261,6 +265,7 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
   const context = { maxDelayMs };
   return Object.freeze({
     admin: !(values['no-admin'] === true || isTrue(env.MOCK_NO_ADMIN)),
+    adminPrefix,
     adminPort,
     adminHost: adminPort === null ? null : adminHostText?.text ?? host,
     routes,
@@ -291,6 +296,16 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     journalRedact: grammar<readonly string[]>(pick(values, env, 'journal-redact'), DefaultJournalRedact, SettingParsers.journalRedact),
     tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
   });
+}
+
+/** "/x/" from "/x/" or "/x": path segments of URL-safe characters, slashes added at the ends. */
+function parseAdminPrefix(v: Picked | undefined): string {
+  if (v === undefined) return AdminPrefix;
+  const text = v.text.endsWith('/') ? v.text : `${v.text}/`;
+  if (!/^(\/[A-Za-z0-9._~-]+)+\/$/.test(text)) {
+    throw new UsageError(`invalid ${v.source} "${v.text}": use a path such as /__mock/ or /_admin (letters, digits, . _ ~ - between slashes)`);
+  }
+  return text;
 }
 
 /** A grammar setting's value, or dflt when unset; a bad value is a usage error naming its source. */

@@ -3,7 +3,6 @@ import type { ServerConfig } from '../config/options.js';
 import type { HttpResponse, TemplatedApp, Uws } from '../runtime/uws.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../routes/admin.js';
-import { AdminPrefix } from '../config/defaults.js';
 import { Controls } from '../routes/controls.js';
 import { configuredRoutes } from '../routes/configured.js';
 import type { RouteConfig } from '../config/file.js';
@@ -109,13 +108,21 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   // Admin routes: on the data port (default), on their own listener (--admin-port), or nowhere (--no-admin).
   const admin = config.admin ? adminRoutes(ctx) : [];
   const adminApp = config.admin && config.adminPort !== null ? uws.App() as TemplatedApp : null;
-  const adminSide: Route[] = adminApp === null ? [] : [...admin, {
+  const adminNotFound: Route = {
+    pattern: `${config.adminPrefix}*`, about: 'any other admin path: 404',
+    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: see the admin list in the README (${config.adminPrefix}health, stats, metrics, ...)`, 'path'),
+  };
+  const adminSide: Route[] = adminApp === null ? [] : [...admin, adminNotFound, {
     pattern: '/*', about: 'admin listener: anything else is 404',
-    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${AdminPrefix}* only`, 'path'),
+    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${config.adminPrefix}* only`, 'path'),
   }];
   const wrap = cellWrapper(ctx, config, opts.workerIndex, opts.onHandlerError ?? noReport);
   const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes);
-  if (adminApp === null) for (const r of admin) data.add(r, false);
+  if (adminApp === null) {
+    for (const r of admin) data.add(r, false);
+    // The rest of the prefix is the admin side's 404, so a configured "/:a/:b" cannot answer under it.
+    if (config.admin) data.add(adminNotFound, false);
+  }
   for (const r of [...routeTable(ctx), notFound]) data.add(r, true);
   if (adminApp !== null) {
     const side = new RouteTable(adminApp, ctx.routeNames, wrap, MaxRoutes);

@@ -48,7 +48,21 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
   perWorker('mock_upstream_event_loop_utilization', 'Event-loop utilisation over the last second, per worker (0..1).', F.elu);
   perWorker('mock_upstream_saturated', '1 while the worker is saturated (utilisation over the threshold for several seconds).', F.saturated);
   perWorker('mock_upstream_requests_per_second', 'Responses per second over the last second, per worker.', F.rps);
-  perWorker('mock_upstream_worker_restarts_total', 'Times this worker slot was restarted after a crash.', F.restarts);
+  new Gauge({
+    name: 'mock_upstream_in_flight_responses', help: 'Responses started and not finished (pending plus streaming), per worker.',
+    labelNames: ['worker'], registers: [registry],
+    collect() {
+      for (let w = 0; w < workers; w++) this.set({ worker: String(w) }, counters.cells[row(w) + F.pending] + counters.cells[row(w) + F.streaming]);
+    },
+  });
+  new Counter({
+    name: 'mock_upstream_worker_restarts_total', help: 'Times this worker slot was restarted after a crash.', labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (let w = 0; w < workers; w++) this.inc({ worker: String(w) }, counters.cells[row(w) + F.restarts]);
+    },
+  });
   perWorker('mock_upstream_heap_used_bytes', 'V8 heap in use of each worker\'s own isolate (sampled once a second).', F.heapUsed);
   new Gauge({
     name: 'mock_upstream_resident_memory_bytes', help: 'Resident set size of the whole process (sampled once a second).', registers: [registry],

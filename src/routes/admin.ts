@@ -1,5 +1,5 @@
-// Admin endpoints under the reserved /__mock/ prefix (spec 2.6).
-import { AdminPrefix, FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
+// Admin endpoints under the reserved prefix, /__mock/ unless --admin-prefix says otherwise (spec 2.6).
+import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 
 export { FaultHookEnv, FaultHookPhrase };
 import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
@@ -81,7 +81,7 @@ function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): 
       relay(ctx, r, m === 'post' ? { op: 'routes.add', body: value } : { op: 'routes.set', body: value });
     });
   } else {
-    sendError(res, 405, `${m.toUpperCase()} ${AdminPrefix}routes: use GET, POST, PUT or DELETE`, 'method');
+    sendError(res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}routes: use GET, POST, PUT or DELETE`, 'method');
   }
 }
 
@@ -111,20 +111,20 @@ export function adminRoutes(ctx: RouteContext): Route[] {
     return effective;
   };
   const routes: Route[] = [
-    { pattern: `${AdminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
+    { pattern: `${ctx.config.adminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
       handler: (res) => send(res, config()) },
-    { pattern: `${AdminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s (or removes ?path=[&method=])',
+    { pattern: `${ctx.config.adminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s (or removes ?path=[&method=])',
       handler: (res, req) => routesHandler(ctx, res, req) },
-    { pattern: `${AdminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
+    { pattern: `${ctx.config.adminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
       handler: (res, req) => {
         const m = req.getMethod();
         if (m === 'delete') relay(ctx, res, { op: 'journal.clear' });
         else if (m === 'get') journalQuery(ctx, res, req);
-        else sendError(res, 405, `${m.toUpperCase()} ${AdminPrefix}requests: use GET or DELETE`, 'method');
+        else sendError(res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
       } },
-    { pattern: `${AdminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
+    { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
       handler: (res) => sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
-    { pattern: `${AdminPrefix}metrics`, about: 'Prometheus text exposition',
+    { pattern: `${ctx.config.adminPrefix}metrics`, about: 'Prometheus text exposition',
       handler: (res) => {
         // prom-client renders asynchronously: the response must survive an abort and write corked.
         let aborted = false;
@@ -135,20 +135,20 @@ export function adminRoutes(ctx: RouteContext): Route[] {
           if (!aborted) res.cork(() => sendError(res, 500, `metrics failed: ${err.message}`));
         });
       } },
-    { pattern: `${AdminPrefix}health`, about: 'liveness: 200 {"status":"ok"}, 503 while draining',
+    { pattern: `${ctx.config.adminPrefix}health`, about: 'liveness: 200 {"status":"ok"}, 503 while draining',
       handler: (res) => send(res, health()) },
-    { pattern: `${AdminPrefix}ready`, about: 'readiness: same as health',
+    { pattern: `${ctx.config.adminPrefix}ready`, about: 'readiness: same as health',
       handler: (res) => send(res, health()) },
   ];
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
-    routes.push({ pattern: `${AdminPrefix}test/gc`, about: 'test and bench only: full GC in every worker, then each one\'s live heap and the RSS',
+    routes.push({ pattern: `${ctx.config.adminPrefix}test/gc`, about: 'test and bench only: full GC in every worker, then each one\'s live heap and the RSS',
       handler: (res) => relay(ctx, res, { op: 'test.gc' }) });
-    routes.push({ pattern: `${AdminPrefix}test/crash`, about: 'test-only: crash this worker after answering',
+    routes.push({ pattern: `${ctx.config.adminPrefix}test/crash`, about: 'test-only: crash this worker after answering',
       handler: (res) => {
         send(res, Crashing);
         setImmediate(() => { throw new Error('test fault hook: deliberate worker crash'); });
       } });
-    routes.push({ pattern: `${AdminPrefix}test/throw`, about: 'test-only: the handler throws before answering (a route bug)',
+    routes.push({ pattern: `${ctx.config.adminPrefix}test/throw`, about: 'test-only: the handler throws before answering (a route bug)',
       handler: () => { throw new Error('test fault hook: deliberate handler bug'); } });
   }
   return routes;

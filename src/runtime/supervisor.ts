@@ -73,7 +73,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let exitCode = 0;
   // Indexes of the workers that exist now (starting, listening or draining).
   const liveWorkers = (): number[] => slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
-  const control = new ControlPlane(config.routes, { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir },
+  const control = new ControlPlane(config.routes, { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir, adminPrefix: config.adminPrefix },
     config.journal > 0, {
       live: liveWorkers,
       post: (i, msg) => slots[i].worker?.postMessage(msg),
@@ -183,7 +183,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const scheme = config.tls ? 'https' : 'http';
   log.info({
     event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
-    adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers,
+    adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: control.current().length,
     uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
   }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
   if (process.env[FaultHookEnv] === FaultHookPhrase) {

@@ -1,7 +1,7 @@
 // Config files: `mock-upstream check` on good and bad files (exact JSON paths), serving configured routes.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,6 +193,8 @@ describe('configured routes', () => {
   test('serve templates, weighted statuses, sizes, json, files, methods and 405s; flags beat the file', async () => {
     const server = await startServer(['--workers', '2', '--config', fixture('config-good.json'), '--payloads', payloads, '--max-delay', '3s']);
     try {
+      const routes = (JSON.parse(readFileSync(fixture('config-good.json'), 'utf8')) as { routes: unknown[] }).routes.length;
+      assert.equal((await server.waitForLine((l) => l.event === 'listening')).routes, routes, 'the startup line counts the configured routes');
       const t0 = performance.now();
       const u = await fetch(`${server.url}/api/users/42?q=a%22b`);
       assert.ok(performance.now() - t0 >= 20, 'route latency applies');

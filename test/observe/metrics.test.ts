@@ -40,14 +40,19 @@ describe('metrics and stats', () => {
       const r = await fetch(`${server.url}/__mock/metrics`);
       assert.equal(r.status, 200);
       assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-      const samples = parseExposition(await r.text());
+      const text = await r.text();
+      const samples = parseExposition(text);
+      for (const name of ['mock_upstream_requests_total', 'mock_upstream_sent_bytes_total', 'mock_upstream_worker_restarts_total']) {
+        assert.match(text, new RegExp(`^# TYPE ${name} counter$`, 'm'), `${name} is a counter`);
+      }
       assert.equal(value(samples, 'mock_upstream_requests_total', { route: '/json/valid', status: '2xx' }), 40);
       assert.equal(value(samples, 'mock_upstream_requests_total', { route: '/*', status: '4xx' }), 7);
       assert.equal(value(samples, 'mock_upstream_requests_total', { route: '/json', status: '5xx' }), 3);
       assert.equal(value(samples, 'mock_upstream_requests_total', { route: '/delay/:duration', status: '2xx' }), 2);
       assert.ok(value(samples, 'mock_upstream_sent_bytes_total') >= 40 * 66 + 3 * 27);
       for (const w of ['0', '1']) {
-        for (const m of ['mock_upstream_event_loop_utilization', 'mock_upstream_pending_responses', 'mock_upstream_saturated']) {
+        for (const m of ['mock_upstream_event_loop_utilization', 'mock_upstream_pending_responses', 'mock_upstream_in_flight_responses',
+          'mock_upstream_saturated', 'mock_upstream_worker_restarts_total']) {
           assert.ok(samples.some((s) => s.name === m && s.labels.worker === w), `${m} for worker ${w}`);
         }
       }

@@ -117,3 +117,48 @@ test('with --admin-port, runtime routes and the journal are driven from the admi
     assert.equal(await server.stop(), 0);
   }
 });
+
+test('--admin-prefix moves the admin endpoints to another path; the old one is an ordinary path', async () => {
+  const server = await startServer(['--admin-prefix', '/_admin', '--workers', '2']);
+  try {
+    for (const path of ['health', 'stats', 'metrics', 'config']) {
+      assert.equal((await fetch(`${server.url}/_admin/${path}`)).status, 200, `/_admin/${path}`);
+      assert.equal((await fetch(`${server.url}/__mock/${path}`)).status, 404, `/__mock/${path}`);
+    }
+    const unknown = await fetch(`${server.url}/_admin/nope`);
+    assert.equal(unknown.status, 404);
+    assert.match((await unknown.json() as { error: string }).error, /no admin route \/_admin\/nope/);
+    // A route may now live under /__mock/, but not under the new prefix.
+    const ok = await fetch(`${server.url}/_admin/routes`, { method: 'POST', body: JSON.stringify({ path: '/__mock/users', body: { text: 'mine' } }) });
+    assert.equal(ok.status, 201, await ok.text());
+    assert.equal(await (await fetch(`${server.url}/__mock/users`, { headers: { connection: 'close' } })).text(), 'mine');
+    const refused = await fetch(`${server.url}/_admin/routes`, { method: 'POST', body: JSON.stringify({ path: '/_admin/x' }) });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /reserved admin prefix \/_admin\//);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('configured routes cannot answer under the admin prefix, even through :params', async () => {
+  const server = await startServer([]);
+  try {
+    const r = await fetch(`${server.url}/__mock/routes`, { method: 'POST', body: JSON.stringify({ path: '/:a/:b', status: 418 }) });
+    assert.equal(r.status, 201, await r.text());
+    assert.equal((await fetch(`${server.url}/x/y`)).status, 418, 'the route answers elsewhere');
+    const admin = await fetch(`${server.url}/__mock/nope`);
+    assert.equal(admin.status, 404, 'an unknown admin path stays the admin 404');
+    assert.equal((await admin.json() as { param: string }).param, 'path');
+    assert.equal((await fetch(`${server.url}/__mock/health`)).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('an invalid --admin-prefix is a usage error', async () => {
+  for (const bad of ['/', 'mock', '/a b/', '/a//b/']) {
+    const r = await runCli(['--port', '0', '--admin-prefix', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.stderr, /invalid --admin-prefix/);
+  }
+});
