@@ -35,7 +35,7 @@ const Modes: readonly LoadMode[] = [Pipelined, KeepAlive];
 
 // Each round loads one target beside the reference at the same time (shared CPU), per pair and mode.
 const Full = { rounds: 3, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 // Long enough for V8 to optimise both paths (plain and query) before anything is recorded.
 const WarmupSec = 1;
 
@@ -54,7 +54,7 @@ async function checkResponses(on: RunningServer, off: RunningServer): Promise<vo
   if (ignored.status !== 200) throw new Error(`${off.name} answered ?status=503 with ${ignored.status}: --no-request-controls did not turn controls off`);
 }
 
-/** Runs the request-control cost comparison on /json/valid (3 shared rounds × 5 s per pair and mode, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
+/** Runs the request-control cost comparison on /json/valid (3 shared rounds × 5 s per pair and mode, or 1 × 1 s with quick) and returns its figures; servers are always stopped. */
 export async function runControlsCostBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('controls-cost');

@@ -18,7 +18,7 @@ const BareLabel = 'bare uWS + setTimeout';
 
 const Full = { rounds: 3, durationSec: 10, connections: 10_000 };
 // A smoke run proves the rig, not the 10k figure: 2k connections, 3 delay periods.
-const Quick = { rounds: 1, durationSec: 4, connections: 2_000 };
+const Quick = { rounds: 1, durationSec: 3, connections: 2_000 };
 // Two delay periods: one full round trip per connection before anything is recorded.
 const WarmupSec = 2;
 // Above the delay with room for a slow machine; a response this late is an error, not a latency.
@@ -94,7 +94,7 @@ function checks(mode: string, ours: Row, bare: Row): Comparison[] {
   ];
 }
 
-/** Runs the 10k-pending /delay/1s comparison (3 rounds × 10 s; 2k connections, 1 × 4 s with quick) and returns its figures; servers are always stopped. */
+/** Runs the 10k-pending /delay/1s comparison (3 rounds × 10 s; 2k connections, 1 × 3 s with quick) and returns its figures; servers are always stopped. */
 export async function runDelayBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec, connections } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('delay');

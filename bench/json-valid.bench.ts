@@ -29,7 +29,7 @@ const Modes: readonly Mode[] = [
 const MinCpuShare = 0.75;
 
 const Full = { rounds: 3, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 // Long enough for V8 to optimise the hot path before anything is recorded.
 const WarmupSec = 1;
 
@@ -70,7 +70,7 @@ async function checkResponses(ours: RunningServer, bare: RunningServer): Promise
   return notes;
 }
 
-/** Runs the /json/valid comparison (3 rounds × 5 s, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
+/** Runs the /json/valid comparison (3 rounds × 5 s, or 1 × 1 s with quick) and returns its figures; servers are always stopped. */
 export async function runJsonValidBench(options: JsonValidOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('json-valid');

@@ -26,7 +26,7 @@ const Mode: LoadMode = { name: 'keep-alive ×32', connections: 32, pipelined: fa
 const Budget = 0.9;
 
 const Full = { rounds: 3, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 const WarmupSec = 1;
 
 // nginx at its best for static files: sendfile (zero copy), full packets with
@@ -58,7 +58,7 @@ async function checkResponses(ours: RunningServer, nginx: RunningServer): Promis
   return bodies[0].equals(bodies[1]) ? [] : ['The two bodies have the same length but different bytes.'];
 }
 
-/** Runs the /size/1MB vs nginx bandwidth comparison (3 rounds × 5 s, or 1 × 2 s with quick) and returns its figures; servers are always stopped. */
+/** Runs the /size/1MB vs nginx bandwidth comparison (3 rounds × 5 s, or 1 × 1 s with quick) and returns its figures; servers are always stopped. */
 export async function runLargeBodyBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('large-body');

@@ -22,7 +22,7 @@ const Modes: readonly LoadMode[] = [KeepAlive, Pipelined];
 
 // Two rounds: the figures are for the record (no budget), and the whole run must stay under 10 minutes.
 const Full = { rounds: 2, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 const WarmupSec = 1;
 
 /** The chart's data: median req/s per mode (groups) and server (bars). */
@@ -58,7 +58,7 @@ async function checkResponses(servers: readonly Labelled[]): Promise<string[]> {
   return notes;
 }
 
-/** Runs the peers comparison (3 rounds × 5 s, or 1 × 2 s with quick); servers are always stopped. */
+/** Runs the peers comparison (3 rounds × 5 s, or 1 × 1 s with quick); servers are always stopped. */
 export async function runPeersBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('peers');

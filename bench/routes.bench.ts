@@ -66,7 +66,7 @@ const Targets: readonly Target[] = [
 // The same load as json-valid's keep-alive mode.
 const Mode = KeepAlive;
 const Full = { rounds: 3, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 const WarmupSec = 1;
 
 // A configured route that fell through to a 404 (config not loaded) would win the bench: each target must answer its own body.
@@ -90,7 +90,7 @@ async function checkResponses(server: RunningServer): Promise<string[]> {
   return [`Body sizes: ${sizes.join(', ')}.`];
 }
 
-/** Runs configured static and template routes against /json/valid (3 rounds × 5 s, or 1 × 2 s with quick); the server is always stopped. */
+/** Runs configured static and template routes against /json/valid (3 rounds × 5 s, or 1 × 1 s with quick); the server is always stopped. */
 export async function runRoutesBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { pinning, log } = await prepareBench('routes');

@@ -20,6 +20,7 @@ import { ensureWrk } from './lib/wrk.js';
 import { peersChartData, runPeersBench } from './peers.bench.js';
 import { runRoutesBench } from './routes.bench.js';
 import { runSoakBench } from './soak.bench.js';
+import { runStartupBench } from './startup.bench.js';
 import { runWorkersBench } from './workers.bench.js';
 
 interface Bench {
@@ -37,6 +38,7 @@ const Benches: readonly Bench[] = [
   { name: 'workers', run: runWorkersBench },
   { name: 'gc', run: runGcBench },
   { name: 'gateway', run: runGatewayBench },
+  { name: 'startup', run: runStartupBench },
   // The longest (10M requests): about a minute and a half of load.
   { name: 'soak', run: runSoakBench },
   // Last: its 10k connections leave the most sockets behind in TIME_WAIT.

@@ -11,10 +11,10 @@ import { startServer } from './lib/server.js';
 const Route = '/json/valid';
 const Modes: readonly LoadMode[] = [KeepAlive];
 const Full = { rounds: 3, durationSec: 5 };
-const Quick = { rounds: 1, durationSec: 2 };
+const Quick = { rounds: 1, durationSec: 1 };
 const WarmupSec = 1;
 
-/** Runs --workers 1 vs --workers 2 (3 rounds × 5 s, or 1 × 2 s with quick), unpinned; servers are always stopped. */
+/** Runs --workers 1 vs --workers 2 (3 rounds × 5 s, or 1 × 1 s with quick), unpinned; servers are always stopped. */
 export async function runWorkersBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
   const { log } = await prepareBench('workers');

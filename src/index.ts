@@ -25,6 +25,10 @@ export interface MockUpstreamOptions {
   maxSize?: string;
   /** A config file (routes and server settings), as --config. */
   config?: string;
+  /** The payload folder served at /payloads/ and read by body.file (as --payloads); default the shipped one. */
+  payloads?: string;
+  /** The admin endpoints' prefix (as --admin-prefix); default /__mock/. */
+  adminPrefix?: string;
   /** Configured routes to start with (instead of the config file's); resetRoutes() returns to them. */
   routes?: RouteConfig[];
   /** Keep the last N requests per worker for requests(); default 0 (off). */
@@ -70,7 +74,7 @@ export class MockUpstreamError extends Error {
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const argv = ['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1', '--workers', String(options.workers ?? 1)];
   const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'],
-    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body'], ['seed', '--seed']];
+    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['payloads', '--payloads'], ['adminPrefix', '--admin-prefix'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body'], ['seed', '--seed']];
   for (const [key, flag] of flags) if (options[key] !== undefined) argv.push(flag, String(options[key]));
   if (options.logLevel === undefined) argv.push('--log-level', 'silent');
   if (options.mockHeaders ?? true) argv.push('--mock-headers');

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockUpstreamError, startMockUpstream } from '../src/index.js';
 import { UsageError } from '../src/config/options.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitForPending } from './helpers/server.js';
 
 test('startMockUpstream starts on a free port, serves, and closes', async () => {
@@ -33,6 +36,21 @@ test('options map to the CLI flags and are validated by the same parser', async 
     await mock.close();
   }
   await assert.rejects(startMockUpstream({ maxDelay: 'soon' }), UsageError);
+});
+
+test('payloads and adminPrefix options: a folder of your own, the admin API elsewhere', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mock-payloads-'));
+  writeFileSync(join(dir, 'hello.json'), '{"hello":"world"}');
+  const mock = await startMockUpstream({ payloads: dir, adminPrefix: '/_admin/', routes: [{ path: '/hi', body: { file: 'hello.json' } }] });
+  try {
+    assert.deepEqual(await (await fetch(`${mock.url}/payloads/hello`)).json(), { hello: 'world' });
+    assert.deepEqual(await (await fetch(`${mock.url}/hi`)).json(), { hello: 'world' });
+    assert.equal((await fetch(`${mock.url}/_admin/health`)).status, 200);
+    assert.equal((await fetch(`${mock.url}/__mock/health`)).status, 404);
+  } finally {
+    await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the fixture reads X-Mock-<Name> headers unless mockHeaders is false', async () => {

@@ -64,6 +64,8 @@ export interface BenchResult {
   schedule?: string;
   /** Server command lines as run (from the package root). */
   serverCommands: string[];
+  /** Replaces the `Load, one wrk run per server…` lead-in when the load is not wrk runs. */
+  loadLead?: string;
   /** wrk command lines as run (from the package root). */
   loadCommands: string[];
   /** Medians over the rounds. */
@@ -205,14 +207,14 @@ export function renderBench(result: BenchResult, headingLevel: number): string {
     result.schedule ??
       `Servers (${result.rounds} round${result.rounds === 1 ? '' : 's'} × ${result.durationSec} s per run, figures are medians over the rounds):`,
     ['```sh', ...result.serverCommands, '```'].join('\n'),
-    'Load, one wrk run per server, mode and round:',
+    result.loadLead ?? 'Load, one wrk run per server, mode and round:',
     ['```sh', ...result.loadCommands, '```'].join('\n'),
-    summaryTable(result),
+    ...(result.summary.length > 0 ? [summaryTable(result)] : []),
     comparisonTable(result),
     ...(result.extra ?? []),
   ];
   if (result.notes.length > 0) parts.push(result.notes.map((note) => `- ${note}`).join('\n'));
-  parts.push(`${h}# Every run\n\n${runsTable(result)}`);
+  if (result.runs.length > 0) parts.push(`${h}# Every run\n\n${runsTable(result)}`);
   return parts.join('\n\n');
 }
 

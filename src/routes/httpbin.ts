@@ -28,6 +28,8 @@ const JsonHead = makeHead(200, 'application/json');
 export const MaxRedirects = 100;
 /** Most bytes /drip trickles (each is one timed write). */
 export const MaxDripBytes = 10_000;
+/** httpbin's default /drip duration (ms). */
+const DefaultDripMs = 2000;
 
 /** Headers as httpbin shows them: canonical Title-Case names, repeated values joined with ", ". */
 function readHeaders(req: HttpRequest): Record<string, string> {
@@ -51,13 +53,19 @@ function queryInt(req: HttpRequest, name: string, dflt: number, min: number, max
 }
 
 interface Drip {
-  remaining: number;
+  /** Body bytes the socket has taken. */
+  sent: number;
   total: number;
-  pauseMs: number;
+  durationMs: number;
+  /** performance.now() of the first byte. */
+  startMs: number;
   status: Buffer | null;
   code: number;
   started: boolean;
 }
+
+// What every drip writes from: views of it, never a string per write.
+const Stars = Buffer.alloc(MaxDripBytes, '*');
 
 /** The httpbin helper route table. */
 export function httpbinRoutes(ctx: RouteContext): Route[] {
@@ -66,7 +74,10 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
   const bytes: Responder = { send(res, _arg, n) { filler.send(res, OctetHead, n); } };
   const body: Responder = { send(res, arg) { sendBody(res, JsonHead, arg as Buffer); } };
 
-  // One byte per tick; tryEnd with the total size keeps Content-Length exact and flushes each write.
+  // Bytes are due on a schedule from the first one (byte i at i × duration / (numbytes − 1)), so the last
+  // arrives after the duration however fine the spacing: a tick writes every byte due by then (when the
+  // spacing is under the timer's resolution, several), and tryEnd with the total keeps Content-Length exact
+  // and flushes each write.
   const drip: Responder = {
     send(res, arg) {
       const d = arg as Drip;
@@ -84,11 +95,19 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           res.end();
           return;
         }
+        d.startMs = performance.now();
       }
-      const [ok, done] = res.tryEnd('*', d.total);
-      // Not ok: the socket took nothing (tryEnd never buffers), so the same byte goes again next tick.
-      if (ok) d.remaining--;
-      if (!done && d.remaining > 0) scheduler.schedule(res, d.pauseMs, drip, d, 0);
+      const elapsed = performance.now() - d.startMs;
+      const due = d.total === 1 || d.durationMs === 0 ? d.total
+        : Math.min(d.total, 1 + Math.floor((elapsed * (d.total - 1)) / d.durationMs));
+      const n = Math.max(1, due - d.sent);
+      const [ok, done] = res.tryEnd(Stars.subarray(0, n), d.total);
+      // Not ok: the socket took only part (tryEnd never buffers); the offset says how much, the rest goes next tick.
+      d.sent = ok ? d.sent + n : res.getWriteOffset();
+      if (!done && d.sent < d.total) {
+        const nextAt = d.startMs + (d.sent * d.durationMs) / (d.total - 1);
+        scheduler.schedule(res, Math.max(0, nextAt - performance.now()), drip, d, 0);
+      }
     },
   };
 
@@ -122,10 +141,13 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
         let delayMs: number;
         try {
           const numbytes = queryInt(req, 'numbytes', 10, 0, MaxDripBytes);
-          const durationMs = parseDuration(req.getQuery('duration') || '2s', 'duration', config.maxDelayMs);
+          // httpbin's default 2 s, or the cap when --max-delay is lower: a plain /drip must not be a 400.
+          const durationText = req.getQuery('duration') ?? '';
+          const durationMs = durationText === '' ? Math.min(DefaultDripMs, config.maxDelayMs) : parseDuration(durationText, 'duration', config.maxDelayMs);
           delayMs = parseDuration(req.getQuery('delay') || '0', 'delay', config.maxDelayMs) + requestDelay(ctx, req, 0);
-          const code = queryInt(req, 'code', 200, 100, 599);
-          d = { remaining: numbytes, total: numbytes, pauseMs: numbytes > 1 ? durationMs / (numbytes - 1) : 0, status: code === 200 ? null : statusLine(code), code, started: false };
+          // 1xx are interim responses: sent as the final one they leave the client reading the next as this.
+          const code = queryInt(req, 'code', 200, 200, 599);
+          d = { sent: 0, total: numbytes, durationMs, startMs: 0, status: code === 200 ? null : statusLine(code), code, started: false };
         } catch (err) {
           sendBadValue(res, err);
           return;

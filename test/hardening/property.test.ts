@@ -1,18 +1,21 @@
-// Property tests over HTTP against one running server: any string in any control position (path
-// segment, query control, X-Delay / X-Delay-Percent / X-Mock header) answers 200 (or the status it asked
-// for) or a 400 JSON {error, param}; never an unrequested 5xx, never a hang, and the server stays up.
-// --max-delay 50ms and --max-size 64KB keep every valid pick quick and small.
+// Property tests over HTTP against running servers: any string in any control position (path segment,
+// query control, X-Delay / X-Delay-Percent / X-Mock header) answers 200 (or the status it asked for) or a
+// 400 JSON {error, param}; the same for every parameter of the httpbin and go-bench-suite routes
+// (/bytes, /stream-bytes, /drip, /redirect, /resource), which may also answer 302 or 404. Never an
+// unrequested 5xx, never a hang, no worker crash, and afterwards nothing is left pending.
+// --max-delay and --max-size 64KB keep every valid pick quick and small.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { rawRequest, startServer, type TestServer } from '../helpers/server.js';
-import { assertServes } from './util.js';
+import { parseSize } from '../../src/grammar/size.js';
+import { assertServes, waitForStats } from './util.js';
 
 const NumRuns = 150;
-/** Per request: far above --max-delay 50ms, so only a real hang trips it. */
+/** Per request: far above either server's --max-delay (50ms, 100ms), so only a real hang trips it. */
 const RequestTimeoutMs = 5_000;
 
-interface Answer { status: number; body: string; raw: string }
+interface Answer { status: number; head: string; body: string; raw: string }
 
 /** Statuses seen by the current property: it must reach both the valid (200) and invalid (400) sides. */
 let seen: number[] = [];
@@ -24,7 +27,9 @@ async function request(port: number, target: string, headers: [string, string][]
   const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
   assert.ok(m, `no status line for ${JSON.stringify(target)} ${JSON.stringify(headers)}: ${JSON.stringify(data.slice(0, 200))}`);
   seen.push(Number(m[1]));
-  return { status: Number(m[1]), body: data.slice(data.indexOf('\r\n\r\n') + 4), raw: data };
+  const split = data.indexOf('\r\n\r\n');
+  assert.ok(split > 0, `no end of head for ${JSON.stringify(target)}: ${JSON.stringify(data.slice(0, 200))}`);
+  return { status: Number(m[1]), head: data.slice(0, split + 2), body: data.slice(split + 4), raw: data };
 }
 
 /** A 400 must carry the JSON error shape. */
@@ -103,6 +108,7 @@ describe('property: any control value gives 200, the chosen status or a 400 JSON
     await fc.assert(prop, { numRuns: NumRuns, seed: Number(process.env.FC_SEED ?? 20261122) });
     assert.ok(seen.some((c) => c !== 400) && seen.includes(400), `the generators must reach valid and invalid values; saw ${[...new Set(seen)].join(',')}`);
     await assertServes(server);
+    assertNoWorkerCrash(server);
   };
 
   for (const route of ['delay', 'size', 'status']) {
@@ -149,8 +155,256 @@ describe('property: any control value gives 200, the chosen status or a 400 JSON
       assertOk(a, decodeURIComponentSafe(x), /status/.test(x));
     }));
   });
+
+  test('afterwards: /json/valid answers and nothing is left pending or in flight', async () => {
+    await assertSettled(server);
+  });
 });
 
 function decodeURIComponentSafe(s: string): string {
   try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; }
 }
+
+/** No worker thread died (a crash is restarted by the main thread, so the process alone proves nothing). */
+function assertNoWorkerCrash(server: TestServer): void {
+  const bad = server.lines.filter((l) => /exited with code|restarting|"level":[56]0/.test(l));
+  assert.deepEqual(bad, [], 'no worker crash and no error logged');
+}
+
+/** The server still answers /json/valid, and /__mock/stats pending and inFlight return to 0. */
+async function assertSettled(server: TestServer): Promise<void> {
+  const { data } = await rawRequest(server.port, 'GET /json/valid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n', () => false, RequestTimeoutMs);
+  assert.match(data, /^HTTP\/1\.1 200 [^]*\r\n\r\n\{"time": "[^"]+"\}$/, `/json/valid: ${JSON.stringify(data.slice(0, 300))}`);
+  // Stats gauges are sampled once a second: poll, with a deadline.
+  await waitForStats(server.port, 'pending and inFlight back to 0', (t) => t.pending === 0 && t.inFlight === 0, 5_000);
+  assertNoWorkerCrash(server);
+  await assertServes(server);
+}
+
+/** The value of a response header (case-insensitive name), or undefined. */
+function headerOf(a: Answer, name: string): string | undefined {
+  const m = new RegExp(`\r\n${name}: ([^\r]*)\r\n`, 'i').exec(a.head);
+  return m === null ? undefined : m[1];
+}
+
+/**
+ * Percent-encode every byte of the UTF-8 form except the unreserved characters: encodeURIComponent,
+ * except that it also survives a lone surrogate (encoded as U+FFFD, as Buffer.from does).
+ */
+function uriEncode(x: string): string {
+  let out = '';
+  for (const b of Buffer.from(x, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-_.!~*'()]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** The query value the server decodes from uriEncode(x) (path segments reach it still encoded). */
+function decodedQuery(x: string): string {
+  return Buffer.from(x, 'utf8').toString('utf8');
+}
+
+/** A JSON error {error, param} with the expected status and param name. */
+function assertJsonError(a: Answer, status: 400 | 404, param: string, input: string): void {
+  const what = `${status} for ${JSON.stringify(input)}: ${JSON.stringify(a.raw.slice(0, 300))}`;
+  assert.equal(a.status, status, what);
+  assert.match(headerOf(a, 'Content-Type') ?? '', /^application\/json/, what);
+  let parsed: unknown;
+  try { parsed = JSON.parse(a.body); } catch { assert.fail(`error body is not JSON: ${what}`); }
+  const e = parsed as { error?: unknown; param?: unknown };
+  assert.equal(typeof e.error, 'string', what);
+  assert.ok((e.error as string).length > 0, what);
+  assert.equal(e.param, param, what);
+}
+
+/** A chunked body's payload; fails on bad framing or a missing terminating chunk. */
+function dechunk(body: string, input: string): { data: string; chunks: number[] } {
+  let at = 0;
+  let data = '';
+  const chunks: number[] = [];
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    assert.ok(eol > at, `chunk size line missing at ${at} for ${JSON.stringify(input)}`);
+    const sizeText = body.slice(at, eol);
+    assert.match(sizeText, /^[0-9a-fA-F]+$/, `chunk size ${JSON.stringify(sizeText)} for ${JSON.stringify(input)}`);
+    const n = parseInt(sizeText, 16);
+    at = eol + 2;
+    if (n === 0) {
+      assert.equal(body.slice(at), '\r\n', `after the last chunk for ${JSON.stringify(input)}`);
+      return { data, chunks };
+    }
+    data += body.slice(at, at + n);
+    assert.equal(body.slice(at + n, at + n + 2), '\r\n', `chunk of ${n} not followed by CRLF for ${JSON.stringify(input)}`);
+    chunks.push(n);
+    at += n + 2;
+  }
+}
+
+/** parseSize as the server calls it, or null where it answers 400. */
+function sizeOrNull(text: string, max: number): number | null {
+  try { return parseSize(text, 'size', max); } catch { return null; }
+}
+
+/** The text is a whole number the server's /^\d{1,9}$/ accepts: its value, else null. */
+function whole(text: string): number | null {
+  return /^\d{1,9}$/.test(text) ? Number(text) : null;
+}
+
+const MaxSize = 64 * 1024;
+/** Each valid draw of a /drip duration or delay takes that long (up to --max-delay 100ms): fewer runs keep the file quick. */
+const DripTimingRuns = 60;
+// Whole numbers and their near misses, for the count-like parameters (numbytes, code, n, limit, id).
+const intish = fc.oneof(
+  fc.integer({ min: 0, max: 150 }).map(String),
+  fc.integer({ min: 0, max: 700 }).map(String),
+  fc.tuple(fc.constantFrom('0', '00', '+', '-', ' ', '1e', '0x', ''), fc.integer({ min: 0, max: 120 }), fc.constantFrom('', '.0', '.', ' ', 'e1', 'x', '%'))
+    .map(([a, n, b]) => `${a}${n}${b}`),
+  fc.constantFrom('999999999', '1000000000', '4294967296', '9007199254740993', '1e2', '١٢', 'NaN', '-0', '0.5'),
+);
+const countValue = fc.oneof(anyValue, intish, intish);
+// Durations and sizes, valid and near-valid, for the /drip timings and the /stream-bytes sizes.
+const timing = fc.oneof(anyValue, duration, duration, fc.integer({ min: 0, max: 130 }).map((n) => `${n}ms`));
+const sizing = fc.oneof(anyValue, size, size, fc.integer({ min: 0, max: 70 }).map((n) => `${n}KB`));
+
+describe('property: httpbin and go-bench-suite route parameters give 2xx/3xx or a 400/404 JSON error', () => {
+  let server: TestServer;
+  before(async () => { server = await startServer(['--workers', '2', '--max-delay', '100ms', '--max-size', '64KB']); });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  const run = async (prop: fc.IAsyncProperty<[string]>, numRuns = NumRuns): Promise<void> => {
+    seen = [];
+    await fc.assert(prop, { numRuns, seed: Number(process.env.FC_SEED ?? 20261122) });
+    assert.ok(seen.some((c) => c !== 400) && seen.includes(400), `the generators must reach valid and invalid values; saw ${[...new Set(seen)].join(',')}`);
+    assertNoWorkerCrash(server);
+    await assertServes(server);
+  };
+
+  test('/bytes/{any string}: exactly the parsed size of application/octet-stream, or a 400 on size', async () => {
+    await run(fc.asyncProperty(sizing, async (x) => {
+      const seg = uriEncode(x);
+      const a = await request(server.port, `/bytes/${seg}`);
+      const want = sizeOrNull(seg, MaxSize);
+      if (want === null) { assertJsonError(a, 400, 'size', x); return; }
+      assert.equal(a.status, 200, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      assert.equal(headerOf(a, 'Content-Type'), 'application/octet-stream');
+      assert.equal(headerOf(a, 'Content-Length'), String(want));
+      assert.equal(a.body.length, want, `body bytes for ${JSON.stringify(x)}`);
+    }));
+  });
+
+  test('/stream-bytes/{any string}: the parsed size in well-formed chunks, or a 400 on size', async () => {
+    await run(fc.asyncProperty(sizing, async (x) => {
+      const seg = uriEncode(x);
+      const a = await request(server.port, `/stream-bytes/${seg}?chunk_size=1KB`);
+      const want = sizeOrNull(seg, MaxSize);
+      if (want === null) { assertJsonError(a, 400, 'size', x); return; }
+      assert.equal(a.status, 200, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      // An empty body goes out as Content-Length: 0 rather than a lone terminating chunk; both are valid HTTP.
+      if (want === 0 && headerOf(a, 'Content-Length') === '0') { assert.equal(a.body, ''); return; }
+      assert.equal(headerOf(a, 'Transfer-Encoding'), 'chunked', `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      const { data, chunks } = dechunk(a.body, x);
+      assert.equal(data.length, want, `body bytes for ${JSON.stringify(x)}`);
+      assert.ok(chunks.every((n) => n <= 1024), `chunks over chunk_size=1KB: ${chunks.filter((n) => n > 1024).join(',')}`);
+    }));
+  });
+
+  test('/stream-bytes/4KB?chunk_size={any string}: 4096 bytes in chunks of at most chunk_size, or a 400 on chunk_size', async () => {
+    await run(fc.asyncProperty(sizing, async (x) => {
+      const a = await request(server.port, `/stream-bytes/4KB?chunk_size=${uriEncode(x)}`);
+      // chunk_size has its own fixed cap of 1 MiB (not --max-size), and must be at least 1.
+      const chunk = sizeOrNull(decodedQuery(x), 1024 * 1024);
+      if (chunk === null || chunk === 0) { assertJsonError(a, 400, 'chunk_size', x); return; }
+      assert.equal(a.status, 200, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      const { data, chunks } = dechunk(a.body, x);
+      assert.equal(data.length, 4096, `body bytes for ${JSON.stringify(x)}`);
+      assert.ok(chunks.every((n) => n <= chunk), `chunks over chunk_size=${chunk}: ${chunks.join(',')}`);
+    }));
+  });
+
+  // One /drip parameter at a time, the others valid and quick.
+  const dripBase: Record<string, string> = { numbytes: '3', duration: '2ms', delay: '0', code: '200' };
+  const dripArb: Record<string, fc.Arbitrary<string>> = {
+    numbytes: countValue,
+    duration: timing,
+    delay: timing,
+    code: countValue,
+  };
+  for (const param of ['numbytes', 'duration', 'delay', 'code']) {
+    test(`/drip?${param}={any string}: the bytes trickled (with the code asked for), or a 400 on ${param}`, async () => {
+      await run(fc.asyncProperty(dripArb[param], async (x) => {
+        const query = Object.entries({ ...dripBase, [param]: x }).map(([k, v]) => `${k}=${k === param ? uriEncode(v) : v}`).join('&');
+        const a = await request(server.port, `/drip?${query}`);
+        if (a.status === 400) { assertJsonError(a, 400, param, x); return; }
+        const code = param === 'code' ? whole(decodedQuery(x)) : 200;
+        assert.equal(a.status, code, `${param}=${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+        // 204 and 304 carry no body in HTTP, and no Content-Length.
+        if (code === 204 || code === 304) {
+          assert.equal(a.body, '', `${param}=${JSON.stringify(x)}`);
+          assert.equal(headerOf(a, 'Content-Length'), undefined);
+          return;
+        }
+        const numbytes = param === 'numbytes' ? whole(decodedQuery(x)) : 3;
+        assert.ok(numbytes !== null, `numbytes=${JSON.stringify(x)} answered ${a.status}`);
+        assert.equal(headerOf(a, 'Content-Length'), String(numbytes), `${param}=${JSON.stringify(x)}`);
+        assert.equal(a.body, '*'.repeat(numbytes), `${param}=${JSON.stringify(x)}`);
+      }), param === 'duration' || param === 'delay' ? DripTimingRuns : NumRuns);
+    });
+  }
+
+  test('/redirect/{any string}: a 302 to /redirect/{n-1} (or /anything for 1), or a 400 on n', async () => {
+    await run(fc.asyncProperty(countValue, async (x) => {
+      const seg = uriEncode(x);
+      const a = await request(server.port, `/redirect/${seg}`);
+      const n = whole(seg);
+      if (n === null || n < 1 || n > 100) { assertJsonError(a, 400, 'n', x); return; }
+      assert.equal(a.status, 302, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      assert.equal(headerOf(a, 'Location'), n === 1 ? '/anything' : `/redirect/${n - 1}`);
+    }));
+  });
+
+  test('/resource?limit={any string}: the first min(limit or 10, 100) resources, or a 400 on limit', async () => {
+    await run(fc.asyncProperty(countValue, async (x) => {
+      const a = await request(server.port, `/resource?limit=${uriEncode(x)}`);
+      const decoded = decodedQuery(x);
+      // An empty value is "not given" (the default page).
+      const n = decoded === '' ? 10 : whole(decoded);
+      if (n === null) { assertJsonError(a, 400, 'limit', x); return; }
+      assert.equal(a.status, 200, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      const page = JSON.parse(a.body) as Record<string, { Id: number; Name: string }>;
+      const want = Math.min(n === 0 ? 10 : n, 100);
+      assert.deepEqual(Object.keys(page), Array.from({ length: want }, (_, i) => String(i)), `limit=${JSON.stringify(x)}`);
+      for (const [k, r] of Object.entries(page)) assert.ok(r.Id === Number(k) && /^[a-zA-Z]{10}$/.test(r.Name), JSON.stringify(r));
+    }));
+  });
+
+  test('/resource/{any string}: that resource, a 404 on id above 99, or a 400 on id', async () => {
+    await run(fc.asyncProperty(countValue, async (x) => {
+      const seg = uriEncode(x);
+      const a = await request(server.port, `/resource/${seg}`);
+      const id = whole(seg);
+      if (id === null) { assertJsonError(a, 400, 'id', x); return; }
+      if (id > 99) { assertJsonError(a, 404, 'id', x); return; }
+      assert.equal(a.status, 200, `${JSON.stringify(x)}: ${JSON.stringify(a.raw.slice(0, 300))}`);
+      const r = JSON.parse(a.body) as { Id: number; Name: string };
+      assert.equal(r.Id, id);
+      assert.match(r.Name, /^[a-zA-Z]{10}$/);
+    }));
+  });
+
+  test('afterwards: /json/valid answers and nothing is left pending or in flight', async () => {
+    await assertSettled(server);
+  });
+
+  test('/drip?numbytes=1000&duration=50ms ends after about 50 ms (README: last byte after delay + duration)', async () => {
+      const t0 = performance.now();
+      const a = await request(server.port, '/drip?numbytes=1000&duration=50ms');
+      const ms = performance.now() - t0;
+      assert.equal(a.body.length, 1000);
+      assert.ok(ms < 500, `took ${Math.round(ms)} ms`);
+    });
+
+  test('/drip?code=100 is a 400 like /status/100 (a 1xx is never a final status)', async () => {
+      assertJsonError(await request(server.port, '/drip?numbytes=1&duration=0&code=100'), 400, 'code', '100');
+    });
+});

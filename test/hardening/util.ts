@@ -100,3 +100,53 @@ export function connectionRefused(port: number): Promise<boolean> {
     s.on('error', () => resolve(true));
   });
 }
+
+/** /__mock/test/gc (needs the fault-hook env phrase): a full GC in every worker, then each live heap and the RSS. */
+export interface GcReport {
+  workers: { id: number; heapUsedBytes: number }[];
+  rssBytes: number;
+  missingWorkers: number[];
+}
+
+/** Run /__mock/test/gc on a fresh connection and check every worker answered. */
+export async function gcReport(port: number): Promise<GcReport> {
+  const { data } = await rawRequest(port, 'GET /__mock/test/gc HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+  assert.match(data, /^HTTP\/1\.1 200 /, `/__mock/test/gc: ${JSON.stringify(data.slice(0, 300))}`);
+  const report = JSON.parse(data.slice(data.indexOf('\r\n\r\n') + 4)) as GcReport;
+  assert.deepEqual(report.missingWorkers, [], 'every worker ran the collection');
+  return report;
+}
+
+/**
+ * n clients on their own connections each send `request`, receive at least `readBytes` of the answer
+ * (0: only wait for its first bytes), then vanish: odd ones with a FIN, even ones with a RST. With
+ * `stall` a client stops reading first, so the server is pushing against a full window when it goes.
+ * Resolves once every client is gone; rejects if the server closes a connection or fails first.
+ */
+export async function vanishingClients(port: number, n: number, request: string, readBytes: number, opts: { stall?: boolean } = {}): Promise<void> {
+  await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    let received = 0;
+    let gone = false;
+    const vanish = (): void => {
+      if (gone) return;
+      gone = true;
+      if (i % 2 === 0) sock.resetAndDestroy(); else sock.destroy();
+      resolve();
+    };
+    sock.on('connect', () => sock.write(request));
+    sock.on('data', (d: Buffer) => {
+      received += d.length;
+      if (gone || received < Math.max(readBytes, 1)) return;
+      if (opts.stall) {
+        // Stop reading; vanish once the server has had a turn to fill the window.
+        sock.pause();
+        setImmediate(vanish);
+      } else {
+        vanish();
+      }
+    });
+    sock.on('error', (e) => { if (!gone) reject(e); });
+    sock.on('close', () => { if (!gone) reject(new Error(`server closed the connection after ${received} bytes of ${JSON.stringify(request.split('\r\n')[0])}`)); });
+  })));
+}

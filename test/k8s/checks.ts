@@ -1,7 +1,9 @@
 // Checks for the manifests in k8s/: each takes parsed manifests and returns the problems it found (empty =
 // fine), so manifests.test.ts can run them on the real files and on deliberately broken copies alike.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -10,6 +12,7 @@ import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-model
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { parseCommand, UsageError, type ServerConfig } from '../../src/config/options.js';
+import { ConfigFileError } from '../../src/config/file.js';
 import { AdminPrefix } from '../../src/config/defaults.js';
 
 /** The label every object carries and every selector uses. */
@@ -20,6 +23,10 @@ export const AppName = 'mock-upstream';
  * src/runtime/supervisor.ts, not exported): the pod must be allowed that long too.
  */
 export const ShutdownSlackMs = 3_000;
+/** The image's WORKDIR (Dockerfile): what it ships there is this repository's build (dist/, payloads/, ...). */
+export const ImageWorkdir = '/app';
+/** The repository root (checks.js runs from dist/test/k8s/). */
+const RepoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 type Labels = Record<string, string>;
 interface LabelSelector {
@@ -227,9 +234,88 @@ export function containerEnv(c: IContainer): { env: NodeJS.ProcessEnv; problems:
   return { env, problems };
 }
 
+/** A path of the container's filesystem, written out locally: see materialize(). */
+export interface Materialized {
+  /** The temporary folder standing in for the container's root. */
+  readonly root: string;
+  /** The container's args and env, every absolute path in them rewritten by local(). */
+  readonly args: string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** A container path -> its local stand-in: under a volume mount, the written-out copy; under the image's
+   * WORKDIR, the repository (the image ships its build); anything else unchanged (and so likely missing). */
+  local(path: string): string;
+  /** Text naming local paths (an error message) in the container's spelling. */
+  container(text: string): string;
+  /** Remove the temporary folder. */
+  cleanup(): void;
+}
+
+/**
+ * Write the server container's volumes to a temporary folder at their mount paths, the way the kubelet
+ * lays a ConfigMap volume out (the keys as symlinks into a hidden `..data` folder), and rewrite the
+ * container's args and env to point there. The real server can then be started, or its config parsed,
+ * with exactly the files the pod would see.
+ */
+export function materialize(b: Bundle): Materialized {
+  const c = serverContainer(b.deployment);
+  const volumes = b.deployment.spec?.template.spec?.volumes ?? [];
+  const root = mkdtempSync(join(tmpdir(), 'mock-k8s-'));
+  const mountPaths = (c?.volumeMounts ?? []).map((m) => posix.normalize(m.mountPath));
+  try {
+    for (const m of c?.volumeMounts ?? []) {
+      const dir = join(root, m.mountPath);
+      mkdirSync(dir, { recursive: true });
+      const ref = volumes.find((v) => v.name === m.name)?.configMap;
+      const cm = b.configMaps.find((x) => x.metadata?.name === ref?.name);
+      if (ref === undefined || cm === undefined) continue; // emptyDir and the like: an empty folder
+      const data = cm.data ?? {};
+      const items = ref.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      const stamp = '..2025_01_01_00_00_00.000000000';
+      for (const item of items) {
+        if (data[item.key] === undefined) continue; // checkVolumes reports it
+        const file = join(dir, stamp, item.path);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, data[item.key]);
+      }
+      symlinkSync(stamp, join(dir, '..data'));
+      for (const top of new Set(items.filter((i) => data[i.key] !== undefined).map((i) => i.path.split('/')[0]))) {
+        symlinkSync(join('..data', top), join(dir, top));
+      }
+    }
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  const under = (path: string, base: string): boolean => path === base || path.startsWith(base === '/' ? base : `${base}/`);
+  const local = (path: string): string => {
+    if (!path.startsWith('/')) return path;
+    const p = posix.normalize(path);
+    if (mountPaths.some((m) => under(p, m))) return join(root, p);
+    if (under(p, ImageWorkdir)) return join(RepoRoot, posix.relative(ImageWorkdir, p));
+    return path;
+  };
+  // `--flag=/path` as well as `--flag /path`; env values are paths or not, as they come.
+  const rewrite = (arg: string): string => {
+    const eq = /^(--?[\w-]+=)(\/.*)$/.exec(arg);
+    return eq !== null ? `${eq[1]}${local(eq[2])}` : local(arg);
+  };
+  const env: NodeJS.ProcessEnv = c === undefined ? {} : containerEnv(c).env;
+  const repo = RepoRoot.replace(/\/$/, '');
+  return {
+    root,
+    args: (c?.args ?? []).map(rewrite),
+    env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined ? v : local(v)])),
+    local,
+    container: (text) => text.split(root).join('').split(repo).join(ImageWorkdir),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
 /**
  * The container's args and env parse with the server's own parser into a `serve` command; the image's
- * ENTRYPOINT is kept (no `command`). Returns the resulting config when they do.
+ * ENTRYPOINT is kept (no `command`). The files they name are those the pod would see (materialize()), so
+ * a `--config` file is read and validated exactly as the server does at startup. Returns the resulting
+ * config, its configFile and payloadsDir in the container's spelling, when they do.
  */
 export function serverConfig(b: Bundle): { config: ServerConfig | null; problems: string[] } {
   const c = serverContainer(b.deployment);
@@ -238,14 +324,28 @@ export function serverConfig(b: Bundle): { config: ServerConfig | null; problems
   if (c.command !== undefined) problems.push(`container ${c.name}: \`command\` replaces the image's ENTRYPOINT (node dist/src/cli.js); use args`);
   const { env, problems: envProblems } = containerEnv(c);
   problems.push(...envProblems);
+  const run = materialize(b);
   try {
-    const cmd = parseCommand(c.args ?? [], env);
+    const cmd = parseCommand(run.args, run.env);
     if (cmd.kind !== 'serve') problems.push(`container ${c.name}: args ${JSON.stringify(c.args)} ask for ${cmd.kind}, not serve`);
-    return { config: cmd.kind === 'serve' ? cmd.config : null, problems };
+    if (cmd.kind !== 'serve') return { config: null, problems };
+    const config: ServerConfig = {
+      ...cmd.config,
+      configFile: cmd.config.configFile === null ? null : run.container(cmd.config.configFile),
+      payloadsDir: run.container(cmd.config.payloadsDir),
+    };
+    return { config, problems };
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    problems.push(`container ${c.name}: args ${JSON.stringify(c.args ?? [])} with env ${JSON.stringify(env)} are rejected by the CLI: ${err.message}`);
+    if (err instanceof UsageError) {
+      problems.push(`container ${c.name}: args ${JSON.stringify(c.args ?? [])} with env ${JSON.stringify(env)} are rejected by the CLI: ${run.container(err.message)}`);
+    } else if (err instanceof ConfigFileError) {
+      problems.push(`container ${c.name}: the server refuses its config file ${run.container(err.file)}: ${err.errors.map(run.container).join('; ')}`);
+    } else {
+      throw err;
+    }
     return { config: null, problems };
+  } finally {
+    run.cleanup();
   }
 }
 
@@ -303,6 +403,16 @@ export function checkVolumes(b: Bundle): string[] {
       if (!volumes.some((v) => v.name === m.name)) problems.push(`container ${c.name}: mount ${m.mountPath} names undeclared volume ${m.name}`);
     }
   }
+  // A mount point inside a ConfigMap volume cannot be created: that volume is read-only.
+  const mounts = (spec?.containers ?? []).flatMap((c) => (c.volumeMounts ?? []).map((m) => ({ c: c.name, path: posix.normalize(m.mountPath), name: m.name })));
+  for (const inner of mounts) {
+    for (const outer of mounts) {
+      const isConfigMap = volumes.find((v) => v.name === outer.name)?.configMap !== undefined;
+      if (inner.c === outer.c && isConfigMap && inner.path.startsWith(`${outer.path}/`)) {
+        problems.push(`container ${inner.c}: mount ${inner.path} is inside ConfigMap volume ${outer.name} (${outer.path}), where no mount point can be created; mount them side by side`);
+      }
+    }
+  }
   for (const v of volumes) {
     if (!mounted.has(v.name)) problems.push(`volume ${v.name} is declared but never mounted`);
     const ref = v.configMap;
@@ -321,41 +431,55 @@ export function checkVolumes(b: Bundle): string[] {
   return problems;
 }
 
-/** The files a volume mounted at `mountPath` puts there, by file name -> content. */
-export function filesMountedAt(b: Bundle, mountPath: string): Map<string, string> | undefined {
-  const spec = b.deployment.spec?.template.spec;
-  const c = serverContainer(b.deployment);
-  const mount = c?.volumeMounts?.find((m) => m.mountPath === mountPath);
-  const ref = spec?.volumes?.find((v) => v.name === mount?.name)?.configMap;
-  const cm = b.configMaps.find((m) => m.metadata?.name === ref?.name);
-  if (ref === undefined || cm === undefined) return undefined;
-  const data = cm.data ?? {};
-  const items = ref.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-  return new Map(items.filter((i) => data[i.key] !== undefined).map((i) => [i.path, data[i.key]]));
+/** The ConfigMap mounts of the server container: mount path and ConfigMap name. */
+function configMapMounts(b: Bundle): { mountPath: string; configMap: string }[] {
+  const volumes = b.deployment.spec?.template.spec?.volumes ?? [];
+  return (serverContainer(b.deployment)?.volumeMounts ?? []).flatMap((m) => {
+    const name = volumes.find((v) => v.name === m.name)?.configMap?.name;
+    return name === undefined ? [] : [{ mountPath: posix.normalize(m.mountPath), configMap: name }];
+  });
 }
 
 /**
- * The mounted config file is JSON with a `routes` array, and every `body.file` it names is a file of the
- * mounted payload folder.
+ * The container serves the mounted ConfigMaps: its `--config` (or MOCK_CONFIG) is a file of a ConfigMap
+ * mount, every other ConfigMap mount is its `--payloads` folder, and the config file passes the server's
+ * own validation against the files the pod would see. That validation is parseCommand's: it reads the file
+ * and runs checkConfig (src/config/file.ts) with the effective limits and payload folder, exactly as
+ * `mock-upstream check FILE --payloads DIR` and the server at startup do; each error keeps its JSON path.
  */
-export function checkConfigFile(b: Bundle, configPath = '/app/config', payloadsPath = '/app/payloads'): string[] {
-  const config = filesMountedAt(b, configPath);
-  const payloads = filesMountedAt(b, payloadsPath);
-  if (config === undefined) return [`nothing from a ConfigMap is mounted at ${configPath}`];
-  if (payloads === undefined) return [`nothing from a ConfigMap is mounted at ${payloadsPath}`];
-  const text = config.get('mock-upstream.json');
-  if (text === undefined) return [`${configPath}/mock-upstream.json is not mounted`];
-  let parsed: { routes?: { body?: { file?: string } }[] };
+export function checkConfigFile(b: Bundle): string[] {
+  const c = serverContainer(b.deployment);
+  if (c === undefined) return ['deployment: no mock-upstream container'];
+  const run = materialize(b);
+  let config: ServerConfig;
   try {
-    parsed = JSON.parse(text) as typeof parsed;
+    const cmd = parseCommand(run.args, run.env);
+    if (cmd.kind !== 'serve') return [`container ${c.name}: args ask for ${cmd.kind}, not serve`];
+    config = cmd.config;
   } catch (err) {
-    return [`${configPath}/mock-upstream.json is not JSON: ${(err as Error).message}`];
+    if (err instanceof ConfigFileError) return err.errors.map((e) => `${run.container(err.file)}: ${run.container(e)}`);
+    if (err instanceof UsageError) return [`container ${c.name}: args rejected by the CLI: ${run.container(err.message)}`];
+    throw err;
+  } finally {
+    run.cleanup();
   }
-  if (!Array.isArray(parsed.routes)) return [`${configPath}/mock-upstream.json has no routes array`];
+  const mounts = configMapMounts(b);
   const problems: string[] = [];
-  for (const r of parsed.routes) {
-    const file = r.body?.file;
-    if (file !== undefined && !payloads.has(file)) problems.push(`route body.file ${file} is not in ${payloadsPath} (${[...payloads.keys()].join(', ')})`);
+  const inside = (path: string, dir: string): boolean => path.startsWith(`${dir}/`);
+  const configFile = config.configFile === null ? null : run.container(config.configFile);
+  const payloadsDir = posix.normalize(run.container(config.payloadsDir));
+  if (configFile === null) {
+    problems.push(`container ${c.name}: passes no --config (or MOCK_CONFIG), so the mounted config file is not served`);
+  } else if (!mounts.some((m) => inside(configFile, m.mountPath))) {
+    problems.push(`container ${c.name}: --config ${configFile} is not a file of a mounted ConfigMap (${mounts.map((m) => m.mountPath).join(', ')})`);
+  }
+  const shipped = posix.join(ImageWorkdir, 'payloads');
+  if (payloadsDir !== shipped && !mounts.some((m) => m.mountPath === payloadsDir)) {
+    problems.push(`container ${c.name}: --payloads ${payloadsDir} is neither a mounted ConfigMap nor the image's ${shipped}`);
+  }
+  for (const m of mounts) {
+    const used = (configFile !== null && inside(configFile, m.mountPath)) || payloadsDir === m.mountPath;
+    if (!used) problems.push(`ConfigMap ${m.configMap} is mounted at ${m.mountPath}, but neither --config nor --payloads (${payloadsDir}) points there`);
   }
   return problems;
 }
@@ -434,14 +558,20 @@ export function checkSecurity(b: Bundle): string[] {
   return problems;
 }
 
-/** The pod's prometheus.io annotations point at /__mock/metrics on a container port. */
+/** The admin prefix the container's server uses (--admin-prefix), the default when its args do not parse. */
+export function adminPrefix(b: Bundle): string {
+  return serverConfig(b).config?.adminPrefix ?? AdminPrefix;
+}
+
+/** The pod's prometheus.io annotations point at /__mock/metrics (under the server's admin prefix) on a container port. */
 export function checkMetricsAnnotations(b: Bundle): string[] {
   const c = serverContainer(b.deployment);
   if (c === undefined) return ['deployment: no mock-upstream container'];
+  const prefix = adminPrefix(b);
   const a = (b.deployment.spec?.template.metadata?.annotations ?? {}) as Record<string, string>;
   const problems: string[] = [];
   if (a['prometheus.io/scrape'] !== 'true') problems.push('pod annotation prometheus.io/scrape is not "true"');
-  if (a['prometheus.io/path'] !== `${AdminPrefix}metrics`) problems.push(`pod annotation prometheus.io/path is ${a['prometheus.io/path']}, not ${AdminPrefix}metrics`);
+  if (a['prometheus.io/path'] !== `${prefix}metrics`) problems.push(`pod annotation prometheus.io/path is ${a['prometheus.io/path']}, not ${prefix}metrics`);
   const port = Number(a['prometheus.io/port']);
   if (resolvePort(c, port) === undefined) problems.push(`pod annotation prometheus.io/port ${a['prometheus.io/port']} is not a container port`);
   return problems;
@@ -474,18 +604,19 @@ interface ServiceMonitorLike {
 
 /**
  * A ServiceMonitor (Prometheus Operator) selects exactly one of our Services (both select the same pods:
- * two would scrape every pod twice), scrapes a named port of it, at /__mock/metrics.
+ * two would scrape every pod twice), scrapes a named port of it, at /__mock/metrics (the server's admin prefix).
  */
 export function checkServiceMonitor(sm: ServiceMonitorLike, b: Bundle): string[] {
   const name = sm.metadata?.name;
   const chosen = b.services.filter((s) => selects(sm.spec?.selector, s.metadata?.labels as Labels | undefined));
   if (chosen.length !== 1) return [`ServiceMonitor ${name}: selects ${chosen.length} Services (${chosen.map((s) => s.metadata?.name).join(', ')}), expected exactly 1`];
   const problems: string[] = [];
+  const prefix = adminPrefix(b);
   const endpoints = sm.spec?.endpoints ?? [];
   if (endpoints.length === 0) problems.push(`ServiceMonitor ${name}: no endpoints`);
   for (const e of endpoints) {
     if (!(chosen[0].spec?.ports ?? []).some((p) => p.name === e.port)) problems.push(`ServiceMonitor ${name}: port ${e.port} is not a port name of Service ${chosen[0].metadata?.name}`);
-    if (e.path !== `${AdminPrefix}metrics`) problems.push(`ServiceMonitor ${name}: path ${e.path} is not ${AdminPrefix}metrics`);
+    if (e.path !== `${prefix}metrics`) problems.push(`ServiceMonitor ${name}: path ${e.path} is not ${prefix}metrics`);
   }
   return problems;
 }

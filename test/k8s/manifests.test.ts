@@ -1,6 +1,7 @@
 // The Kubernetes manifests in k8s/ validate against the Kubernetes OpenAPI schemas and agree with each other
-// and with the server: selectors, ports, probe paths, mounted keys, CLI args, shutdown timing. Each check is
-// also run on a deliberately broken copy, to prove it bites.
+// and with the server: selectors, ports, probe paths, mounted keys, CLI args, the mounted config file (the
+// server's own validation), shutdown timing. Each check is also run on a deliberately broken copy, to prove
+// it bites; the real server is started with the container's args, env and mounted files.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,8 +14,8 @@ import { startServer } from '../helpers/server.js';
 import {
   AppName, checkArgs, checkConfigFile, checkKustomization, checkLabels, checkMetricsAnnotations, checkProbes,
   checkResources, checkSchema, checkSecurity, checkServiceMonitor, checkServicePorts, checkServiceSelectors,
-  checkShutdown, checkVolumes, containerEnv, loadBundle, markdownYaml, NameLabel, probePaths, serverConfig,
-  serverContainer, type Bundle,
+  checkShutdown, checkVolumes, containerEnv, loadBundle, markdownYaml, materialize, NameLabel, probePaths,
+  serverConfig, serverContainer, type Bundle,
 } from './checks.js';
 
 // Tests run from dist/test/k8s/: the repository root is three levels up.
@@ -23,8 +24,9 @@ const K8sDir = fileURLToPath(new URL('k8s/', Root));
 const DocPath = fileURLToPath(new URL('docs/kubernetes.md', Root));
 
 const bundle = loadBundle(K8sDir);
-/** The admin route table, as the server builds it (patterns only; the handlers are not called). */
-const AdminPaths = adminRoutes({ draining: false } as RouteContext).map((r) => r.pattern);
+/** The admin route table, as the server builds it for the container's config (patterns only; the handlers are not called). */
+const ContainerConfig = serverConfig(bundle).config;
+const AdminPaths = adminRoutes({ draining: false, config: ContainerConfig } as RouteContext).map((r) => r.pattern);
 
 function container(b: Bundle): IContainer {
   const c = serverContainer(b.deployment);
@@ -55,7 +57,7 @@ describe('k8s manifests', () => {
     ['container args and env parse with the server\'s own parser', checkArgs],
     ['probes GET admin routes on the port the server listens on', (b) => checkProbes(b, AdminPaths)],
     ['mounted volumes name ConfigMaps and keys that exist', checkVolumes],
-    ['the mounted config file is JSON whose body.file entries are mounted payloads', (b) => checkConfigFile(b)],
+    ['--config and --payloads name the mounted ConfigMaps, and the server accepts the config file', checkConfigFile],
     ['terminationGracePeriodSeconds exceeds preStop sleep + MOCK_GRACE + shutdown slack', checkShutdown],
     ['WORKERS follows the CPU limit; CPU requests = limits; memory bounded', checkResources],
     ['the container runs as uid 1000, read-only, without privileges', checkSecurity],
@@ -88,9 +90,14 @@ describe('k8s manifests', () => {
     for (const s of [cluster, headless]) assert.deepEqual(s.spec?.ports?.map((p) => [p.name, p.port]), [['http', 8000]]);
   });
 
-  test('the ConfigMaps are mounted at /app/config and /app/payloads, read-only', () => {
+  test('the server reads its config file and payload folder from read-only ConfigMap mounts', () => {
+    const { config, problems } = serverConfig(bundle);
+    assert.deepEqual(problems, []);
+    assert.equal(config?.configFile, '/etc/mock-upstream/config/mock-upstream.json');
+    assert.equal(config?.payloadsDir, '/etc/mock-upstream/payloads');
+    assert.deepEqual(config?.routes.map((r) => r.path), ['/api/hello', '/api/users/:id']);
     const mounts = container(bundle).volumeMounts ?? [];
-    for (const path of ['/app/config', '/app/payloads']) {
+    for (const path of ['/etc/mock-upstream/config', '/etc/mock-upstream/payloads']) {
       const m = mounts.find((v) => v.mountPath === path);
       assert.ok(m, `a volume is mounted at ${path}`);
       assert.equal(m.readOnly, true);
@@ -99,24 +106,42 @@ describe('k8s manifests', () => {
 
   test('the admin route table has the probe paths (static check against the server\'s routes)', () => {
     for (const p of probePaths(bundle)) assert.ok(AdminPaths.includes(p), `${p} in ${AdminPaths.join(', ')}`);
+    assert.equal(ContainerConfig?.adminPrefix, AdminPrefix, 'the container keeps the default admin prefix');
     assert.ok(probePaths(bundle).every((p) => p.startsWith(AdminPrefix)));
   });
 
-  test('the real server, started with the container\'s args and env, answers 200 on every probe path', async () => {
-    const c = container(bundle);
-    const { env } = containerEnv(c);
-    // startServer puts --port 0 --host 127.0.0.1 --workers 1 first (flags beat the env); it needs info logs.
-    const server = await startServer([...(c.args ?? [])], { ...env, LOG_LEVEL: 'info' });
+  test('the real server, started with the container\'s args, env and mounted files, serves them and its probes', async () => {
+    // The ConfigMaps written out at their mount paths under a temporary root, args and env pointing there.
+    const run = materialize(bundle);
     try {
-      const paths = probePaths(bundle);
-      assert.ok(paths.length >= 2);
-      for (const path of paths) {
-        const r = await fetch(`${server.url}${path}`);
-        assert.equal(r.status, 200, `GET ${path}`);
-        await r.arrayBuffer();
+      // startServer puts --port 0 --host 127.0.0.1 --workers 1 first (flags beat the env); it needs info logs.
+      const server = await startServer(run.args, { ...run.env, LOG_LEVEL: 'info' });
+      try {
+        const paths = probePaths(bundle);
+        assert.ok(paths.length >= 2);
+        for (const path of paths) {
+          const r = await fetch(`${server.url}${path}`);
+          assert.equal(r.status, 200, `GET ${path}`);
+          await r.arrayBuffer();
+        }
+        // The config file's routes are in force, and body.file and /payloads/ read the mounted payloads.
+        const payload = bundle.configMaps.find((m) => m.metadata?.name === 'mock-upstream-payloads')?.data?.['hello.json'];
+        assert.ok(payload);
+        for (const path of ['/api/hello', '/payloads/hello']) {
+          const r = await fetch(`${server.url}${path}`);
+          assert.equal(r.status, 200, `GET ${path}`);
+          assert.equal(await r.text(), payload, `GET ${path} serves hello.json`);
+        }
+        const user = await fetch(`${server.url}/api/users/7`);
+        assert.equal(((await user.json()) as { id: string }).id, '7');
+        const listing = await (await fetch(`${server.url}/payloads/`)).text();
+        assert.match(listing, /hello/);
+        assert.doesNotMatch(listing, /\.\.data|catalog-100kb/, 'only the ConfigMap\'s keys, not its ..data folder or the shipped payloads');
+      } finally {
+        assert.equal(await server.stop(), 0);
       }
     } finally {
-      assert.equal(await server.stop(), 0);
+      run.cleanup();
     }
   });
 });
@@ -162,6 +187,15 @@ const setEnv = (b: Bundle, name: string, value: string) => {
   delete e.valueFrom;
 };
 
+/** Edit the config file in the mock-upstream-config ConfigMap. */
+const editConfig = (b: Bundle, edit: (c: { routes: Record<string, unknown>[] }) => void) => {
+  const data = b.configMaps.find((c) => c.metadata?.name === 'mock-upstream-config')?.data;
+  assert.ok(data?.['mock-upstream.json']);
+  const config = JSON.parse(data['mock-upstream.json']) as { routes: Record<string, unknown>[] };
+  edit(config);
+  data['mock-upstream.json'] = JSON.stringify(config);
+};
+
 const mutations: Mutation[] = [
   { name: 'a Service selector with a typo', check: checkServiceSelectors, expect: /does not select the pod labels/,
     mutate: (b) => { svc(b).selector = { [NameLabel]: 'mock-upstrem' }; } },
@@ -185,9 +219,32 @@ const mutations: Mutation[] = [
     mutate: (b) => { b.configMaps.find((c) => c.metadata?.name === 'mock-upstream-config')!.data = { 'config.json': '{}' }; } },
   { name: 'a mount naming an undeclared volume', check: checkVolumes, expect: /names undeclared volume/,
     mutate: (b) => { container(b).volumeMounts![0].name = 'cfg'; } },
-  { name: 'a config route whose body.file is not a mounted payload', check: (b) => checkConfigFile(b), expect: /body.file hello.json is not in \/app\/payloads/,
+  { name: 'a config route whose body.file is not a mounted payload', check: checkConfigFile,
+    expect: /mock-upstream.json: \/routes\/0\/body\/file: hello.json not found in the payload folder \/etc\/mock-upstream\/payloads/,
     mutate: (b) => { b.configMaps.find((c) => c.metadata?.name === 'mock-upstream-payloads')!.data = { 'other.json': '{}' }; } },
-  // --config is not built yet: the day it is, pick another unknown flag here.
+  { name: 'a config route with a bad latency', check: checkConfigFile,
+    expect: /^\/etc\/mock-upstream\/config\/mock-upstream.json: \/routes\/1\/latency: invalid/,
+    mutate: (b) => { editConfig(b, (c) => { c.routes[1].latency = 'lognormal(p50=soon)'; }); } },
+  { name: 'a config file the server refuses also fails the args check', check: checkArgs,
+    expect: /the server refuses its config file \/etc\/mock-upstream\/config\/mock-upstream.json: \/routes\/1\/latency: invalid/,
+    mutate: (b) => { editConfig(b, (c) => { c.routes[1].latency = 'lognormal(p50=soon)'; }); } },
+  { name: 'a config file that is not JSON', check: checkConfigFile, expect: /mock-upstream.json: \/: .*JSON/,
+    mutate: (b) => { b.configMaps.find((c) => c.metadata?.name === 'mock-upstream-config')!.data!['mock-upstream.json'] = '{ routes: [] }'; } },
+  { name: 'args without --config', check: checkConfigFile, expect: /passes no --config/,
+    mutate: (b) => { container(b).args = ['serve', '--payloads', '/etc/mock-upstream/payloads']; } },
+  { name: '--config at the old, unmounted /app/config path', check: checkConfigFile, expect: /^\/app\/config\/mock-upstream.json: \/: ENOENT/,
+    mutate: (b) => { container(b).args![2] = '/app/config/mock-upstream.json'; } },
+  { name: 'args without --payloads: body.file looks in the shipped folder', check: checkConfigFile, expect: /hello.json not found in the payload folder \/app\/payloads/,
+    mutate: (b) => { container(b).args = ['serve', '--config', '/etc/mock-upstream/config/mock-upstream.json']; } },
+  { name: 'a payload ConfigMap mounted where --payloads does not look', check: checkConfigFile, expect: /ConfigMap mock-upstream-payloads is mounted at \/srv\/payloads, but neither/,
+    mutate: (b) => {
+      editConfig(b, (c) => { c.routes.splice(0, 1); });
+      container(b).volumeMounts!.find((m) => m.name === 'payloads')!.mountPath = '/srv/payloads';
+    } },
+  { name: '--payloads naming a folder nothing is mounted at', check: checkConfigFile, expect: /--payloads \/srv\/payloads is neither a mounted ConfigMap/,
+    mutate: (b) => { editConfig(b, (c) => { c.routes.splice(0, 1); }); container(b).args![4] = '/srv/payloads'; } },
+  { name: 'a mount inside a ConfigMap volume', check: checkVolumes, expect: /mount \/etc\/mock-upstream\/config\/payloads is inside ConfigMap volume config/,
+    mutate: (b) => { container(b).volumeMounts!.find((m) => m.name === 'payloads')!.mountPath = '/etc/mock-upstream/config/payloads'; } },
   { name: 'an arg the CLI does not know', check: checkArgs, expect: /rejected by the CLI: .*no-such-flag/,
     mutate: (b) => { container(b).args = ['serve', '--no-such-flag', 'x']; } },
   { name: 'an env value the CLI rejects', check: checkArgs, expect: /rejected by the CLI: invalid log level "verbose"/,

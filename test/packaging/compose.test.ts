@@ -1,6 +1,7 @@
 // bench/compose: the load -> gateway -> upstream rig, checked statically (no Docker engine here or in
 // CI): the services and their wiring, health-gated start order, bind-mounted files that really exist,
-// and an nginx config that pools keep-alive connections to upstream:8000.
+// and an nginx config that pools keep-alive connections to upstream:8000 and drops idle ones before the
+// upstream's own idle timeout.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -57,10 +58,23 @@ function dependencies(s: Service): Record<string, string> {
   return Object.fromEntries(Object.entries(d).map(([n, v]) => [n, v.condition ?? 'service_started']));
 }
 
+/** An nginx time value ("5s", "500ms", "1m30s", "10" = seconds) in seconds; NaN when malformed. */
+export function nginxSeconds(v: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, M: 2_592_000, y: 31_536_000 };
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+)(ms|[smhdwMy])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) return NaN;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
+}
+
 /** The argv of a command given as a list, or as a string split on whitespace (Compose's own rule for strings without quotes). */
 function argv(c: string | string[] | undefined): string[] {
   return c === undefined ? [] : Array.isArray(c) ? c : c.trim().split(/\s+/);
 }
+
+test('nginxSeconds reads nginx time values', () => {
+  assert.deepEqual(['5s', '10', '500ms', '1m30s', '60s', 'soon', '5 s', ''].map(nginxSeconds), [5, 10, 0.5, 90, 60, NaN, NaN, NaN]);
+});
 
 describe('bench/compose/compose.yaml', () => {
   const doc = parse(readFileSync(ComposeFile, 'utf8')) as ComposeDoc;
@@ -144,6 +158,12 @@ describe('bench/compose/compose.yaml', () => {
     const pool = pools.find((m) => /\bserver\s+upstream:8000\b/.test(m[2]));
     assert.ok(pool, 'an upstream {} block with `server upstream:8000`');
     assert.match(pool[2], /\bkeepalive\s+\d+\s*;/, 'the pool keeps idle connections (keepalive N)');
+    // uWebSockets.js closes a connection ~10 s after its last byte (README, Limits): the pool must drop
+    // idle connections first, or nginx sends requests on connections as they close. nginx's default is 60s.
+    const idle = [...pool[2].matchAll(/\bkeepalive_timeout\s+(\S+)\s*;/g)].map((m) => m[1]);
+    assert.equal(idle.length, 1, 'the pool sets keepalive_timeout (nginx defaults to 60s)');
+    const idleS = nginxSeconds(idle[0]);
+    assert.ok(idleS > 0 && idleS < 10, `upstream keepalive_timeout ${idle[0]} is below mock-upstream's ~10 s idle timeout`);
     assert.match(conf, new RegExp(`\\bproxy_pass\\s+http://${pool[1].replace(/[.]/g, '\\.')}\\s*;`), `proxy_pass http://${pool[1]}`);
     // Both are required for nginx to reuse pooled connections to the upstream.
     assert.match(conf, /\bproxy_http_version\s+1\.1\s*;/);

@@ -1,16 +1,46 @@
 // The npm package as a user gets it: pack, install the tarball in an empty project, import and run it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const Root = fileURLToPath(new URL('../../../', import.meta.url));
 
-test('npm pack -> install -> import { startMockUpstream } -> serve -> close', { timeout: 180_000 }, () => {
+/**
+ * Start the installed bin as the README's child-process recipes do (no npx: npm -> sh -> node would keep
+ * SIGTERM from the server), wait for the listening line, fetch, SIGTERM; resolves with what happened.
+ */
+function runBin(bin: string, cwd: string): Promise<{ port: number; status: number; code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--port', '0', '--workers', '1', '--host', '127.0.0.1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let port = 0;
+    let status = 0;
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no clean run within 10 s; stdout: ${out}; stderr: ${err}`)); }, 10_000);
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (port !== 0) return;
+      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line === undefined) return;
+      port = (JSON.parse(line) as { port: number }).port;
+      fetch(`http://127.0.0.1:${port}/json/valid`)
+        .then(async (r) => { status = r.status; await r.arrayBuffer(); })
+        .catch(() => { status = -1; })
+        .finally(() => child.kill('SIGTERM'));
+    });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ port, status, code, signal }); });
+  });
+}
+
+test('npm pack -> install -> import { startMockUpstream } -> serve -> close', { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mock-pack-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   // --ignore-scripts: dist/ is already built by `npm test`; the tarball ships dist/src.
   const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: Root, encoding: 'utf8' });
   const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
@@ -20,7 +50,7 @@ test('npm pack -> install -> import { startMockUpstream } -> serve -> close', { 
   assert.ok(!paths.some((p) => p.startsWith('dist/test/') || p.startsWith('test/') || p.startsWith('bench/')), 'no tests or benches in the tarball');
 
   const app = join(dir, 'app');
-  execFileSync('mkdir', ['-p', app]);
+  mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, stdio: 'ignore' });
   writeFileSync(join(app, 'use.mjs'), `
@@ -39,4 +69,13 @@ test('npm pack -> install -> import { startMockUpstream } -> serve -> close', { 
   assert.ok(result.port > 0);
   // The 300 ms start-up budget is measured in bench/, not asserted here; report it for the log.
   console.log(`startMockUpstream from the installed tarball started in ${result.startMs.toFixed(0)} ms`);
+
+  // The README's child-process recipe (Python, Go): node_modules/.bin/mock-upstream is a symlink to a
+  // `#!/usr/bin/env node` file, so the child is node itself and SIGTERM drains it to exit 0.
+  const bin = join(app, 'node_modules/.bin/mock-upstream');
+  assert.match(readFileSync(bin, 'utf8').split('\n')[0], /^#!\/usr\/bin\/env node$/);
+  const run = await runBin(bin, app);
+  assert.ok(run.port > 0, 'printed the listening line with a port');
+  assert.equal(run.status, 200);
+  assert.deepEqual([run.code, run.signal], [0, null], 'SIGTERM to the child stops the server, exit 0');
 });

@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, waitForPending } from '../helpers/server.js';
+import { rawRequest, startServer, waitForPending } from '../helpers/server.js';
 import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
 import { FaultIgnoreDrainEnv } from '../../src/config/defaults.js';
 
@@ -106,6 +106,64 @@ describe('workers', () => {
       for (let i = 0; i < 10; i++) {
         assert.equal((await fetch(`${server.url}/json`, { headers: { connection: 'close' } })).status, 200);
       }
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('while a crashed worker is down and restarting, fresh connections keep getting 200 from the other', async (t) => {
+    const server = await startServer(['--workers', '2'], { [FaultHookEnv]: FaultHookPhrase });
+    try {
+      const hello = '{"message":"Hello, World!"}';
+      type Outcome = 'ok' | 'connection' | 'http';
+      interface Probe { start: number; end: number; outcome: Outcome; detail: string }
+      // One request on a fresh connection. A refused or reset connection (or one closed before any byte) is
+      // a connection-level error; any answer other than a complete 200, or no answer within 5 s, is an HTTP failure.
+      const probe = async (): Promise<Probe> => {
+        const start = performance.now();
+        let outcome: Outcome;
+        let detail: string;
+        try {
+          const { data } = await rawRequest(server.port, `GET /json HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, (d) => d.endsWith(hello), 5_000);
+          outcome = data === '' ? 'connection' : /^HTTP\/1\.1 200 /.test(data) && data.endsWith(hello) ? 'ok' : 'http';
+          detail = data.slice(0, 200);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? '';
+          outcome = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(code) ? 'connection' : 'http';
+          detail = (err as Error).message;
+        }
+        return { start, end: performance.now(), outcome, detail };
+      };
+
+      let crashedAt = Infinity;
+      let restartedAt = Infinity;
+      const crashed = server.waitForLine((l) => typeof l.msg === 'string' && /^worker \d+ exited with code 70; restarting/.test(l.msg))
+        .then((l) => { crashedAt = performance.now(); return l; });
+      const restarted = server.waitForLine((l) => typeof l.msg === 'string' && /^worker \d+ restarted$/.test(l.msg))
+        .then((l) => { restartedAt = performance.now(); return l; });
+      const crash = await rawRequest(server.port, 'GET /__mock/test/crash HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+      assert.match(crash.data, /^HTTP\/1\.1 202 /);
+
+      // From the crash until the restart is logged: 4 clients, each one fresh connection after another.
+      const probes: Probe[] = [];
+      const loop = async (): Promise<void> => {
+        while (restartedAt === Infinity) probes.push(await probe());
+      };
+      await Promise.all([loop(), loop(), loop(), loop(), restarted]);
+      const crashLine = await crashed;
+      const restartLine = await restarted;
+      assert.equal(crashLine.worker, restartLine.worker, 'the crashed worker is the one restarted');
+
+      const count = (ps: Probe[], o: Outcome): number => ps.filter((p) => p.outcome === o).length;
+      // Sent once the main thread had seen the worker gone, answered before it was back.
+      const down = probes.filter((p) => p.start >= crashedAt && p.end <= restartedAt);
+      t.diagnostic(`${probes.length} requests from the crash to the restart (${Math.round(restartedAt - crashedAt)} ms down): ` +
+        `${count(probes, 'ok')} ok, ${count(probes, 'connection')} connection errors, ${count(probes, 'http')} failed; ${down.length} while down`);
+      const failed = probes.filter((p) => p.outcome !== 'ok');
+      assert.deepEqual(failed.map((p) => `${p.outcome}: ${p.detail}`), [], 'every request answered 200, none refused or reset');
+      assert.ok(down.length >= 5, `only ${down.length} requests were served while the worker was down`);
+      // And once it is back, both serve again.
+      for (let i = 0; i < 10; i++) assert.equal((await probe()).outcome, 'ok');
     } finally {
       assert.equal(await server.stop(), 0);
     }
