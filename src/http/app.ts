@@ -181,7 +181,13 @@ function handlerThrew(res: HttpResponse, cell: RouteCell, err: unknown, report: 
   try {
     sendError(res, 500, `internal error in ${cell.pattern}: ${e.message}`);
   } catch {
-    // Already answered, or deferred with onAborted registered: nothing more to write here.
+    // Already answered, deferred, or half written: closing the connection is the one way left to leave the
+    // handler without uWS aborting the process over a response still pending.
+    try {
+      res.close();
+    } catch {
+      // Already closed.
+    }
   }
   report(cell.pattern, e);
 }
