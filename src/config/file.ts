@@ -62,7 +62,37 @@ export interface CheckLimits {
   readonly adminPrefix?: string;
 }
 
-type Validate = ((v: unknown) => boolean) & { errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string }[] | null };
+interface SchemaError { instancePath: string; schemaPath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string }
+type Validate = ((v: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+/**
+ * ajv reports a failed oneOf as every branch's errors plus the oneOf's own ("status": 700 gives "must be <=
+ * 599", "must be string" and "must match exactly one schema"). Keep what the value's JSON type makes
+ * relevant: the errors of the branches of its type; when no branch takes its type, one "must be A or B".
+ */
+function collapseOneOf(errors: readonly SchemaError[]): SchemaError[] {
+  let out = [...errors];
+  for (const o of errors.filter((e) => e.keyword === 'oneOf')) {
+    const base = `${o.schemaPath}/`;
+    // schemaPath is relative to the route (or other) definition, so the value's path says whose error it is;
+    // a $ref'd branch reports its definition's path, so its number is unknown (-1) but it is still related.
+    const under = (e: SchemaError): boolean => e !== o && (e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`));
+    const branch = (e: SchemaError): number => (e.schemaPath.startsWith(base) ? Number(e.schemaPath.slice(base.length).split('/')[0]) : -1);
+    const related = out.filter(under);
+    // Valid in several branches, or ajv gave no branch detail: the oneOf's own message is the best there is.
+    if (related.length === 0) continue;
+    const typeMisses = related.filter((e) => e.keyword === 'type' && e.instancePath === o.instancePath && branch(e) >= 0);
+    const missed = new Set(typeMisses.map(branch));
+    const wrongType = (e: SchemaError): boolean => branch(e) >= 0 && missed.has(branch(e));
+    if (related.some((e) => !wrongType(e))) {
+      out = out.filter((e) => e !== o && !(under(e) && wrongType(e)));
+    } else {
+      const types = [...new Set(typeMisses.map((e) => String(e.params.type)))].join(' or ');
+      out = out.filter((e) => !under(e)).map((e) => (e === o ? { ...o, keyword: 'type', message: `must be ${types}` } : e));
+    }
+  }
+  return out;
+}
 let validator: Validate | null = null;
 
 // ajv is loaded only when a config file is used: it costs start-up time every other run would not need.
@@ -81,14 +111,16 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   // Paths the schema already rejected: the value checks below skip them rather than report a value twice.
   const rejected = new Set<string>();
   if (!validate(value)) {
-    for (const e of validate.errors ?? []) rejected.add(e.instancePath);
+    const found = collapseOneOf(validate.errors ?? []);
+    for (const e of found) rejected.add(e.instancePath);
     // A bad property name (only header names have a rule) is one error at the name's own path, not two.
-    errors.push(...(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames').map((e) => {
+    errors.push(...found.filter((e) => e.keyword !== 'propertyNames').map((e) => {
       if (e.propertyName !== undefined) {
         return `${e.instancePath}/${e.propertyName}: invalid header name "${e.propertyName}": use an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)`;
       }
       const extra = e.params.additionalProperty !== undefined ? ` "${String(e.params.additionalProperty)}"`
-        : e.params.allowedValues !== undefined ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
+        : e.params.allowedValues !== undefined ? ` (${(e.params.allowedValues as unknown[]).join(', ')})`
+          : e.params.allowedValue !== undefined ? ` ${JSON.stringify(e.params.allowedValue)}` : '';
       return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
     }));
   }

@@ -42,6 +42,26 @@ describe('mock-upstream check', () => {
     assert.match(r.stderr, /14 error\(s\)/);
   });
 
+  test('a value of the wrong kind for a field with two forms is one error, in the terms of its own type', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-oneof-'));
+    try {
+      const file = join(dir, 'c.json');
+      writeFileSync(file, JSON.stringify({ server: { workers: 0 }, routes: [{ path: '/a', status: 700 }, { path: '/b', status: true, method: 5 }] }));
+      const r = await runCli(['check', file]);
+      assert.equal(r.code, 1);
+      const lines = r.stderr.trim().split('\n').slice(1).map((l) => l.trim());
+      assert.deepEqual(lines, [
+        '/server/workers: must be equal to constant "auto"',
+        '/server/workers: must be >= 1',
+        '/routes/0/status: must be <= 599',
+        '/routes/1/method: must be equal to one of the allowed values (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS)',
+        '/routes/1/status: must be integer or string',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the server refuses to start on an invalid config the same way', async () => {
     const r = await runCli(['--port', '0', '--config', fixture('config-bad.json'), '--payloads', payloads]);
     assert.equal(r.code, 1);
