@@ -121,7 +121,8 @@ async function waitReady(
       );
     }
     try {
-      const res = await httpGet(port, spec.readyPath, 1_000);
+      // Longer than any answer a reference server delays on purpose (bare-uws-timeout answers after 1 s).
+      const res = await httpGet(port, spec.readyPath, ProbeTimeoutMs);
       if (res.status === 200) return;
       lastProblem = `status ${res.status}`;
     } catch (err) {
@@ -132,6 +133,9 @@ async function waitReady(
   if (cancelled()) return;
   throw new Error(`${spec.name} not ready on port ${port} after ${ReadyTimeoutMs} ms (${lastProblem}); log ${logFile}:\n${tail(logFile, 2_000)}`);
 }
+
+/** Per readiness probe (ms). */
+const ProbeTimeoutMs = 3_000;
 
 /** Starts a server on a free port (pinned to cpu when given) and resolves once readyPath answers 200. */
 export async function startServer(spec: ServerSpec, cpu: string | undefined): Promise<RunningServer> {
