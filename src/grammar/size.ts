@@ -32,9 +32,10 @@ const UNITS: ReadonlyArray<readonly [string, number]> = [
 
 /**
  * Parses a byte size (`512`, `4KB`, `1.5MiB`, `2G`; units case-insensitive, all binary) into whole bytes, rounded down.
- * Throws GrammarError, and nothing else, for bad syntax or a value over maxBytes (the --max-size cap).
+ * Throws GrammarError, and nothing else, for bad syntax or a value over maxBytes (the --max-size cap, unless
+ * capName names another).
  */
-export function parseSize(text: string, param: string, maxBytes: number): number {
+export function parseSize(text: string, param: string, maxBytes: number, capName = '--max-size'): number {
   const len = text.length;
   if (len === 0) throw invalid(text, param, 'it is empty');
   if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
@@ -67,7 +68,7 @@ export function parseSize(text: string, param: string, maxBytes: number): number
   // Multiply before dividing so exact inputs (0.25K = 25 * 1024 / 100) are not rounded below an integer.
   const bytes = Math.floor((mantissa * multiplier) / scale);
   if (bytes > maxBytes) {
-    throw new GrammarError(param, `size ${text} for ${param} exceeds the maximum ${formatSize(maxBytes)} (--max-size)`);
+    throw new GrammarError(param, `size ${text} for ${param} exceeds the maximum ${formatSize(maxBytes)} (${capName})`);
   }
   return bytes;
 }

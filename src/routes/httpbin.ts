@@ -161,7 +161,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
         let chunk: number;
         try {
           size = parseSize(req.getParameter(0), 'size', config.maxSizeBytes);
-          chunk = parseSize(req.getQuery('chunk_size') || '10KB', 'chunk_size', 1024 * 1024);
+          chunk = parseSize(req.getQuery('chunk_size') || '10KB', 'chunk_size', 1024 * 1024, 'a fixed limit of /stream-bytes');
           if (chunk === 0) throw new GrammarError('chunk_size', 'chunk_size must be at least 1 byte');
         } catch (err) {
           sendBadValue(res, err);

@@ -97,6 +97,18 @@ describe('httpbin helpers', () => {
     ['/drip?numbytes=-1', 'numbytes'], ['/drip?duration=soon', 'duration'], ['/drip?code=99', 'code'],
     ['/drip?delay=1y', 'delay'], ['/redirect/0', 'n'], ['/redirect/101', 'n'],
   ];
+  test('a chunk_size over its own 1 MiB limit says which limit (not --max-size, which does not apply)', async () => {
+    const r = await fetch(`${server.url}/stream-bytes/1KB?chunk_size=2MB`);
+    assert.equal(r.status, 400);
+    assert.deepEqual(await r.json(), { error: 'size 2MB for chunk_size exceeds the maximum 1MiB (a fixed limit of /stream-bytes)', param: 'chunk_size' });
+  });
+
+  test('/drip?code=100 is a 400: a 1xx is an interim response, never the final one', async () => {
+    const r = await fetch(`${server.url}/drip?code=100&numbytes=1&duration=0`);
+    assert.equal(r.status, 400);
+    assert.equal((await r.json() as { param: string }).param, 'code');
+  });
+
   for (const [path, param] of bad) {
     test(`${path} answers 400 naming ${param}`, async () => {
       const r = await fetch(`${server.url}${path}`);
