@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { AdminPrefix, MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
+import { MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
@@ -58,8 +58,8 @@ export interface CheckLimits {
   readonly maxDelayMs: number;
   readonly maxSizeBytes: number;
   readonly payloadsDir: string;
-  /** The reserved admin prefix (--admin-prefix); default /__mock/. */
-  readonly adminPrefix?: string;
+  /** The reserved admin prefix (--admin-prefix). */
+  readonly adminPrefix: string;
 }
 
 interface SchemaError { instancePath: string; schemaPath: string; keyword: string; message?: string; params: Record<string, unknown>; propertyName?: string }
@@ -147,8 +147,7 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   routes.forEach((r, i) => {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
     void i;
-    const reserved = limits.adminPrefix ?? AdminPrefix;
-    if (`${r.path}/`.startsWith(reserved)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${reserved}`);
+    if (`${r.path}/`.startsWith(limits.adminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${limits.adminPrefix}`);
     for (const name of Object.keys(r.headers !== null && typeof r.headers === 'object' ? r.headers : {})) {
       if (ServerWrittenHeaders.has(name.toLowerCase())) {
         errors.push(`${at}/headers/${name}: the server writes ${name} itself; use body.size for the length and "close" for Connection: close`);

@@ -160,16 +160,16 @@ export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | Array
   end(res, body);
 }
 
-/** Whether responses with this status carry no body at all (RFC 9110: 204 and 304; 1xx are interim). */
+/** Whether responses with this status carry no body and no Content-Length (RFC 9110: 204 and 304). */
 export function bodiless(code: number): boolean {
-  return code === 204 || code === 304 || code < 200;
+  return code === 204 || code === 304;
 }
 
 // The boolean argument costs a conversion per call: pass it only when closing. A 204 or 304 (a status
 // control, a configured route) drops the body and writes no Content-Length: a body after either would be
 // read as the start of the next response and break the keep-alive connection.
 function end(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  if (lastCode === 204 || lastCode === 304) endBodiless(res);
+  if (bodiless(lastCode)) endBodiless(res);
   else if (closeAfter) res.end(body, true);
   else res.end(body);
 }

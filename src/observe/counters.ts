@@ -49,6 +49,12 @@ export class Counters {
   }
 
 
+  /** Worker i's responses started and not finished: pending (deferred) plus streaming. */
+  inFlight(i: number): number {
+    const b = i * RowSlots;
+    return this.cells[b + F.pending] + this.cells[b + F.streaming];
+  }
+
   /** Sum of one field over every worker. */
   total(field: number): number {
     let sum = 0;

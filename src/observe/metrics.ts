@@ -52,7 +52,7 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
     name: 'mock_upstream_in_flight_responses', help: 'Responses started and not finished (pending plus streaming), per worker.',
     labelNames: ['worker'], registers: [registry],
     collect() {
-      for (let w = 0; w < workers; w++) this.set({ worker: String(w) }, counters.cells[row(w) + F.pending] + counters.cells[row(w) + F.streaming]);
+      for (let w = 0; w < workers; w++) this.set({ worker: String(w) }, counters.inFlight(w));
     },
   });
   new Counter({

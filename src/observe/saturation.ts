@@ -43,7 +43,7 @@ function sampleMemory(counters: WorkerCounters): void {
 export class SaturationGuard {
   private over = 0;
   private under = 0;
-  saturated = false;
+  private saturated = false;
 
   constructor(private readonly threshold: number, private readonly seconds: number) {}
 
@@ -76,9 +76,6 @@ export function startSampler(
   let lastRequests = counters.get(F.requests);
   let lastAt = performance.now();
   const guard = new SaturationGuard(threshold, seconds);
-  // A restarted worker starts unsaturated: clear what its predecessor's row may still say.
-  counters.set(F.saturated, 0);
-  counters.set(F.elu, 0);
   // Memory at once, so /__mock/stats has figures from the moment the worker listens.
   sampleMemory(counters);
   const timer = setInterval(() => {

@@ -30,7 +30,7 @@ export function statsJson(counters: Counters, startedAt: number): string {
     workers.push({
       id: w,
       rps: Math.round(c[b + F.rps] * 10) / 10,
-      inFlight: c[b + F.pending] + c[b + F.streaming],
+      inFlight: counters.inFlight(w),
       pending: c[b + F.pending],
       elu: Math.round(c[b + F.elu] * 1000) / 1000,
       saturated: c[b + F.saturated] === 1,

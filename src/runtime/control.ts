@@ -1,7 +1,7 @@
 // The main thread's side of runtime routes and the request journal: it owns the route list, validates
 // changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
 import { checkConfig, routeShape, type CheckLimits, type Method, type RouteConfig } from '../config/file.js';
-import { AdminPrefix, MaxConfiguredPaths } from '../config/defaults.js';
+import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, statusFilter, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
@@ -121,7 +121,7 @@ export class ControlPlane {
       }));
     }
     if (removed === 0) {
-      return reply(404, serializeError({ error: `no configured route ${m ?? 'with any method'} ${path}: GET ${this.limits.adminPrefix ?? AdminPrefix}routes lists them`, param: 'path' }));
+      return reply(404, serializeError({ error: `no configured route ${m ?? 'with any method'} ${path}: GET ${this.limits.adminPrefix}routes lists them`, param: 'path' }));
     }
     return this.apply(next, 200, removed);
   }

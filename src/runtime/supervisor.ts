@@ -125,11 +125,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       worker.on('exit', (code) => {
         slot.worker = null;
         control.onExit(index);
+        // The thread is gone: its gauges no longer describe anything, and a saturation episode it was in ends
+        // here, so its replacement starts clear and a new episode warns afresh.
+        counters.cells[counters.row(index) + F.saturated] = 0;
+        counters.cells[counters.row(index) + F.elu] = 0;
         if (slot.saturated) {
-          // The thread that was saturated is gone: close the episode so the next one warns afresh.
           slot.saturated = false;
-          counters.cells[counters.row(index) + F.saturated] = 0;
-          counters.cells[counters.row(index) + F.elu] = 0;
           if (!stopping) log.info({ event: 'recovered', worker: index, elu: 0 }, `worker ${index} no longer saturated (it exited)`);
         }
         if (!listening) reject(new StartupError(`worker ${index} exited during startup (code ${code})`));

@@ -261,7 +261,7 @@ describe('configured routes', () => {
 
 test('at most 128 distinct configured paths (uWS cannot unregister a path); ":name" shapes count once', async () => {
   const { checkConfig } = await import('../../src/config/file.js');
-  const limits = { maxDelayMs: 60_000, maxSizeBytes: 1 << 20, payloadsDir: payloads };
+  const limits = { maxDelayMs: 60_000, maxSizeBytes: 1 << 20, payloadsDir: payloads, adminPrefix: '/__mock/' };
   const paths = (n: number): { path: string }[] => Array.from({ length: n }, (_, i) => ({ path: `/p${i}/:id` }));
   assert.deepEqual(checkConfig({ routes: paths(128) }, limits), []);
   assert.deepEqual(checkConfig({ routes: [...paths(128), { path: '/p0/:other', method: 'POST' }] }, limits), []);
