@@ -1,7 +1,8 @@
-// The README's reference tables against their sources, in both directions: the config-file table
-// ("Configured routes") against schema/mock-upstream.schema.json, the flag table ("Configuration")
-// against the option table in src/config/options.ts, and the log table ("Operating it") against the
-// `event:` names in src/. Every example in the config-file table must pass `mock-upstream check`.
+// The documented reference tables against their sources, in both directions: the config-file table
+// (docs/configuration.md, "Configured routes") against schema/mock-upstream.schema.json, the flag table
+// (docs/configuration.md, "Configuration") against the option table in src/config/options.ts, and the log
+// table (docs/operations.md, "Operating it") against the `event:` names in src/. Every example in the
+// config-file table, and the README's config example, must pass `mock-upstream check`.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { Options, parseCommand } from '../../src/config/options.js';
 
 const Root = new URL('../../../', import.meta.url);
 const Readme = readFileSync(new URL('README.md', Root), 'utf8');
+const ConfigDoc = readFileSync(new URL('docs/configuration.md', Root), 'utf8');
+const OperationsDoc = readFileSync(new URL('docs/operations.md', Root), 'utf8');
 const Schema = JSON.parse(readFileSync(SchemaPath, 'utf8')) as SchemaNode;
 
 interface SchemaNode {
@@ -29,11 +32,11 @@ interface SchemaNode {
 
 // ---- Markdown -------------------------------------------------------------------------------------
 
-/** The text of the `## <title>…` section, up to the next `## ` heading. */
-function section(title: string): string {
-  const lines = Readme.split('\n');
+/** The text of the `## <title>…` section of a Markdown document, up to the next `## ` heading. */
+function section(title: string, doc: string): string {
+  const lines = doc.split('\n');
   const start = lines.findIndex((l) => l.startsWith(`## ${title}`));
-  assert.ok(start >= 0, `README has no "## ${title}" section`);
+  assert.ok(start >= 0, `no "## ${title}" section`);
   const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
   return lines.slice(start, end < 0 ? undefined : end).join('\n');
 }
@@ -73,8 +76,8 @@ function plain(cell: string): string {
 function assertSameSet(readme: Iterable<string>, source: Iterable<string>, what: string, sourceName: string): void {
   const r = new Set(readme);
   const s = new Set(source);
-  assert.deepEqual([...s].filter((x) => !r.has(x)), [], `${what} missing from the README`);
-  assert.deepEqual([...r].filter((x) => !s.has(x)), [], `${what} in the README but not in ${sourceName}`);
+  assert.deepEqual([...s].filter((x) => !r.has(x)), [], `${what} missing from the docs`);
+  assert.deepEqual([...r].filter((x) => !s.has(x)), [], `${what} in the docs but not in ${sourceName}`);
 }
 
 // ---- Schema ---------------------------------------------------------------------------------------
@@ -142,9 +145,9 @@ function check(value: unknown, dir: string): string | null {
   }
 }
 
-describe('README config-file reference ("Configured routes") against the schema', () => {
+describe('config-file reference (docs/configuration.md, "Configured routes") against the schema', () => {
   const properties = schemaProperties();
-  const rows = table(section('Configured routes'), 'property');
+  const rows = table(section('Configured routes', ConfigDoc), 'property');
   const byPath = new Map(rows.map((r) => [code(r.property)[0], r]));
 
   test('every schema property is in the table and every row is a schema property', () => {
@@ -183,8 +186,8 @@ describe('README config-file reference ("Configured routes") against the schema'
     }
   });
 
-  test('the JSON example of the section passes `mock-upstream check`', () => {
-    const blocks = [...section('Configured routes').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);
+  test('the README\'s JSON example of configured routes passes `mock-upstream check`', () => {
+    const blocks = [...section('Configured routes', Readme).matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);
     assert.ok(blocks.length > 0, 'no ```json example');
     const dir = mkdtempSync(join(tmpdir(), 'mock-readme-'));
     try {
@@ -195,7 +198,7 @@ describe('README config-file reference ("Configured routes") against the schema'
   });
 
   test('a server setting has the default of its flag in the Configuration table', () => {
-    const flags = new Map(table(section('Configuration'), 'flag').flatMap((r) =>
+    const flags = new Map(table(section('Configuration', ConfigDoc), 'flag').flatMap((r) =>
       code(r.flag).map((f) => [/--([\w-]+)/.exec(f)?.[1] ?? f, plain(r.default)] as const)));
     for (const p of properties.filter((x) => x.path.startsWith('server.'))) {
       const flag = p.path.slice('server.'.length).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -206,10 +209,10 @@ describe('README config-file reference ("Configured routes") against the schema'
   });
 });
 
-describe('README flag table ("Configuration") against the option table', () => {
+describe('flag table (docs/configuration.md, "Configuration") against the option table', () => {
   interface Documented { short: string | null; value: string; env: string; dflt: string }
   const documented = new Map<string, Documented>();
-  for (const r of table(section('Configuration'), 'flag')) {
+  for (const r of table(section('Configuration', ConfigDoc), 'flag')) {
     const spans = code(r.flag);
     assert.ok(spans.length > 0, `no flag in row: ${r.flag}`);
     for (const span of spans) {
@@ -234,7 +237,7 @@ describe('README flag table ("Configuration") against the option table', () => {
     }
   });
 
-  test('a default stated by --help is the README default', () => {
+  test('a default stated by --help is the documented default', () => {
     for (const o of Options) {
       const d = documented.get(o.flag);
       const stated = /\(default:? ([^)]*)\)/.exec(o.help)?.[1];
@@ -245,14 +248,14 @@ describe('README flag table ("Configuration") against the option table', () => {
   });
 });
 
-describe('README log table ("Operating it") against the code', () => {
+describe('log table (docs/operations.md, "Operating it") against the code', () => {
   const srcDir = fileURLToPath(new URL('src/', Root));
   const files = (readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
   const events = new Set(files.flatMap((f) => [...readFileSync(join(srcDir, f), 'utf8').matchAll(/\bevent: ['"]([\w-]+)['"]/g)].map((m) => m[1])));
 
   test('every `event` the server logs is in the table, and the table names no other', () => {
     assert.ok(events.has('listening'), 'found no events in src/');
-    const rows = table(section('Operating it'), 'level');
+    const rows = table(section('Operating it', OperationsDoc), 'level');
     assertSameSet(rows.flatMap((r) => code(r.event)), events, 'log events', 'src/');
   });
 });
