@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startServer } from '../helpers/server.js';
+import { waitForStats } from '../hardening/util.js';
 
 // One sample line of the Prometheus text exposition format (0.0.4).
 const SampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)?\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
@@ -83,16 +84,10 @@ describe('metrics and stats', () => {
     const server = await startServer([]);
     try {
       const pending = Array.from({ length: 25 }, () => fetch(`${server.url}/delay/1500ms`));
-      const seen = async (pred: (n: number) => boolean): Promise<void> => {
-        for (;;) {
-          const s = await (await fetch(`${server.url}/__mock/stats`)).json() as { totals: { pending: number } };
-          if (pred(s.totals.pending)) return;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      await seen((n) => n === 25);
+      // Gauges are sampled once a second; 5 s is a deadline, not an expectation.
+      await waitForStats(server.port, '25 pending responses', (t) => t.pending === 25, 5_000);
       await Promise.all(pending);
-      await seen((n) => n === 0);
+      await waitForStats(server.port, 'no pending responses', (t) => t.pending === 0, 5_000);
     } finally {
       await server.stop();
     }
