@@ -64,7 +64,7 @@ export class RouteTable {
    */
   configure(routes: readonly ConfiguredRoute[]): void {
     if (this.countWith(routes) > this.maxRoutes) {
-      throw new Error(`route table full: at most ${this.maxRoutes} distinct paths per process (uWS cannot unregister a path)`);
+      throw new Error(`route table full: at most ${this.maxRoutes} distinct paths per process (uWS cannot unregister a path): reuse registered paths, or restart the server to start over`);
     }
     const groups = new Map<string, ConfiguredRoute[]>();
     for (const r of routes) {
