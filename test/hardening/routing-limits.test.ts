@@ -64,6 +64,20 @@ describe('runtime routes against uWS limits (2 workers)', () => {
     assert.deepEqual(unknown.body.errors.map((e) => e.split(':')[0]), ['/0/body/template/{{nope}}', '/0/body/template/{{nope}}']);
   });
 
+  test('configured routes on the shapes of built-in wildcards and params take them over without a duplicate registration', async () => {
+    const r = await post(server, [
+      { path: '/anything/*', body: { text: 'any' } }, { path: '/payloads/', body: { text: 'list' } },
+      { path: '/delay/:d', body: { text: 'delay' } }, { method: 'PATCH', path: '/*', body: { text: 'patch' } },
+    ], 'PUT');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const [path, text] of [['/anything/x/y', 'any'], ['/payloads/', 'list'], ['/delay/5s', 'delay']]) {
+      assert.equal(await (await fetch(`${server.url}${path}`, { headers: { connection: 'close' } })).text(), text, path);
+    }
+    assert.equal(await (await fetch(`${server.url}/nowhere`, { method: 'PATCH', headers: { connection: 'close' } })).text(), 'patch');
+    assert.equal((await post(server, [], 'PUT')).status, 200);
+    await assertServes(server);
+  });
+
   test('placeholders in keys and values render valid JSON on every worker', async () => {
     const r = await post(server, { method: 'GET', path: '/t/:id', body: { template: { '{{query.k}}': ['{{params.id}}', '}}', { n: 1 }] } } });
     assert.equal(r.status, 201);

@@ -80,3 +80,11 @@ test('BuiltInPatterns is the route table the app registers (every built-in data 
   const data = ctx.routeNames.filter((p) => !p.startsWith(cmd.config.adminPrefix) && p !== '/*');
   assert.deepEqual([...data].sort(), [...BuiltInPatterns].sort());
 });
+
+test('the route table throws, rather than let uWS abort the process, when a built-in shape is taken twice', () => {
+  const cmd = parseCommand(['--workers', '1'], {});
+  if (cmd.kind !== 'serve') throw new Error('serve expected');
+  // An admin prefix the option check would refuse, forced in: its ${'${prefix}*'} is the built-in /anything/*.
+  const config = { ...cmd.config, adminPrefix: '/anything/' };
+  assert.throws(() => createApp(loadUws(), { config, startedAt: 0, workerIndex: 0 }), /route \/anything\/\* clashes with \/anything\/\*, registered before it/);
+});
