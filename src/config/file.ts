@@ -1,13 +1,17 @@
 // The config file (--config FILE / MOCK_CONFIG): read, validated against schema/mock-upstream.schema.json
 // with ajv, then checked value by value with the server's own grammar, every error with its JSON path.
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { SettingParsers, type GrammarSetting } from './settings.js';
+import { scanTemplate } from '../grammar/template.js';
+import { pathProblem, routeShape } from '../http/route-shape.js';
+
+export { routeShape };
 
 const require = createRequire(import.meta.url);
 
@@ -26,11 +30,6 @@ export interface RouteConfig {
   body?: { json?: unknown; text?: string; file?: string; size?: string | number; template?: unknown };
   latency?: string;
   close?: number;
-}
-
-/** The router treats "/a/:x" and "/a/:y" as one path (uWS aborts if both are registered): compare by this. */
-export function routeShape(path: string): string {
-  return path.replace(/\/:[^/]+/g, '/:');
 }
 
 /** Server settings a file may hold (flags and env override them). */
@@ -148,6 +147,9 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     const at = `/routes/${(file.routes as RouteConfig[]).indexOf(r)}`;
     void i;
     if (`${r.path}/`.startsWith(limits.adminPrefix)) errors.push(`${at}/path: ${r.path} is under the reserved admin prefix ${limits.adminPrefix}`);
+    // What uWS's router cannot take as written (it would abort the process, or the route could never answer).
+    const shape = rejected.has(`${at}/path`) ? null : pathProblem(r.path);
+    if (shape !== null) errors.push(`${at}/path: ${shape}`);
     for (const name of Object.keys(r.headers !== null && typeof r.headers === 'object' ? r.headers : {})) {
       if (ServerWrittenHeaders.has(name.toLowerCase())) {
         errors.push(`${at}/headers/${name}: the server writes ${name} itself; use body.size for the length and "close" for Connection: close`);
@@ -166,15 +168,7 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
       }
     }
     if (r.body?.template !== undefined) {
-      for (const m of JSON.stringify(r.body.template).matchAll(/\{\{([^}]*)\}\}/g)) {
-        const name = m[1].trim();
-        const param = /^params\.(.+)$/.exec(name)?.[1];
-        if (name !== 'now' && !/^query\.[^.]+$/.test(name) && param === undefined) {
-          errors.push(`${at}/body/template: unknown placeholder {{${name}}}: use {{now}}, {{params.<name>}} or {{query.<name>}}`);
-        } else if (param !== undefined && !r.path.split('/').includes(`:${param}`)) {
-          errors.push(`${at}/body/template: {{params.${param}}} but the path ${r.path} has no :${param}`);
-        }
-      }
+      for (const p of scanTemplate(r.body.template, r.path).problems) errors.push(`${at}/body/template${p.at}: ${p.message}`);
     }
   });
   const shapes = new Set(routes.map((r) => routeShape(r.path)));
@@ -194,25 +188,60 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
   return errors;
 }
 
+/** What a name in the payload folder leads to, symlinks followed: a regular file (its real path), or something else. */
+export type PayloadEntry = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'other' };
+
 /**
- * The path of payload file `name` in `dir`, or an Error saying why it cannot be served: it must name a
- * regular file inside the folder. Runtime routes reach this from the network, so `../` must not escape it.
+ * Resolve `name` in the payload folder `dir`, following symlinks: throws an Error saying why it cannot be
+ * served when it leads outside the folder (`../x`, or a symlink whose target is outside) or to nothing (a
+ * dangling symlink, a missing file). A symlink to another file in the folder is fine. Runtime routes reach
+ * this from the network, so nothing may escape the folder.
  */
-export function payloadFilePath(dir: string, name: string): string {
+export function resolvePayload(dir: string, name: string): PayloadEntry {
   const root = resolve(dir);
   const path = resolve(root, name);
-  const rel = relative(root, path);
-  if (rel.startsWith('..') || isAbsolute(rel)) {
+  if (outside(root, path)) {
     throw new Error(`${name} is outside the payload folder ${dir}: name a file in it, as GET /payloads/ lists them`);
   }
-  let st;
+  let real: string;
+  let realRoot: string;
   try {
-    st = statSync(path);
+    realRoot = realpathSync(root);
   } catch {
-    throw new Error(`${name} not found in the payload folder ${dir}`);
+    throw new Error(`the payload folder ${dir} does not exist`);
   }
-  if (!st.isFile()) throw new Error(`${name} in the payload folder ${dir} is not a regular file`);
-  return path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // lstat succeeds on a dangling symlink: say so rather than "not found" for a name ls shows.
+    let target: string | null = null;
+    try {
+      if (lstatSync(path).isSymbolicLink()) target = readlinkSync(path);
+    } catch {
+      // Not there at all.
+    }
+    throw new Error(target !== null ? `${name} in the payload folder ${dir} is a symlink to a missing file (${target})`
+      : `${name} not found in the payload folder ${dir}`);
+  }
+  if (outside(realRoot, real)) {
+    throw new Error(`${name} in the payload folder ${dir} is a symlink leading outside it (to ${real}): only files inside the folder are served`);
+  }
+  return statSync(real).isFile() ? { kind: 'file', path: real } : { kind: 'other' };
+}
+
+function outside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
+/**
+ * The real path of payload file `name` in `dir`, or an Error saying why it cannot be served: it must lead
+ * (symlinks followed) to a regular file inside the folder.
+ */
+export function payloadFilePath(dir: string, name: string): string {
+  const entry = resolvePayload(dir, name);
+  if (entry.kind !== 'file') throw new Error(`${name} in the payload folder ${dir} is not a regular file`);
+  return entry.path;
 }
 
 /** Read and check a config file; throws ConfigFileError listing every problem. */

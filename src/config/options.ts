@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings, type RouteConfig } from './file.js';
 import { SettingParsers } from './settings.js';
+import { adminPrefixClash, MaxPathSegments, pathSegments } from '../http/route-shape.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
   DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers, AdminPrefix,
@@ -298,12 +299,27 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
   });
 }
 
-/** "/x/" from "/x/" or "/x": path segments of URL-safe characters, slashes added at the ends. */
+/** Longest --admin-prefix (characters): a prefix is a short reserved path, and each admin route repeats it. */
+const MaxAdminPrefixLength = 256;
+
+/**
+ * "/x/" from "/x/" or "/x": path segments of URL-safe characters, slashes added at the ends. It must not
+ * overlap a built-in route (the admin side takes every path below the prefix; uWS aborts the process when
+ * `${prefix}*` is a built-in wildcard such as /anything/*), and its routes must stay within uWS's limits.
+ */
 function parseAdminPrefix(v: Picked | undefined): string {
   if (v === undefined) return AdminPrefix;
   const text = v.text.endsWith('/') ? v.text : `${v.text}/`;
   if (!/^(\/[A-Za-z0-9._~-]+)+\/$/.test(text)) {
     throw new UsageError(`invalid ${v.source} "${v.text}": use a path such as /__mock/ or /_admin (letters, digits, . _ ~ - between slashes)`);
+  }
+  // The admin routes add up to two segments below the prefix (test/crash); the prefix's own trailing "/" counts as one.
+  if (text.length > MaxAdminPrefixLength || pathSegments(text).length > MaxPathSegments - 1) {
+    throw new UsageError(`invalid ${v.source}: at most ${MaxAdminPrefixLength} characters and ${MaxPathSegments - 2} segments (uWS matches on the first ${MaxPathSegments} of a path)`);
+  }
+  const clash = adminPrefixClash(text);
+  if (clash !== null) {
+    throw new UsageError(`invalid ${v.source} "${v.text}": it overlaps the built-in route ${clash} (the admin endpoints take every path under ${text}): choose a prefix of your own, such as /_mock/`);
   }
   return text;
 }

@@ -1,7 +1,7 @@
 // A worker's route table over uWS's router. uWS cannot unregister a route and aborts the process if a
 // pattern shape is registered twice, so every shape is registered once with a cell whose handler can be
 // swapped: configured routes (from the file or set at runtime) take over a shape and give it back.
-import { routeShape } from '../config/file.js';
+import { routeShape } from './route-shape.js';
 import type { TemplatedApp } from '../runtime/uws.js';
 import type { Handler, Route } from '../routes/context.js';
 import type { ConfiguredRoute } from '../routes/configured.js';
@@ -37,8 +37,13 @@ export class RouteTable {
   constructor(private readonly app: TemplatedApp, private readonly names: string[], private readonly wrap: CellWrapper,
     private readonly maxRoutes: number) {}
 
-  /** Register a built-in route (startup only). */
+  /**
+   * Register a built-in route (startup only). Throws, rather than let uWS abort the process, when its shape
+   * is taken (an admin prefix over a built-in wildcard: the option check refuses that first).
+   */
   add(route: Route, data: boolean): void {
+    const taken = this.cells.get(routeShape(route.pattern));
+    if (taken !== undefined) throw new Error(`route ${route.pattern} clashes with ${taken.pattern}, registered before it`);
     this.register(route.pattern, route.handler, data);
   }
 
@@ -59,7 +64,7 @@ export class RouteTable {
    */
   configure(routes: readonly ConfiguredRoute[]): void {
     if (this.countWith(routes) > this.maxRoutes) {
-      throw new Error(`route table full: at most ${this.maxRoutes} distinct paths per process (uWS cannot unregister a path)`);
+      throw new Error(`route table full: at most ${this.maxRoutes} distinct paths per process (uWS cannot unregister a path): reuse registered paths, or restart the server to start over`);
     }
     const groups = new Map<string, ConfiguredRoute[]>();
     for (const r of routes) {

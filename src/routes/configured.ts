@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { payloadFilePath, type RouteConfig } from '../config/file.js';
 import { serializeTemplateValue } from '../serializers/index.js';
+import { pathParams, scanTemplate } from '../grammar/template.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
@@ -11,7 +12,6 @@ import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../runtime/uws.js';
 import type { Asked } from './controls.js';
 import type { Route, RouteContext } from './context.js';
-
 
 const ContentTypes: Record<string, string> = {
   '.json': 'application/json', '.txt': 'text/plain', '.html': 'text/html; charset=utf-8', '.xml': 'application/xml',
@@ -28,26 +28,17 @@ type Slot = { kind: 'now' } | { kind: 'param'; index: number } | { kind: 'query'
 
 /** A template compiled into JSON text chunks around string slots. */
 interface Template {
-  readonly chunks: string[];
+  readonly chunks: readonly string[];
   readonly slots: Slot[];
 }
 
+// The one template scanner (checkConfig ran it on this route already, so it reports no problem here).
 function compileTemplate(value: unknown, path: string): Template {
-  const params = path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
-  const text = JSON.stringify(value);
-  const chunks: string[] = [];
-  const slots: Slot[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-    chunks.push(text.slice(last, m.index));
-    const name = m[1];
-    if (name === 'now') slots.push({ kind: 'now' });
-    else if (name.startsWith('params.')) slots.push({ kind: 'param', index: params.indexOf(name.slice(7)) });
-    else slots.push({ kind: 'query', name: name.slice(6) });
-    last = (m.index ?? 0) + m[0].length;
-  }
-  chunks.push(text.slice(last));
-  return { chunks, slots };
+  const { template, problems } = scanTemplate(value, path);
+  if (problems.length > 0) throw new Error(`invalid template: ${problems[0].at || '/'}: ${problems[0].message}`);
+  const params = pathParams(path);
+  const slots = template.slots.map((p): Slot => (p.kind === 'param' ? { kind: 'param', index: params.indexOf(p.name) } : p));
+  return { chunks: template.chunks, slots };
 }
 
 // Reads every slot's value from req synchronously (req is gone once the handler returns).

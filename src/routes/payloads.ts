@@ -1,14 +1,15 @@
 // The payload folder (--payloads DIR): every file served at /payloads/<name> (with or without its
 // extension), with a strong ETag, 304 on If-None-Match, and gzip/brotli variants compressed at startup.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
 import { makeHead, prepare, send, sendEmpty, type Head, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../runtime/uws.js';
+import { resolvePayload } from '../config/file.js';
 import { contentTypeOf } from './configured.js';
 import type { Route, RouteContext } from './context.js';
 
@@ -40,16 +41,30 @@ function variant(type: string, body: Buffer, etag: string, encoding: string | nu
   return { head: makeHead(200, type, extra), notModified: makeHead(304, null, extra.slice(0, 2)), etag, body };
 }
 
-/** Read and compress every payload file once (per worker). */
-export function loadPayloads(dir: string): Payload[] {
+/**
+ * The payload files of a folder: name and real path of every regular file (symlinks followed), sorted;
+ * sub-folders and the folder's own docs are skipped. Throws an Error naming the entry when one cannot be
+ * served safely: a dangling symlink, or one leading outside the folder (it would serve /etc/hostname).
+ */
+export function listPayloads(dir: string): { file: string; path: string }[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return [];
   }
-  return names.filter((f) => !Skipped.test(f) && statSync(join(dir, f)).isFile()).sort().map((file) => {
-    const body = readFileSync(join(dir, file));
+  const files: { file: string; path: string }[] = [];
+  for (const file of names.filter((f) => !Skipped.test(f)).sort()) {
+    const entry = resolvePayload(dir, file);
+    if (entry.kind === 'file') files.push({ file, path: entry.path });
+  }
+  return files;
+}
+
+/** Read and compress every payload file once (per worker); throws as listPayloads does. */
+export function loadPayloads(dir: string): Payload[] {
+  return listPayloads(dir).map(({ file, path }) => {
+    const body = readFileSync(path);
     const type = contentTypeOf(file);
     // Strong ETag from the bytes; each encoding is a different representation, so a different tag.
     const tag = createHash('sha256').update(body).digest('base64url').slice(0, 27);

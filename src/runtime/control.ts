@@ -144,7 +144,7 @@ export class ControlPlane {
     if (errors.length > 0) return invalid(errors);
     const fresh = new Set((routes as RouteConfig[]).map((r) => routeShape(r.path)).filter((s) => !this.patterns.has(s)));
     if (this.patterns.size + fresh.size > MaxConfiguredPaths) {
-      return invalid([`/: at most ${MaxConfiguredPaths} distinct configured paths per process (uWS cannot unregister a path): restart to start over`]);
+      return invalid([`/: ${fresh.size} new path(s) but ${this.patterns.size} of the ${MaxConfiguredPaths} distinct configured paths a process can register are taken (uWS cannot unregister a path): reuse registered paths (a removed route's path stays registered; ":name" segments count as one path; GET ${this.limits.adminPrefix}routes lists the routes in force), or restart the server to start over`]);
     }
     return null;
   }

@@ -27,8 +27,8 @@ describe('mock-upstream check', () => {
       /\/routes\/0\/status: .*percentage 150/,
       /\/routes\/0\/latency: invalid duration "soon"/,
       /\/routes\/0\/body\/file: missing\.json not found in the payload folder/,
-      /\/routes\/2\/body\/template: \{\{params\.b\}\} but the path \/t\/:a has no :b/,
-      /\/routes\/2\/body\/template: unknown placeholder \{\{nope\}\}/,
+      /\/routes\/2\/body\/template\/x: \{\{params\.b\}\} but the path \/t\/:a has no :b/,
+      /\/routes\/2\/body\/template\/y: unknown placeholder \{\{nope\}\}/,
       /\/routes\/3: duplicate route ANY \/t\/:z/,
       // A route without a body still has its status and latency checked.
       /\/routes\/4\/status: invalid status code "abc"/,
