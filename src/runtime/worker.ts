@@ -8,6 +8,7 @@ import type { RouteContext } from '../routes/context.js';
 import { startSampler } from '../observe/saturation.js';
 import { AskTimeoutMs, FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import { setContainReporter } from '../http/contain.js';
+import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 
@@ -149,7 +150,7 @@ port.on('message', (msg: ToWorker) => {
     }
     case 'journal': {
       const journal = ctx?.journal ?? null;
-      tell({ type: 'journal', id: msg.id, entries: journal === null || msg.clear ? [] : journal.entries() });
+      tell({ type: 'journal', id: msg.id, entries: journal === null || msg.clear ? [] : selectEntries(journal.entries(), msg.filter) });
       if (msg.clear) journal?.clear();
       break;
     }
