@@ -1,6 +1,7 @@
 // Issue 15 ("Hostile input, round 2"): deep JSON, prototype keys, redaction, journal limits, header names
 // with '_', and the admin-exposure warning. Each of these once killed a worker, hung a call, or leaked.
 import { test } from 'node:test';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { rawRequest, startServer, statusLines } from '../helpers/server.js';
 import { MaxJsonDepth } from '../../src/config/defaults.js';
@@ -102,14 +103,20 @@ test('GET /__mock/requests?limit=N returns at most N entries across workers, the
 test("a header name with '_' gets no response from uWS (pinned), and the server keeps serving", async () => {
   const server = await startServer(['--workers', '1']);
   try {
-    const t0 = performance.now();
-    const r = await rawRequest(server.port, 'GET /json HTTP/1.1\r\nHost: x\r\nX_Thing: 1\r\n\r\n', (d) => statusLines(d).length > 0, 20_000);
-    // Today's behaviour of this uWS build: the request is dropped without a response (the connection closes
-    // on its own, at the latest at the idle timeout). If a future build answers, this test says so.
-    assert.deepEqual(statusLines(r.data), [], `uWS now answers a '_' header: ${r.data}`);
-    assert.ok(r.closed);
-    assert.ok(performance.now() - t0 < 20_000);
-    assert.equal((await fetch(`${server.url}/json`)).status, 200);
+    // Today's behaviour of this uWS build: the request is dropped without a response and the connection stops
+    // being parsed (a pipelined request behind it is not answered either); it closes at the idle timeout.
+    const sock = connect(server.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+    await new Promise<void>((resolve) => sock.write('GET /json HTTP/1.1\r\nHost: x\r\nX_Thing: 1\r\n\r\nGET /json HTTP/1.1\r\nHost: x\r\n\r\n', () => resolve()));
+    // Requests on fresh connections, sent after those bytes were written, are answered: the worker is alive.
+    for (let i = 0; i < 3; i++) {
+      const r = await rawRequest(server.port, 'GET /json HTTP/1.1\r\nHost: x\r\n\r\n', (d) => statusLines(d).length === 1);
+      assert.deepEqual(statusLines(r.data), ['HTTP/1.1 200 OK']);
+    }
+    sock.destroy();
+    assert.equal(got, '', `uWS now answers a '_' header: update the docs and this test: ${got}`);
+    assert.ok(!server.lines.some((l) => /crashed|exited with code/.test(l)));
   } finally {
     assert.equal(await server.stop(), 0);
   }
