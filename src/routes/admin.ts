@@ -153,6 +153,12 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         send(res, Crashing);
         setImmediate(() => { throw new Error('test fault hook: deliberate worker crash'); });
       } });
+    routes.push({ pattern: `${ctx.config.adminPrefix}test/crash-in-callback`, about: 'test-only: crash this worker from inside a uWS callback (onData), as an uncontained bug would',
+      handler: (res) => {
+        res.onAborted(() => {});
+        // Deliberately not contained: proves the worker's exit path when an exception escapes a uWS callback.
+        res.onData((_chunk, isLast) => { if (isLast) throw new Error('test fault hook: deliberate crash inside a uWS callback'); });
+      } });
     routes.push({ pattern: `${ctx.config.adminPrefix}test/throw`, about: 'test-only: the handler throws before answering (a route bug)',
       handler: () => { throw new Error('test fault hook: deliberate handler bug'); } });
   }
