@@ -17,7 +17,14 @@ export const DefaultJournalBodyBytes = 64 * 1024;
 /** Most requests the journal keeps per worker. */
 export const MaxJournalEntries = 1_000_000;
 /** Headers the journal redacts unless --journal-redact says otherwise (credentials a test log must not leak). */
-export const DefaultJournalRedact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'] as const;
+export const DefaultJournalRedact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key', 'apikey', 'x-auth-token'] as const;
+/**
+ * Deepest JSON nesting accepted in a request body (/anything, /__mock/routes). JSON.parse and postMessage's
+ * structured clone recurse: thousands of levels overflow the stack. Deeper bodies get a 400 before parsing.
+ */
+export const MaxJsonDepth = 64;
+/** How long a worker waits for the main thread to answer an admin ask before answering 504 (ms; above GatherTimeoutMs). */
+export const AskTimeoutMs = 7_000;
 /** An HTTP header name (RFC 9110 token). */
 export const HeaderToken = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers the server writes itself (framing, connection, date): neither routes nor controls may set them. */

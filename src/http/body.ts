@@ -4,6 +4,7 @@ import type { HttpResponse } from '../runtime/uws.js';
 import { formatSize } from '../grammar/size.js';
 import { errorJson } from './errors.js';
 import { makeHead, writeHead } from './respond.js';
+import { contained } from './contain.js';
 import { answer, setBody, takeRunningEntry } from '../observe/journal.js';
 
 const TooLargeHead = makeHead(413, 'application/json');
@@ -36,7 +37,9 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
     }
   };
   res.onAborted(finish);
-  res.onData((chunk: ArrayBuffer, isLast: boolean) => {
+  // Contained: an exception in onData or its corked answer (a route's body handler) escapes every try/catch
+  // of the route and would kill the worker; it answers 500 (or closes) and is reported instead.
+  res.onData((chunk: ArrayBuffer, isLast: boolean) => contained(res, 'request body', () => {
     if (finished) return;
     received += chunk.byteLength;
     if (received > maxBytes) {
@@ -52,7 +55,7 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
       if (journaled !== null) setBody(journaled, body);
       res.cork(() => answer(journaled?.entry ?? null, () => onBody(res, body)));
     }
-  });
+  }));
 }
 
 function tooLarge(res: HttpResponse, maxBytes: number): void {

@@ -3,6 +3,7 @@
 // for the earliest; a per-request setTimeout would allocate a Timeout and a closure each time.
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from '../runtime/uws.js';
+import { failed } from './contain.js';
 import type { WorkerCounters } from '../observe/counters.js';
 import { answeringEntry, beginAnswer, endAnswer, type JournalEntry } from '../observe/journal.js';
 
@@ -139,7 +140,13 @@ export class Scheduler {
     this.remove(slot);
     const res = this.res[slot] as HttpResponse;
     this.current = slot;
-    res.cork(this.corkedSend);
+    // A responder that throws must not escape the timer (it would kill the worker and every pending
+    // response): that one response gets a 500 or is closed; the loop goes on with the others.
+    try {
+      res.cork(this.corkedSend);
+    } catch (err) {
+      failed(res, 'delayed response', err);
+    }
     this.release(slot);
   }
 

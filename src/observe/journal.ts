@@ -4,6 +4,8 @@ import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import { peekLastCode, resetLastCode } from '../http/respond.js';
+import { contained } from '../http/contain.js';
+import type { JournalFilter } from '../runtime/messages.js';
 
 /** One recorded request, as GET /__mock/requests returns it. */
 export interface JournalEntry {
@@ -105,7 +107,8 @@ export class Journal {
 
   /** Record a request (reads req synchronously) and, when it carries a body, collect it as it arrives. */
   record(res: HttpResponse, req: HttpRequest): JournalEntry {
-    const headers: Record<string, string> = {};
+    // Keyed by client text: a null prototype, so a header named 'constructor' or '__proto__' is a plain key.
+    const headers = Object.create(null) as Record<string, string>;
     let hasBody = false;
     req.forEach((name, value) => {
       if (name === 'content-length') hasBody ||= value !== '0';
@@ -165,7 +168,7 @@ export class Journal {
   private tap(res: HttpResponse, entry: JournalEntry): void {
     const chunks: Buffer[] = [];
     let kept = 0;
-    res.onData((chunk: ArrayBuffer, isLast: boolean) => {
+    res.onData((chunk: ArrayBuffer, isLast: boolean) => contained(null, 'journal body', () => {
       entry.bodyBytes += chunk.byteLength;
       if (kept < this.bodyLimit && chunk.byteLength > 0) {
         // uWS reuses the chunk's memory after this callback: copy what we keep.
@@ -177,7 +180,7 @@ export class Journal {
         entry.truncated = entry.bodyBytes > this.bodyLimit;
         storeBody(entry, Buffer.concat(chunks, kept), entry.truncated);
       }
-    });
+    }));
   }
 }
 
@@ -209,4 +212,15 @@ export function answer(entry: JournalEntry | null, write: () => void): void {
 /** Merge every worker's entries into arrival order. */
 export function mergeJournals(lists: readonly (readonly JournalEntry[])[]): JournalEntry[] {
   return lists.flat().sort((a, b) => a.time - b.time || a.worker - b.worker || a.seq - b.seq);
+}
+
+/** Apply a journal filter to entries in arrival order: method, path prefix, status, then the last `limit`. */
+export function selectEntries(entries: readonly JournalEntry[], filter: JournalFilter): JournalEntry[] {
+  const method = filter.method?.toUpperCase();
+  const path = filter.path;
+  // The endpoint validated the text; an invalid one from the fixture API matches nothing.
+  const status = filter.status === undefined ? null : statusFilter(filter.status) ?? ((): boolean => false);
+  const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)) &&
+    (status === null || (e.status !== null && status(e.status))));
+  return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
 }

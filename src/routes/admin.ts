@@ -4,6 +4,8 @@ import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 export { FaultHookEnv, FaultHookPhrase };
 import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
 import { collectBody } from '../http/body.js';
+import { DepthError, parseBoundedJson } from '../http/depth.js';
+import { answerFailure } from '../http/contain.js';
 import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import type { AdminAsk } from '../runtime/messages.js';
 import { serializeRoutes } from '../serializers/index.js';
@@ -29,12 +31,15 @@ const ReplyHeads = new Map<number, Head>();
 function relay(ctx: RouteContext, res: HttpResponse, ask: AdminAsk): void {
   let aborted = false;
   res.onAborted(() => { aborted = true; });
-  void ctx.ask(ask).then((reply) => {
+  // A failed ask (or a throw while answering) must not become an unhandled rejection: answer 500 or close.
+  ctx.ask(ask).then((reply) => {
     if (aborted) return;
     let head = ReplyHeads.get(reply.status);
     if (head === undefined) ReplyHeads.set(reply.status, head = makeHead(reply.status, 'application/json', [['Cache-Control', 'no-store']]));
     const h = head;
     res.cork(() => sendBody(res, h, Buffer.from(reply.body)));
+  }).catch((err: unknown) => {
+    if (!aborted) answerFailure(res, `admin ${ask.op} failed: ${(err as Error)?.message ?? String(err)}`);
   });
 }
 
@@ -73,9 +78,9 @@ function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): 
     collectBody(res, req.getHeader('content-length'), ctx.config.maxBodyBytes, (r, body) => {
       let value: unknown;
       try {
-        value = JSON.parse(body.toString('utf8'));
+        value = parseBoundedJson(body.toString('utf8'));
       } catch (err) {
-        sendError(r, 400, `the body is not JSON: ${(err as Error).message}`, 'body');
+        sendError(r, 400, err instanceof DepthError ? err.message : `the body is not JSON: ${(err as Error).message}`, 'body');
         return;
       }
       relay(ctx, r, m === 'post' ? { op: 'routes.add', body: value } : { op: 'routes.set', body: value });
@@ -147,6 +152,12 @@ export function adminRoutes(ctx: RouteContext): Route[] {
       handler: (res) => {
         send(res, Crashing);
         setImmediate(() => { throw new Error('test fault hook: deliberate worker crash'); });
+      } });
+    routes.push({ pattern: `${ctx.config.adminPrefix}test/crash-in-callback`, about: 'test-only: crash this worker from inside a uWS callback (onData), as an uncontained bug would',
+      handler: (res) => {
+        res.onAborted(() => {});
+        // Deliberately not contained: proves the worker's exit path when an exception escapes a uWS callback.
+        res.onData((_chunk, isLast) => { if (isLast) throw new Error('test fault hook: deliberate crash inside a uWS callback'); });
       } });
     routes.push({ pattern: `${ctx.config.adminPrefix}test/throw`, about: 'test-only: the handler throws before answering (a route bug)',
       handler: () => { throw new Error('test fault hook: deliberate handler bug'); } });

@@ -143,7 +143,8 @@ export function compatRoutes(ctx: RouteContext): Route[] {
   ];
 
   function readEcho(req: HttpRequest): EchoMeta {
-    const headers: Record<string, string> = {};
+    // Keyed by client text: null prototypes, so 'constructor' or '__proto__' are plain keys, not Object's.
+    const headers = Object.create(null) as Record<string, string>;
     let raw = '';
     req.forEach((k, v) => {
       headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
@@ -151,7 +152,7 @@ export function compatRoutes(ctx: RouteContext): Route[] {
     });
     const url = req.getUrl();
     const query = req.getQuery() ?? '';
-    const args: Record<string, string> = {};
+    const args = Object.create(null) as Record<string, string>;
     for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
     return {
       Method: req.getCaseSensitiveMethod(),

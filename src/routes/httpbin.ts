@@ -8,7 +8,9 @@ import { parseSize } from '../grammar/size.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { parseStatusChoice } from '../grammar/distribution.js';
 import { collectBody } from '../http/body.js';
-import { sendBadValue } from '../http/errors.js';
+import { sendBadValue, sendError } from '../http/errors.js';
+import { jsonDepth, tooDeepMessage } from '../http/depth.js';
+import { MaxJsonDepth } from '../config/defaults.js';
 import { bodiless, countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
@@ -33,7 +35,8 @@ const DefaultDripMs = 2000;
 
 /** Headers as httpbin shows them: canonical Title-Case names, repeated values joined with ", ". */
 function readHeaders(req: HttpRequest): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keyed by client text: a null prototype, so 'constructor' or '__proto__' are plain keys.
+  const out = Object.create(null) as Record<string, string>;
   req.forEach((k, v) => {
     const name = k.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
     out[name] = out[name] === undefined ? v : `${out[name]}, ${v}`;
@@ -196,7 +199,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
     const delayMs = requestDelayOr400(ctx, res, req);
     if (delayMs < 0) return;
     const query = req.getQuery() ?? '';
-    const args: Record<string, string> = {};
+    const args = Object.create(null) as Record<string, string>;
     for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
     const headers = readHeaders(req);
     const url = req.getUrl();
@@ -208,6 +211,11 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
     collectBody(res, req.getHeader('content-length'), config.maxBodyBytes, (r, b) => {
       meta.data = b.toString('utf8');
       if (meta.data !== '') {
+        // Nesting past MaxJsonDepth would overflow the stack in JSON.parse: a 400, not a dead worker.
+        if (jsonDepth(meta.data) > MaxJsonDepth) {
+          sendError(r, 400, tooDeepMessage(), 'body');
+          return;
+        }
         try { meta.json = JSON.parse(meta.data); } catch { meta.json = null; }
       }
       const out = Buffer.from(serializeAnything(meta));

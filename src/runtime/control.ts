@@ -2,7 +2,7 @@
 // changes with the same checks as `mock-upstream check`, and answers only once every worker has confirmed.
 import { checkConfig, routeShape, type CheckLimits, type Method, type RouteConfig } from '../config/file.js';
 import { MaxConfiguredPaths } from '../config/defaults.js';
-import { mergeJournals, statusFilter, type JournalEntry } from '../observe/journal.js';
+import { mergeJournals, selectEntries, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
 
@@ -169,7 +169,8 @@ export class ControlPlane {
     if (!this.journal) {
       return reply(404, serializeError({ error: 'the request journal is off: start the server with --journal N (e.g. --journal 1000)', param: 'journal' }));
     }
-    const answers = await this.gather((id) => ({ type: 'journal', id, clear }));
+    // Each worker applies the filter and sends at most `limit` entries: a small limit moves a small journal.
+    const answers = await this.gather((id) => ({ type: 'journal', id, clear, filter }));
     const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
     const requests: JournalEntry[] = clear ? [] : selectEntries(mergeJournals(lists), filter);
     return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
@@ -213,16 +214,8 @@ export class ControlPlane {
   }
 }
 
-/** Apply a journal filter to entries in arrival order. */
-export function selectEntries(entries: JournalEntry[], filter: JournalFilter): JournalEntry[] {
-  const method = filter.method?.toUpperCase();
-  const path = filter.path;
-  // The endpoint validated the text; an invalid one from the fixture API matches nothing.
-  const status = filter.status === undefined ? null : statusFilter(filter.status) ?? ((): boolean => false);
-  const kept = entries.filter((e) => (method === undefined || e.method === method) && (path === undefined || e.url.startsWith(path)) &&
-    (status === null || (e.status !== null && status(e.status))));
-  return filter.limit === undefined ? kept : kept.slice(Math.max(0, kept.length - filter.limit));
-}
+/** Apply a journal filter to entries in arrival order (kept here for existing imports; lives in the journal). */
+export { selectEntries };
 
 function reply(status: number, body: string): AdminReply {
   return { status, body };

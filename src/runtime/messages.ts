@@ -59,8 +59,8 @@ export type ToWorker =
   | { readonly type: 'stop' }
   /** Make these the configured routes; answer `applied` with the same id. */
   | { readonly type: 'routes'; readonly id: number; readonly routes: readonly RouteConfig[] }
-  /** Send the journal (`journal`), after clearing it when `clear`. */
-  | { readonly type: 'journal'; readonly id: number; readonly clear: boolean }
+  /** Send the journal entries matching `filter` (at most its limit) as `journal`; or clear it and send none. */
+  | { readonly type: 'journal'; readonly id: number; readonly clear: boolean; readonly filter: JournalFilter }
   /** Test and bench only: run a full garbage collection, then answer `heap`. */
   | { readonly type: 'gc'; readonly id: number }
   /** The answer to the worker's `ask` with this id. */

@@ -97,6 +97,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           reject(new StartupError(msg.message));
         } else if (msg.type === 'crashed') {
           log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
+          // A crash during the drain is a failed shutdown whatever code the thread ends with (README: exit 1).
+          if (stopping) exitCode = 1;
         } else if (msg.type === 'handlerError') {
           log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack } },
             `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}`);
@@ -110,12 +112,21 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
             log.info({ event: 'recovered', worker: index, elu: msg.elu }, `worker ${index} no longer saturated (event loop ${pct}% busy)`);
           }
         } else if (msg.type === 'ask') {
-          void control.handle(msg.ask).then((reply) => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker));
+          // Every ask gets an answer: a failed action is a 500 reply, not an unhandled rejection and a waiting worker.
+          const answer = (reply: AdminReply): void => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker);
+          control.handle(msg.ask).then(answer, (err: unknown) => answer({ status: 500,
+            body: JSON.stringify({ error: `admin ${msg.ask.op} failed: ${(err as Error)?.message ?? String(err)}` }) }))
+            .catch((err: unknown) => log.error({ worker: index, err }, `worker ${index}: could not answer an admin call: ${(err as Error)?.message}`));
         } else if (msg.type === 'applied' || msg.type === 'journal' || msg.type === 'heap') {
           control.onAnswer(index, msg);
         } else if (msg.type === 'drained' && msg.cut > 0) {
           log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
         }
+      });
+      // A message the main thread cannot decode (say, too deep to clone): log it; the worker's ask times out
+      // with a 504 rather than waiting forever.
+      worker.on('messageerror', (err) => {
+        log.error({ worker: index, err }, `worker ${index}: a message could not be decoded: ${err.message}`);
       });
       worker.on('error', (err) => {
         // Errors thrown at module load, before the worker's own handler exists.
@@ -187,6 +198,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: control.current().length,
     uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
   }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
+  if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
+    log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
+      `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);
+  }
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
     const ignoring = process.env[FaultIgnoreDrainEnv];
     log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)${
@@ -228,6 +243,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       return closed;
     },
   };
+}
+
+/** Whether host only accepts local clients (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Restart delay after `crashes` consecutive crashes: doubling from RestartBaseMs, at most RestartMaxMs. */

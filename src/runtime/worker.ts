@@ -6,7 +6,9 @@ import { createApp, type BuiltApp } from '../http/app.js';
 import { collecting } from '../http/body.js';
 import type { RouteContext } from '../routes/context.js';
 import { startSampler } from '../observe/saturation.js';
-import { FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
+import { AskTimeoutMs, FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
+import { setContainReporter } from '../http/contain.js';
+import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 
@@ -31,13 +33,31 @@ let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null
 let nextAsk = 1;
 const asks = new Map<number, (reply: AdminReply) => void>();
 
-// Runtime routes and the journal span every worker: the main thread carries them out.
+// Runtime routes and the journal span every worker: the main thread carries them out. Nothing waits forever:
+// past AskTimeoutMs (above the main thread's own gather timeout) the ask answers 504, and a message that
+// cannot be sent (say, too deep to clone) answers 400 at once.
 function ask(a: AdminAsk): Promise<AdminReply> {
   const id = nextAsk++;
   return new Promise((resolve) => {
-    asks.set(id, resolve);
-    tell({ type: 'ask', id, ask: a });
+    const timer = setTimeout(() => settle(id, { status: 504, body: JSON.stringify({ error: `admin ${a.op}: the main thread did not answer within ${AskTimeoutMs} ms` }) }), AskTimeoutMs);
+    timer.unref();
+    asks.set(id, (reply) => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    try {
+      tell({ type: 'ask', id, ask: a });
+    } catch (err) {
+      settle(id, { status: 400, body: JSON.stringify({ error: `admin ${a.op}: the request could not be passed on: ${(err as Error).message}`, param: 'body' }) });
+    }
   });
+}
+
+// Answer the ask with this id once (a late answer after the timeout finds nothing).
+function settle(id: number, reply: AdminReply): void {
+  const resolve = asks.get(id);
+  asks.delete(id);
+  resolve?.(reply);
 }
 let token: ListenSocket | null = null;
 
@@ -48,7 +68,13 @@ process.on('uncaughtException', (err) => {
   closeAndExit(70);
 });
 
+let exiting = false;
+
+// Single-shot: a crash during a drain must exit 70, not be overtaken by the drain's idle callback (which
+// app.close() triggers) exiting 0 first; whichever exit comes first wins and the rest are ignored.
 function closeAndExit(code: number): void {
+  if (exiting) return;
+  exiting = true;
   try {
     app?.close();
     adminApp?.close();
@@ -102,16 +128,16 @@ function fullGc(): void {
   gc();
 }
 
+// A message from the main thread that cannot be decoded: say so; the ask it answered times out with a 504.
+port.on('messageerror', (err) => {
+  tell({ type: 'handlerError', route: 'worker messages', message: `a message from the main thread could not be decoded: ${err.message}`, stack: err.stack ?? '' });
+});
+
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'drain': if (!ignoreDrain) drain(msg.graceMs); break;
     case 'stop': closeAndExit(0); break;
-    case 'answer': {
-      const resolve = asks.get(msg.id);
-      asks.delete(msg.id);
-      resolve?.(msg.reply);
-      break;
-    }
+    case 'answer': settle(msg.id, msg.reply); break;
     case 'routes': {
       let error: string | null = null;
       try {
@@ -124,7 +150,7 @@ port.on('message', (msg: ToWorker) => {
     }
     case 'journal': {
       const journal = ctx?.journal ?? null;
-      tell({ type: 'journal', id: msg.id, entries: journal === null || msg.clear ? [] : journal.entries() });
+      tell({ type: 'journal', id: msg.id, entries: journal === null || msg.clear ? [] : selectEntries(journal.entries(), msg.filter) });
       if (msg.clear) journal?.clear();
       break;
     }
@@ -142,6 +168,8 @@ try {
     routes: init.routes, patterns: init.patterns, ask,
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
   });
+  // Exceptions contained outside route handlers (body callbacks, timers) are reported like handler errors.
+  setContainReporter((route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }));
   setRoutes = built.setRoutes;
   app = built.app;
   adminApp = built.adminApp;
