@@ -2,7 +2,7 @@
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
 import type { HttpResponse } from '../runtime/uws.js';
-import { closing, finish, headForbidsBody, writeHead, type Head } from './respond.js';
+import { closing, endHead, finish, headForbidsBody, isHead, writeHead, type Head } from './respond.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Filler buffer length (bytes); larger bodies repeat it. */
@@ -64,13 +64,15 @@ export class FillerSender {
       finish(res, this.view(Math.min(size, SmallBodyBytes)));
       return;
     }
-    this.streamClosing(res, this.filler, size);
+    if (isHead(res)) endHead(res, size);
+    else this.streamClosing(res, this.filler, size);
   }
 
   /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
   sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
     writeHead(res, head, body.length);
     if (body.length <= SmallBodyBytes || headForbidsBody()) finish(res, body);
+    else if (isHead(res)) endHead(res, body.length);
     else this.streamClosing(res, body, body.length);
   }
 

@@ -4,7 +4,7 @@
 // take a reference to its backing store (perf: GetBackingStore + JSTypedArray::GetBuffer ~6.5 % of a
 // pipelined /json/valid profile); the bare uWS server in bench/ went from ~650k to ~770k req/s with it.
 import { STATUS_CODES } from 'node:http';
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import type { WorkerCounters } from '../observe/counters.js';
 
 /** A precomputed status line and header set (names and values alternate), plus an optional fixed body. */
@@ -96,6 +96,68 @@ export function withOverrides(code: number, status: Buffer | null, headers: read
   }
 }
 
+// HEAD (RFC 9110 9.3.2): GET's status and headers, Content-Length of GET's body, no body bytes. uWS's end()
+// writes the body whatever the method, and this build's endWithoutBody(length) leaves the response pending
+// (it waits for `length` body bytes), so a HEAD ends with our own Content-Length header and endWithoutBody().
+// The HEAD handler of a shape (registered beside its `any`, see headHandler) sets headNow around the
+// synchronous call; a HEAD deferred past its handler (delay, X-Delay, drip) is remembered by its res.
+// anyHead is the one compare the GET path pays.
+let headNow = false;
+let deferredHeads = 0;
+const heads = new WeakSet<HttpResponse>();
+let anyHead = false;
+const ContentLengthName = ownBytes('Content-Length');
+const ConnectionName = ownBytes('Connection');
+const CloseValue = ownBytes('close');
+
+/**
+ * The handler uWS calls for HEAD on a shape: `inner` (the shape's GET handler) with every write made
+ * bodiless. `yields`: whether the shape's handler currently hands the request on (then HEAD must too,
+ * unmarked, so the route that answers marks it itself).
+ */
+export function headHandler(inner: (res: HttpResponse, req: HttpRequest) => void, yields: () => boolean): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    if (yields()) {
+      inner(res, req);
+      return;
+    }
+    headNow = true;
+    anyHead = true;
+    try {
+      inner(res, req);
+    } finally {
+      // Still set: the response was deferred (or is streaming its answer later); remember it by res.
+      if (headNow) {
+        headNow = false;
+        heads.add(res);
+        deferredHeads++;
+      }
+      anyHead = deferredHeads !== 0;
+    }
+  }
+}
+
+/** Whether `res` answers a HEAD request (its writer must then end it with endHead, sending no body). */
+export function isHead(res: HttpResponse): boolean {
+  return anyHead && (headNow || (deferredHeads !== 0 && heads.has(res)));
+}
+
+/**
+ * End a HEAD response whose head was just written: Content-Length `length` (the GET body's), or
+ * `Transfer-Encoding: chunked` when `length` is negative (a chunked GET), and no body bytes.
+ */
+export function endHead(res: HttpResponse, length: number): void {
+  if (headNow) headNow = false;
+  else if (heads.delete(res)) deferredHeads--;
+  anyHead = headNow || deferredHeads !== 0;
+  if (!bodiless(lastCode)) {
+    if (length < 0) res.writeHeader('Transfer-Encoding', 'chunked');
+    else res.writeHeader(ContentLengthName, String(length));
+  }
+  if (closeAfter) res.writeHeader(ConnectionName, CloseValue);
+  res.endWithoutBody();
+}
+
 let counters: WorkerCounters | null = null;
 let lastCode = 0;
 
@@ -169,7 +231,8 @@ export function bodiless(code: number): boolean {
 // control, a configured route) drops the body and writes no Content-Length: a body after either would be
 // read as the start of the next response and break the keep-alive connection.
 function end(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  if (bodiless(lastCode)) endBodiless(res);
+  if (anyHead && isHead(res)) endHead(res, body.byteLength);
+  else if (bodiless(lastCode)) endBodiless(res);
   else if (closeAfter) res.end(body, true);
   else res.end(body);
 }
@@ -194,6 +257,11 @@ export function headForbidsBody(): boolean {
 /** An empty response with Content-Length: 0. Must run corked. */
 export function sendEmpty(res: HttpResponse, head: Head): void {
   writeHead(res, head, 0);
+  end(res, Empty);
+}
+
+/** End a response with no body (Content-Length: 0), or its HEAD. Must run corked, after its head. */
+export function endEmpty(res: HttpResponse): void {
   end(res, Empty);
 }
 
