@@ -65,6 +65,30 @@ function statusText(code: number): string {
 
 const Empty = new ArrayBuffer(0);
 
+/**
+ * Bodies up to this size are ended with one end(); larger ones go to the large writer (tryEnd with
+ * onWritable backpressure). end() is a write uWS must take: when the client does not read, it queues the
+ * whole response, and pipelined requests keep coming, so a non-reading client could grow memory without
+ * bound (176 KB of pipelined GET /size/16KB queued 80 MB). tryEnd writes nothing while the socket holds
+ * unsent bytes, the response stays pending and uWS reads no further request from that connection: one
+ * connection then holds at most a head and the kernel's buffer. A small body is bounded by the request
+ * that asked for it (a ~30-byte GET /json gets ~150 bytes).
+ */
+export const QueuedBodyBytes = 1024;
+
+/** Writes a body over QueuedBodyBytes with backpressure after its head (see useLargeWriter). */
+export type LargeWriter = (res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number) => void;
+
+let largeWriter: LargeWriter = (res, body) => {
+  if (closeAfter) res.end(body, true);
+  else res.end(body);
+};
+
+/** Install this thread's writer of large bodies (FillerSender.streamBody). Until then they are ended whole. */
+export function useLargeWriter(w: LargeWriter): void {
+  largeWriter = w;
+}
+
 // Request-level overrides (status, extra headers, Connection: close). Set around one synchronous
 // responder call by withOverrides(); null/false otherwise, so the plain path pays one compare each.
 let overrideStatus: Buffer | null = null;
@@ -209,8 +233,9 @@ function writeOverridden(res: HttpResponse, head: Head, bodyBytes: number): void
 
 /** Send a precomputed response. Must run corked (inside the handler or a cork callback). */
 export function send(res: HttpResponse, p: Prepared): void {
-  writeHead(res, p, p.body.byteLength);
-  end(res, p.body);
+  const n = p.body.byteLength;
+  writeHead(res, p, n);
+  end(res, p.body, n);
 }
 
 /**
@@ -219,7 +244,7 @@ export function send(res: HttpResponse, p: Prepared): void {
  */
 export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | ArrayBuffer, byteLength = body.byteLength): void {
   writeHead(res, head, byteLength);
-  end(res, body);
+  end(res, body, byteLength);
 }
 
 /** Whether responses with this status carry no body and no Content-Length (RFC 9110: 204 and 304). */
@@ -230,9 +255,10 @@ export function bodiless(code: number): boolean {
 // The boolean argument costs a conversion per call: pass it only when closing. A 204 or 304 (a status
 // control, a configured route) drops the body and writes no Content-Length: a body after either would be
 // read as the start of the next response and break the keep-alive connection.
-function end(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  if (anyHead && isHead(res)) endHead(res, body.byteLength);
+function end(res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number): void {
+  if (anyHead && isHead(res)) endHead(res, length);
   else if (bodiless(lastCode)) endBodiless(res);
+  else if (length > QueuedBodyBytes) largeWriter(res, body, length);
   else if (closeAfter) res.end(body, true);
   else res.end(body);
 }
@@ -246,7 +272,7 @@ function endBodiless(res: HttpResponse): void {
 
 /** End a response whose head was just written with a small body (filler, payload). Must run corked. */
 export function finish(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  end(res, body);
+  end(res, body, body.byteLength);
 }
 
 /** Whether the head just written was a 204 or 304, so a streamed body must not follow. */
@@ -257,12 +283,12 @@ export function headForbidsBody(): boolean {
 /** An empty response with Content-Length: 0. Must run corked. */
 export function sendEmpty(res: HttpResponse, head: Head): void {
   writeHead(res, head, 0);
-  end(res, Empty);
+  end(res, Empty, 0);
 }
 
 /** End a response with no body (Content-Length: 0), or its HEAD. Must run corked, after its head. */
 export function endEmpty(res: HttpResponse): void {
-  end(res, Empty);
+  end(res, Empty, 0);
 }
 
 /** Whether the current response should close its connection (for writers that end it themselves). */
