@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Random } from '../grammar/random.js';
-import { peekLastCode, resetLastCode, useCounters } from './respond.js';
+import { peekLastCode, resetLastCode, useCounters, useLargeWriter } from './respond.js';
 import { techEmpowerRoutes } from '../routes/techempower.js';
 import { GoTimeBodies } from './clock.js';
 import { sendError } from './errors.js';
@@ -99,6 +99,8 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   controls = new Controls(ctx);
   ctx.scheduler.attach(counters);
   useCounters(counters);
+  // Large bodies of every writer (configured, payloads, /resource...) stream with backpressure.
+  useLargeWriter((res, body, length) => ctx.filler.streamBody(res, body, length));
   const notFound: Route = {
     pattern: '/*', about: 'anything else: 404 JSON',
     handler: (res, req) => {

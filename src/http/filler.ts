@@ -2,13 +2,13 @@
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
 import type { HttpResponse } from '../runtime/uws.js';
-import { closing, finish, headForbidsBody, writeHead, type Head } from './respond.js';
+import { closing, endHead, finish, headForbidsBody, isHead, QueuedBodyBytes, writeHead, type Head } from './respond.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Filler buffer length (bytes); larger bodies repeat it. */
 export const FillerBytes = 1024 * 1024;
-/** Bodies up to this size go out in one end(); above, they stream (uws-notes: tryEnd above 16 KB). */
-export const SmallBodyBytes = 16 * 1024;
+/** Bodies up to this size go out in one end(); above, they stream with backpressure (see QueuedBodyBytes). */
+export const SmallBodyBytes = QueuedBodyBytes;
 /** Bytes offered to the socket per tryEnd: bounds what one slow connection can hold. */
 const ChunkBytes = 64 * 1024;
 const MaxCachedViews = 4096;
@@ -64,14 +64,22 @@ export class FillerSender {
       finish(res, this.view(Math.min(size, SmallBodyBytes)));
       return;
     }
-    this.streamClosing(res, this.filler, size);
+    if (isHead(res)) endHead(res, size);
+    else this.streamClosing(res, this.filler, size);
   }
 
   /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
   sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
     writeHead(res, head, body.length);
     if (body.length <= SmallBodyBytes || headForbidsBody()) finish(res, body);
+    else if (isHead(res)) endHead(res, body.length);
     else this.streamClosing(res, body, body.length);
+  }
+
+  /** Stream a body another writer chose after writing its head (respond.ts's large writer). Must run corked. */
+  streamBody(res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number): void {
+    const src = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, length);
+    this.streamClosing(res, src, length);
   }
 
   // tryEnd cannot close the connection after the last byte (uws-notes), so a `close` control on a streamed

@@ -4,7 +4,7 @@
 // take a reference to its backing store (perf: GetBackingStore + JSTypedArray::GetBuffer ~6.5 % of a
 // pipelined /json/valid profile); the bare uWS server in bench/ went from ~650k to ~770k req/s with it.
 import { STATUS_CODES } from 'node:http';
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
 import type { WorkerCounters } from '../observe/counters.js';
 
 /** A precomputed status line and header set (names and values alternate), plus an optional fixed body. */
@@ -65,6 +65,30 @@ function statusText(code: number): string {
 
 const Empty = new ArrayBuffer(0);
 
+/**
+ * Bodies up to this size are ended with one end(); larger ones go to the large writer (tryEnd with
+ * onWritable backpressure). end() is a write uWS must take: when the client does not read, it queues the
+ * whole response, and pipelined requests keep coming, so a non-reading client could grow memory without
+ * bound (176 KB of pipelined GET /size/16KB queued 80 MB). tryEnd writes nothing while the socket holds
+ * unsent bytes, the response stays pending and uWS reads no further request from that connection: one
+ * connection then holds at most a head and the kernel's buffer. A small body is bounded by the request
+ * that asked for it (a ~30-byte GET /json gets ~150 bytes).
+ */
+export const QueuedBodyBytes = 1024;
+
+/** Writes a body over QueuedBodyBytes with backpressure after its head (see useLargeWriter). */
+export type LargeWriter = (res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number) => void;
+
+let largeWriter: LargeWriter = (res, body) => {
+  if (closeAfter) res.end(body, true);
+  else res.end(body);
+};
+
+/** Install this thread's writer of large bodies (FillerSender.streamBody). Until then they are ended whole. */
+export function useLargeWriter(w: LargeWriter): void {
+  largeWriter = w;
+}
+
 // Request-level overrides (status, extra headers, Connection: close). Set around one synchronous
 // responder call by withOverrides(); null/false otherwise, so the plain path pays one compare each.
 let overrideStatus: Buffer | null = null;
@@ -94,6 +118,68 @@ export function withOverrides(code: number, status: Buffer | null, headers: read
     closeAfter = false;
     overriding = false;
   }
+}
+
+// HEAD (RFC 9110 9.3.2): GET's status and headers, Content-Length of GET's body, no body bytes. uWS's end()
+// writes the body whatever the method, and this build's endWithoutBody(length) leaves the response pending
+// (it waits for `length` body bytes), so a HEAD ends with our own Content-Length header and endWithoutBody().
+// The HEAD handler of a shape (registered beside its `any`, see headHandler) sets headNow around the
+// synchronous call; a HEAD deferred past its handler (delay, X-Delay, drip) is remembered by its res.
+// anyHead is the one compare the GET path pays.
+let headNow = false;
+let deferredHeads = 0;
+const heads = new WeakSet<HttpResponse>();
+let anyHead = false;
+const ContentLengthName = ownBytes('Content-Length');
+const ConnectionName = ownBytes('Connection');
+const CloseValue = ownBytes('close');
+
+/**
+ * The handler uWS calls for HEAD on a shape: `inner` (the shape's GET handler) with every write made
+ * bodiless. `yields`: whether the shape's handler currently hands the request on (then HEAD must too,
+ * unmarked, so the route that answers marks it itself).
+ */
+export function headHandler(inner: (res: HttpResponse, req: HttpRequest) => void, yields: () => boolean): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    if (yields()) {
+      inner(res, req);
+      return;
+    }
+    headNow = true;
+    anyHead = true;
+    try {
+      inner(res, req);
+    } finally {
+      // Still set: the response was deferred (or is streaming its answer later); remember it by res.
+      if (headNow) {
+        headNow = false;
+        heads.add(res);
+        deferredHeads++;
+      }
+      anyHead = deferredHeads !== 0;
+    }
+  }
+}
+
+/** Whether `res` answers a HEAD request (its writer must then end it with endHead, sending no body). */
+export function isHead(res: HttpResponse): boolean {
+  return anyHead && (headNow || (deferredHeads !== 0 && heads.has(res)));
+}
+
+/**
+ * End a HEAD response whose head was just written: Content-Length `length` (the GET body's), or
+ * `Transfer-Encoding: chunked` when `length` is negative (a chunked GET), and no body bytes.
+ */
+export function endHead(res: HttpResponse, length: number): void {
+  if (headNow) headNow = false;
+  else if (heads.delete(res)) deferredHeads--;
+  anyHead = headNow || deferredHeads !== 0;
+  if (!bodiless(lastCode)) {
+    if (length < 0) res.writeHeader('Transfer-Encoding', 'chunked');
+    else res.writeHeader(ContentLengthName, String(length));
+  }
+  if (closeAfter) res.writeHeader(ConnectionName, CloseValue);
+  res.endWithoutBody();
 }
 
 let counters: WorkerCounters | null = null;
@@ -147,8 +233,9 @@ function writeOverridden(res: HttpResponse, head: Head, bodyBytes: number): void
 
 /** Send a precomputed response. Must run corked (inside the handler or a cork callback). */
 export function send(res: HttpResponse, p: Prepared): void {
-  writeHead(res, p, p.body.byteLength);
-  end(res, p.body);
+  const n = p.body.byteLength;
+  writeHead(res, p, n);
+  end(res, p.body, n);
 }
 
 /**
@@ -157,7 +244,7 @@ export function send(res: HttpResponse, p: Prepared): void {
  */
 export function sendBody(res: HttpResponse, head: Head, body: Uint8Array | ArrayBuffer, byteLength = body.byteLength): void {
   writeHead(res, head, byteLength);
-  end(res, body);
+  end(res, body, byteLength);
 }
 
 /** Whether responses with this status carry no body and no Content-Length (RFC 9110: 204 and 304). */
@@ -168,8 +255,10 @@ export function bodiless(code: number): boolean {
 // The boolean argument costs a conversion per call: pass it only when closing. A 204 or 304 (a status
 // control, a configured route) drops the body and writes no Content-Length: a body after either would be
 // read as the start of the next response and break the keep-alive connection.
-function end(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  if (bodiless(lastCode)) endBodiless(res);
+function end(res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number): void {
+  if (anyHead && isHead(res)) endHead(res, length);
+  else if (bodiless(lastCode)) endBodiless(res);
+  else if (length > QueuedBodyBytes) largeWriter(res, body, length);
   else if (closeAfter) res.end(body, true);
   else res.end(body);
 }
@@ -183,7 +272,7 @@ function endBodiless(res: HttpResponse): void {
 
 /** End a response whose head was just written with a small body (filler, payload). Must run corked. */
 export function finish(res: HttpResponse, body: Uint8Array | ArrayBuffer): void {
-  end(res, body);
+  end(res, body, body.byteLength);
 }
 
 /** Whether the head just written was a 204 or 304, so a streamed body must not follow. */
@@ -194,7 +283,12 @@ export function headForbidsBody(): boolean {
 /** An empty response with Content-Length: 0. Must run corked. */
 export function sendEmpty(res: HttpResponse, head: Head): void {
   writeHead(res, head, 0);
-  end(res, Empty);
+  end(res, Empty, 0);
+}
+
+/** End a response with no body (Content-Length: 0), or its HEAD. Must run corked, after its head. */
+export function endEmpty(res: HttpResponse): void {
+  end(res, Empty, 0);
 }
 
 /** Whether the current response should close its connection (for writers that end it themselves). */

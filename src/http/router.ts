@@ -6,6 +6,7 @@ import type { TemplatedApp } from '../runtime/uws.js';
 import type { Handler, Route } from '../routes/context.js';
 import type { ConfiguredRoute } from '../routes/configured.js';
 import { sendError } from './errors.js';
+import { headHandler } from './respond.js';
 
 /** One registered shape: the handler its uWS route calls, swapped when configured routes change. */
 export interface RouteCell {
@@ -87,7 +88,10 @@ export class RouteTable {
     const cell: RouteCell = { id: this.names.length, pattern, handler: builtIn ?? passOn, builtIn, data };
     this.names.push(pattern);
     this.cells.set(routeShape(pattern), cell);
-    this.app.any(pattern, this.wrap(cell));
+    const handler = this.wrap(cell);
+    this.app.any(pattern, handler);
+    // HEAD is GET without the body (uWS prefers a method route over `any`, and writes the body whatever the method).
+    this.app.head(pattern, headHandler(handler, () => cell.handler === passOn));
     return cell;
   }
 }
@@ -100,7 +104,8 @@ function dispatch(entries: readonly ConfiguredRoute[], fallback: Handler | null)
   return (res, req) => {
     const m = req.getMethod();
     for (const e of entries) {
-      if (e.methods === null || e.methods.has(m)) {
+      // A route that answers GET answers HEAD too (without the body: see headHandler).
+      if (e.methods === null || e.methods.has(m) || (m === 'head' && e.methods.has('get'))) {
         e.handler(res, req);
         return;
       }

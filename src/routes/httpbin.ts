@@ -11,7 +11,7 @@ import { collectBody } from '../http/body.js';
 import { sendBadValue, sendError } from '../http/errors.js';
 import { jsonDepth, tooDeepMessage } from '../http/depth.js';
 import { MaxJsonDepth } from '../config/defaults.js';
-import { bodiless, countResponse, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
+import { bodiless, countResponse, endEmpty, endHead, isHead, makeHead, sendBody, sendEmpty, statusLine, writeHead } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 import type { FillerSender } from '../http/filler.js';
@@ -94,8 +94,9 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
           return;
         }
         res.writeHeader('Content-Type', 'application/octet-stream');
-        if (d.total === 0) {
-          res.end();
+        // HEAD: the head a GET gets (its Content-Length is the total), without trickling.
+        if (d.total === 0 || isHead(res)) {
+          endEmptyOr(res, d.total);
           return;
         }
         d.startMs = performance.now();
@@ -191,7 +192,7 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
         countResponse(302, 0);
         res.writeStatus('302 Found');
         res.writeHeader('Location', n === 1 ? '/anything' : `/redirect/${n - 1}`);
-        res.end();
+        endEmpty(res);
       } },
   ];
 
@@ -225,6 +226,12 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
   }
 }
 
+// An empty body (Content-Length: 0), or a HEAD's head announcing `length` bytes.
+function endEmptyOr(res: HttpResponse, length: number): void {
+  if (isHead(res)) endHead(res, length);
+  else endEmpty(res);
+}
+
 /** Write `size` filler bytes as chunked transfer encoding, pausing on backpressure. */
 function streamChunked(res: HttpResponse, filler: FillerSender, size: number, chunk: number): void {
   const source = filler.bytes;
@@ -238,8 +245,14 @@ function streamChunked(res: HttpResponse, filler: FillerSender, size: number, ch
       filler.unhold();
     }
   };
-  res.onAborted(finish);
   writeHead(res, OctetHead, size);
+  // HEAD: the chunked head a GET gets, no chunks.
+  if (isHead(res)) {
+    endHead(res, -1);
+    finish();
+    return;
+  }
+  res.onAborted(finish);
   const pump = (): boolean => {
     while (!finished && sent < size) {
       const len = Math.min(chunk, size - sent, source.length);
