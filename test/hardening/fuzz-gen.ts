@@ -64,13 +64,18 @@ function path(r: Rng): string {
       case 1: p += '/..'; break;
       case 2: p += `/%${r.int(0, 255).toString(16).padStart(2, '0')}`; break;
       case 3: p += '/' + Array.from({ length: r.int(100, 300) }, () => r.pick(['a', 'x', '1', '', ':p', '%2F'])).join('/'); break;
-      case 4: p += String.fromCharCode(r.pick([0, 1, 9, 0x7f, 0x80, 0xff, 0x1b])); break;
+      case 4: p += r.chance(0.3) ? String.fromCharCode(r.pick([0, 1, 9, 0x7f, 0x1b])) : String.fromCharCode(r.pick([0x80, 0xff])); break;
       case 5: p += '/' + 'a'.repeat(r.int(1, 20_000)); break;
       case 6: p = p.replace(/\/[^/]*$/, '/' + encodeURIComponent(r.pick(Junk))); break;
       default: p += '//'; break;
     }
   }
   return p;
+}
+
+/** Drop characters above U+00FF: written as latin1 they would turn into unrelated bytes (NUL among them). */
+function latin1(text: string): string {
+  return Array.from(text).filter((c) => c.charCodeAt(0) <= 0xff).join('');
 }
 
 /** A query string of control names (and others) with junk values, duplicates and huge values. */
@@ -80,7 +85,7 @@ function query(r: Rng): string {
   const pairs: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = r.chance(0.7) ? r.pick(Controls) : r.pick(['method', 'path', 'limit', 'numbytes', 'duration', 'code', 'chunk_size', '__proto__', 'constructor', '', 'a[b]']);
-    const value = r.chance(0.05) ? 'x'.repeat(r.int(1000, 60_000)) : r.chance(0.5) ? encodeURIComponent(r.pick(Junk)) : r.pick(Junk).replace(/[ \r\n]/g, '');
+    const value = r.chance(0.05) ? 'x'.repeat(r.int(1000, 60_000)) : r.chance(0.5) ? encodeURIComponent(r.pick(Junk)) : latin1(r.pick(Junk)).replace(/[ \r\n]/g, '');
     pairs.push(r.chance(0.1) ? name : `${name}=${value}`);
   }
   return '?' + pairs.join('&');
@@ -92,7 +97,7 @@ function headerValue(r: Rng): string {
     case 0: return 'v'.repeat(r.int(1000, 40_000));
     case 1: return String.fromCharCode(...Array.from({ length: r.len(20) }, () => r.int(0x80, 0xff)));
     case 2: return r.pick(Controls) + '=' + encodeURIComponent(r.pick(Junk)) + (r.chance(0.5) ? '&' + r.pick(Controls) + '=' + r.pick(['1ms', '201', '10', '0', 'X-B%3A2']) : '');
-    default: return r.pick(Junk).replace(/[\r\n]/g, '') || 'x';
+    default: return latin1(r.pick(Junk)).replace(/[\r\n]/g, '') || 'x';
   }
 }
 
@@ -105,9 +110,11 @@ function asksForStatus(text: string): boolean {
 export function headCase(r: Rng): FuzzCase {
   const method = r.chance(0.05) ? 'M'.repeat(r.int(20, 5000)) : r.pick(Methods);
   const target = path(r) + query(r);
-  const version = r.pick(['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', '']);
+  // Mostly HTTP/1.1: a head uWS 20.30 cannot parse is never answered (see the report), and each such case
+  // costs the whole answer timeout, so the rarer shapes keep the file quick even while that holds.
+  const version = r.chance(0.9) ? 'HTTP/1.1' : r.pick(['HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', '']);
   const headers: [string, string][] = [];
-  if (r.chance(0.9)) headers.push(['Host', 't']);
+  if (r.chance(0.97)) headers.push(['Host', 't']);
   const nh = r.chance(0.05) ? r.int(50, 150) : r.int(0, 5);
   for (let i = 0; i < nh; i++) headers.push([r.pick(HeaderNames), headerValue(r)]);
   let body = Buffer.alloc(0);

@@ -5,6 +5,7 @@
 // connection and no worker restarted. FUZZ_SEED and FUZZ_BATCHES explore other sequences by hand.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { rawRequest, startServer, type TestServer } from '../helpers/server.js';
 import { adminCase, bodyCase, headCase, pipelineCase, Rng, type FuzzCase } from './fuzz-gen.js';
@@ -101,7 +102,11 @@ describe(`fuzz: hostile heads, bodies and admin payloads (seed ${Seed})`, () => 
         const outcomes = await Promise.all(group.map((c) => send(server.port, c)));
         group.forEach((c, j) => {
           const bad = judge(c, outcomes[j]);
-          if (bad !== null) findings.push(`batch ${b}: ${describeCase(c)}: ${bad}`);
+          if (bad !== null) {
+            findings.push(`batch ${b}: ${describeCase(c)}: ${bad}`);
+            // FUZZ_DUMP=<file> keeps each failing payload (JSON lines) for minimising by hand.
+            if (process.env.FUZZ_DUMP) appendFileSync(process.env.FUZZ_DUMP, JSON.stringify({ batch: b, bad, payload: c.payload.toString('latin1').slice(0, 4000) }) + '\n');
+          }
         });
       }
       await assertHealthy(server, `after batch ${b} (seed ${Seed})`);
