@@ -95,6 +95,7 @@ describe(`fuzz: hostile heads, bodies and admin payloads (seed ${Seed})`, () => 
     const families = weighted.filter(([name]) => Families.includes(name)).map(([, gen]) => gen);
     assert.ok(families.length > 0, `FUZZ_FAMILIES=${process.env.FUZZ_FAMILIES ?? ''} names no generator`);
     let before = await restarts(server.port);
+    let logSeen = server.lines.length;
     for (let b = 0; b < Batches; b++) {
       const cases = Array.from({ length: BatchSize }, () => rng.pick(families)(rng));
       for (let i = 0; i < cases.length; i += Parallel) {
@@ -112,10 +113,11 @@ describe(`fuzz: hostile heads, bodies and admin payloads (seed ${Seed})`, () => 
       await assertHealthy(server, `after batch ${b} (seed ${Seed})`);
       const now = await restarts(server.port);
       if (now !== before) {
-        const crashes = server.lines.filter((l) => /exited with code|crashed|uncaught/i.test(l)).slice(-5);
+        const crashes = server.lines.slice(logSeen).filter((l) => /exited with code|crashed|uncaught/i.test(l)).map((l) => l.slice(0, 600));
         findings.push(`batch ${b}: ${now - before} worker restart(s): ${crashes.join(' | ')}`);
         before = now;
       }
+      logSeen = server.lines.length;
     }
     assert.deepEqual(findings, [], `fuzz findings with FUZZ_SEED=${Seed} (FUZZ_BATCHES=${Batches})`);
   });
