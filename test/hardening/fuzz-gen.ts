@@ -112,9 +112,9 @@ export function headCase(r: Rng): FuzzCase {
   const target = path(r) + query(r);
   // Mostly HTTP/1.1: a head uWS 20.30 cannot parse is never answered (see the report), and each such case
   // costs the whole answer timeout, so the rarer shapes keep the file quick even while that holds.
-  const version = r.chance(0.9) ? 'HTTP/1.1' : r.pick(['HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', '']);
+  const version = r.chance(0.97) ? 'HTTP/1.1' : r.pick(['HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', '']);
   const headers: [string, string][] = [];
-  if (r.chance(0.97)) headers.push(['Host', 't']);
+  if (r.chance(0.99)) headers.push(['Host', 't']);
   const nh = r.chance(0.05) ? r.int(50, 150) : r.int(0, 5);
   for (let i = 0; i < nh; i++) headers.push([r.pick(HeaderNames), headerValue(r)]);
   let body = Buffer.alloc(0);
@@ -131,11 +131,15 @@ export function headCase(r: Rng): FuzzCase {
   const headText = headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
   const head = Buffer.from(`${method} ${target}${version === '' ? '' : ' ' + version}\r\n${headText}\r\n`, 'latin1');
   if (!/^(GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|CONNECT|TRACE)$/.test(method)) mayClose = 'uWS closes a request whose method it does not know (methods are case-sensitive)';
-  if (!headers.some(([k]) => k === 'Host')) mayClose ??= 'HTTP/1.1 without Host: may be refused';
+  // uWS 20.30's parser answers nothing to these until the idle timeout (docs/operations.md, Limits).
+  if (!headers.some(([k]) => k === 'Host')) mayHang ??= 'uWS 20.30 leaves HTTP/1.1 without Host unanswered (documented limitation)';
   if (headers.some(([k]) => k.includes('_'))) mayHang = 'uWS drops a request with `_` in a header name without answering (documented limitation)';
-  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') mayClose ??= `version ${JSON.stringify(version)}: may be refused by closing`;
+  if (version !== 'HTTP/1.1') mayHang ??= `uWS 20.30 answers only HTTP/1.1, not ${JSON.stringify(version)} (documented limitation)`;
   // eslint-disable-next-line no-control-regex -- control bytes in the target are what this looks for
-  if (/[\x00-\x1f\x7f-\xff ]/.test(target) || method.length > 1000) mayClose ??= 'a request line uWS cannot parse: may be refused by closing';
+  if (/[\x00-\x1f\x7f-\xff ]/.test(target) || method.length > 1000) {
+    mayClose ??= 'a request line uWS cannot parse: may be refused by closing';
+    mayHang ??= 'uWS 20.30 leaves a control byte in the target unanswered (documented limitation)';
+  }
   if (head.length > 4096) mayClose ??= 'a head over uWS\'s header buffer: may be refused by closing';
   return { family: 'head', payload: Buffer.concat([head, body]), mayClose, mayHang, may5xx: asksForStatus(head.toString('latin1')) };
 }
