@@ -1,3 +1,4 @@
+import { BoundedCache, DefaultCacheBytes } from './cache.js';
 import { parseWeighted, type WeightedChoice } from './choice.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { GrammarError, quoteValue } from './errors.js';
@@ -200,10 +201,13 @@ export function parseSizeChoice(text: string, param: string, maxBytes: number): 
  * when full, and when asked with a different maxMs. Errors are not cached, so bad input cannot evict good entries.
  */
 export class SamplerCache {
-  private readonly entries = new Map<string, Sampler>();
+  private readonly entries: BoundedCache<Sampler>;
   private maxMs = Number.NaN;
 
-  constructor(private readonly capacity: number = DEFAULT_CACHE_ENTRIES) {}
+  /** At most `capacity` expressions and `maxBytes` bytes of them (see BoundedCache). */
+  constructor(capacity: number = DEFAULT_CACHE_ENTRIES, maxBytes: number = DefaultCacheBytes) {
+    this.entries = new BoundedCache<Sampler>(capacity, maxBytes);
+  }
 
   /** The sampler for text, parsed on first use; throws what parseLatency throws. */
   get(text: string, param: string, maxMs: number): Sampler {
@@ -215,7 +219,6 @@ export class SamplerCache {
     let sampler = this.entries.get(text);
     if (sampler === undefined) {
       sampler = parseLatency(text, param, maxMs);
-      if (this.entries.size >= this.capacity) this.entries.clear();
       this.entries.set(text, sampler);
     }
     return sampler;

@@ -15,6 +15,7 @@ import { makeHead, statusLine, withOverrides, ownBytes } from '../http/respond.j
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
+import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
 
 const XMock = ownBytes('x-mock');
@@ -23,8 +24,8 @@ const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
 const NamedPrefix = 'x-mock-';
 const NamedHeaders = [...ControlNames].map((n) => ownBytes(`${NamedPrefix}${n}`));
 const TextHead = makeHead(200, 'text/plain');
-/** Most distinct control strings compiled and kept per worker. */
-const MaxCached = 1024;
+/** Longest query string whose controls (or their absence) are remembered; longer ones are parsed each time. */
+export const MaxCachedQueryBytes = 1024;
 /** Most `header` controls on one request. */
 export const MaxExtraHeaders = 32;
 
@@ -32,17 +33,16 @@ export const MaxExtraHeaders = 32;
 const StatusLines: Buffer[] = [];
 for (let c = 100; c < 600; c++) StatusLines[c] = statusLine(c);
 
-/** Bounded compile cache: repeated request strings are parsed once per worker. */
+/** Compile cache: repeated request strings are parsed once per worker, within BoundedCache's bounds. */
 class Compiled<T> {
-  private readonly map = new Map<string, T>();
+  private readonly cache = new BoundedCache<T>();
   constructor(private readonly compile: (text: string, param: string) => T) {}
   get(text: string, param: string): T {
     const key = `${param}\u0000${text}`;
-    let v = this.map.get(key);
+    let v = this.cache.get(key);
     if (v === undefined) {
       v = this.compile(text, param);
-      if (this.map.size >= MaxCached) this.map.clear();
-      this.map.set(key, v);
+      this.cache.set(key, v);
     }
     return v;
   }
@@ -80,8 +80,10 @@ export class Controls {
   private readonly named: boolean;
   // What each query string asked for (no X-Mock header): a gateway that forwards the same query on every
   // request (`/resource?limit=10`, a cache-buster) would otherwise pay URLSearchParams per request, ~half
-  // of pipelined throughput. Bad values are not kept: they throw and answer 400 each time.
-  private readonly byQuery = new Map<string, Asked | null>();
+  // of pipelined throughput. Bad values are not kept: they throw and answer 400 each time. Only queries up
+  // to MaxCachedQueryBytes are kept (a gateway's forwarded query is short; unique long ones are an attack
+  // on the heap), and the cache is bounded by bytes as well as entries.
+  private readonly byQuery = new BoundedCache<Asked | null>();
   /** Server defaults (--default-*), compiled once; null when none are set. */
   private readonly defaults: Asked | null;
   private readonly overriding: Responder = {
@@ -184,10 +186,10 @@ export class Controls {
     if (this.named && anyNamed(req)) return this.parse(q, h, readNamed(req));
     if (h.length !== 0) return this.parse(q, h, null);
     if (q.length === 0) return null;
+    if (q.length > MaxCachedQueryBytes) return this.parse(q, h, null);
     let asked = this.byQuery.get(q);
     if (asked === undefined) {
       asked = this.parse(q, h, null);
-      if (this.byQuery.size >= MaxCached) this.byQuery.clear();
       this.byQuery.set(q, asked);
     }
     return asked;

@@ -7,6 +7,7 @@ import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parseSize } from '../grammar/size.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { parseStatusChoice } from '../grammar/distribution.js';
+import { BoundedCache } from '../grammar/cache.js';
 import { collectBody } from '../http/body.js';
 import { sendBadValue, sendError } from '../http/errors.js';
 import { jsonDepth, tooDeepMessage } from '../http/depth.js';
@@ -116,7 +117,8 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
   };
 
   const empty: Responder = { send(res) { sendEmpty(res, EmptyHead); } };
-  const statuses = new Map<string, WeightedChoice<number>>();
+  // Keyed by the path text: bounded by bytes too (BoundedCache), as a client chooses it.
+  const statuses = new BoundedCache<WeightedChoice<number>>();
 
   return [
     { pattern: '/status/:codes', about: 'that status (or a weighted pick: 503:20,404:10 -> rest 200), empty body',
@@ -130,7 +132,6 @@ export function httpbinRoutes(ctx: RouteContext): Route[] {
             sendBadValue(res, err);
             return;
           }
-          if (statuses.size >= 1024) statuses.clear();
           statuses.set(text, choice);
         }
         const code = choice.pick(ctx.rng.next());

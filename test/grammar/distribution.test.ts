@@ -308,14 +308,23 @@ test('SamplerCache does not cache errors and reports each with its own param', (
   assert.equal(cache.size, 0);
 });
 
-test('SamplerCache is cleared when full and when the cap changes', () => {
+test('SamplerCache evicts the oldest when full and is cleared when the cap changes', () => {
   const cache = new SamplerCache(2);
-  cache.get('1ms', 'delay', FIVE_MINUTES_MS);
-  cache.get('2ms', 'delay', FIVE_MINUTES_MS);
+  const one = cache.get('1ms', 'delay', FIVE_MINUTES_MS);
+  const two = cache.get('2ms', 'delay', FIVE_MINUTES_MS);
   assert.equal(cache.size, 2);
   cache.get('3ms', 'delay', FIVE_MINUTES_MS);
-  assert.equal(cache.size, 1);
+  assert.equal(cache.size, 2);
+  assert.equal(cache.get('2ms', 'delay', FIVE_MINUTES_MS), two, 'the newer entry is kept');
+  assert.notEqual(cache.get('1ms', 'delay', FIVE_MINUTES_MS), one, 'the oldest was evicted');
   assert.ok(cache.get('4m', 'delay', FIVE_MINUTES_MS));
   assert.throws(() => cache.get('4m', 'delay', 60_000), /\(--max-delay\)/);
   assert.equal(cache.size, 0);
+});
+
+test('SamplerCache is bounded by bytes: long expressions do not pile up', () => {
+  // Each entry costs its key (~20 bytes) plus 64: a 1,000-byte budget holds about 11 of 200.
+  const cache = new SamplerCache(1024, 1000);
+  for (let i = 0; i < 200; i++) cache.get(`uniform(1ms,${i + 2}ms)`, 'delay', FIVE_MINUTES_MS);
+  assert.ok(cache.size >= 5 && cache.size <= 12, `size ${cache.size}`);
 });

@@ -1,0 +1,51 @@
+// Compile caches keyed by client text stay bounded (issue 15, item 8): unique 60 KB query strings used to
+// be remembered (1,024 of them per worker, ~60 MB of heap) even when they asked for no control.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+import { connect } from 'node:net';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { assertServes, gcReport } from './util.js';
+
+const MB = 1024 * 1024;
+const Connections = 4;
+// Under the old 1,024-entry cap, which was cleared when full: every query would still be held.
+const PerConnection = 250;
+const QueryBytes = 60 * 1024;
+
+/** Send n requests on one keep-alive connection, each after the previous 200 arrived; rejects on anything else. */
+function sequential(port: number, n: number, request: (i: number) => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    let i = 0;
+    let data = '';
+    sock.on('connect', () => sock.write(request(i)));
+    sock.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      // /json answers with a small body right after its head: done once the body's closing brace is in.
+      if (!data.endsWith('}')) return;
+      if (!data.startsWith('HTTP/1.1 200 ')) { sock.destroy(); reject(new Error(`request ${i}: ${data.slice(0, 100)}`)); return; }
+      data = '';
+      if (++i === n) { sock.destroy(); resolve(); } else sock.write(request(i));
+    });
+    sock.on('error', reject);
+    sock.on('close', () => { if (i < n) reject(new Error(`closed after ${i} of ${n} requests`)); });
+  });
+}
+
+describe('compile caches under unique long queries', () => {
+  let server: TestServer;
+  before(async () => { server = await startServer(['--workers', '1'], { [FaultHookEnv]: FaultHookPhrase }); });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  test(`${Connections * PerConnection} unique 60 KB query strings leave the live heap within a few MB`, async () => {
+    const base = await gcReport(server.port);
+    const pad = 'a'.repeat(QueryBytes);
+    // One request at a time per connection: uWS closes a connection whose unparsed pipelined bytes pass its buffer.
+    await Promise.all(Array.from({ length: Connections }, (_, c) => sequential(server.port, PerConnection, (i) => `GET /json?x=${c}-${i}-${pad} HTTP/1.1\r\nHost: t\r\n\r\n`)));
+    const end = await gcReport(server.port);
+    const grown = end.workers[0].heapUsedBytes - base.workers[0].heapUsedBytes;
+    assert.ok(grown < 4 * MB, `live heap grew by ${(grown / MB).toFixed(1)} MB (bound 4 MB)`);
+    await assertServes(server);
+  });
+});
