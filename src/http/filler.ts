@@ -1,6 +1,7 @@
 // Sized bodies: views of one precomputed buffer of pseudo-random [a-zA-Z], never a copy per request.
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
+import { failed } from './contain.js';
 import type { HttpResponse } from '../runtime/uws.js';
 import { closing, endHead, finish, headForbidsBody, isHead, QueuedBodyBytes, writeHead, type Head } from './respond.js';
 
@@ -141,6 +142,19 @@ export class FillerSender {
     }
   }
 
+  // onWritable runs outside the route's try/catch: an exception here would be the worker's (uws-notes), so
+  // it closes this one connection and is reported instead. The try costs nothing in optimized code.
+  private resume(slot: number, offset: number): boolean {
+    const res = this.res[slot] as HttpResponse;
+    try {
+      return this.pump(slot, offset);
+    } catch (err) {
+      this.release(slot);
+      failed(res, 'a streamed body', err);
+      return true;
+    }
+  }
+
   private take(): number {
     if (this.free.length === 0) {
       const s = this.res.length;
@@ -149,7 +163,7 @@ export class FillerSender {
       this.src.push(this.filler);
       // Made once per slot: uWS gives onAborted no arguments, so each handler knows its slot.
       this.aborters.push(() => this.release(s));
-      this.writables.push((offset: number) => (this.res[s] === null ? true : this.pump(s, offset)));
+      this.writables.push((offset: number) => (this.res[s] === null ? true : this.resume(s, offset)));
       this.free.push(s);
     }
     this.streaming++;

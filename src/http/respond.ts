@@ -72,9 +72,11 @@ const Empty = new ArrayBuffer(0);
  * bound (176 KB of pipelined GET /size/16KB queued 80 MB). tryEnd writes nothing while the socket holds
  * unsent bytes, the response stays pending and uWS reads no further request from that connection: one
  * connection then holds at most a head and the kernel's buffer. A small body is bounded by the request
- * that asked for it (a ~30-byte GET /json gets ~150 bytes).
+ * that asked for it (a ~30-byte GET /json gets ~150 bytes). 8 KB, not less: at 1 KB a pipelining client that
+ * reads (/size/4KB ×64 per write) went through tryEnd's stalls often enough to halve the worker's throughput
+ * (the saturation test's load no longer saturated it); at 8 KB it saturates as before.
  */
-export const QueuedBodyBytes = 1024;
+export const QueuedBodyBytes = 8 * 1024;
 
 /** Writes a body over QueuedBodyBytes with backpressure after its head (see useLargeWriter). */
 export type LargeWriter = (res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number) => void;
