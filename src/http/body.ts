@@ -2,12 +2,10 @@
 // which discards it and keeps the connection usable.
 import type { HttpResponse } from '../runtime/uws.js';
 import { formatSize } from '../grammar/size.js';
-import { errorJson } from './errors.js';
-import { makeHead, writeHead } from './respond.js';
+import { sendError } from './errors.js';
 import { contained } from './contain.js';
 import { answer, setBody, takeRunningEntry } from '../observe/journal.js';
 
-const TooLargeHead = makeHead(413, 'application/json');
 
 /** Called corked with the whole body once it has arrived. */
 export type BodyHandler = (res: HttpResponse, body: Buffer) => void;
@@ -60,9 +58,7 @@ export function collectBody(res: HttpResponse, contentLength: string, maxBytes: 
 
 function tooLarge(res: HttpResponse, maxBytes: number): void {
   const msg = `request body exceeds the limit of ${formatSize(maxBytes)}: send less or raise --max-body`;
-  const body = Buffer.from(errorJson({ error: msg, param: 'body' }));
-  writeHead(res, TooLargeHead, body.length);
-  // Not closing: a client still sending would get a reset that can swallow this 413; uWS discards the
-  // rest of the body instead and the connection stays usable.
-  res.end(body);
+  // Through the writer, so a HEAD gets the head alone. Not closing: a client still sending would get a reset
+  // that can swallow this 413; uWS discards the rest of the body instead and the connection stays usable.
+  sendError(res, 413, msg, 'body');
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../observe/log.js';
 import { FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import { uwsBuild, Version } from '../version.js';
 import { allocateCounters, Counters, F } from '../observe/counters.js';
+import { serializeError } from '../serializers/index.js';
 import { ControlPlane } from './control.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
@@ -115,7 +116,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           // Every ask gets an answer: a failed action is a 500 reply, not an unhandled rejection and a waiting worker.
           const answer = (reply: AdminReply): void => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker);
           control.handle(msg.ask).then(answer, (err: unknown) => answer({ status: 500,
-            body: JSON.stringify({ error: `admin ${msg.ask.op} failed: ${(err as Error)?.message ?? String(err)}` }) }))
+            body: serializeError({ error: `admin ${msg.ask.op} failed: ${(err as Error)?.message ?? String(err)}` }) }))
             .catch((err: unknown) => log.error({ worker: index, err }, `worker ${index}: could not answer an admin call: ${(err as Error)?.message}`));
         } else if (msg.type === 'applied' || msg.type === 'journal' || msg.type === 'heap') {
           control.onAnswer(index, msg);
