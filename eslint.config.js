@@ -1,6 +1,8 @@
-// Lint TypeScript sources with the recommended type-aware-free rule sets.
+// Lint TypeScript sources with the recommended type-aware-free rule sets, plus the floors rule
+// (eslint/floors.js): a module under src/ imports only from its own floor or a lower one.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import floors from './eslint/floors.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
@@ -11,5 +13,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { floors },
+    rules: { 'floors/floors': 'error' },
   },
 );

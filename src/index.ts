@@ -2,7 +2,8 @@
 import { parseCommand, type ServerConfig } from './config/options.js';
 import { checkConfig, ConfigFileError, type RouteConfig } from './config/file.js';
 import type { JournalEntry } from './observe/journal.js';
-import type { AdminAsk, JournalFilter } from './runtime/messages.js';
+import type { AdminAsk } from './http/ask.js';
+import type { JournalFilter } from './observe/journal.js';
 import { createLogger } from './observe/log.js';
 import { startServer } from './runtime/supervisor.js';
 

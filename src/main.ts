@@ -4,7 +4,7 @@ import { parseCommand, UsageError } from './config/options.js';
 import { ConfigFileError } from './config/file.js';
 import { createLogger } from './observe/log.js';
 import { startServer, type RunningServer } from './runtime/supervisor.js';
-import { StartupError } from './runtime/uws.js';
+import { StartupError } from './http/uws.js';
 import { Version } from './version.js';
 
 function fail(code: number, message: string): never {

@@ -9,7 +9,7 @@ import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { SettingParsers, type GrammarSetting } from './settings.js';
 import { scanTemplate } from '../grammar/template.js';
-import { pathProblem, routeShape } from '../http/route-shape.js';
+import { pathProblem, routeShape } from '../grammar/route-shape.js';
 
 export { routeShape };
 

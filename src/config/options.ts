@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings, type RouteConfig } from './file.js';
 import { SettingParsers } from './settings.js';
-import { adminPrefixClash, MaxPathSegments, pathSegments } from '../http/route-shape.js';
+import { adminPrefixClash, MaxPathSegments, pathSegments } from '../grammar/route-shape.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
   DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers, AdminPrefix,

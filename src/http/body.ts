@@ -1,10 +1,10 @@
 // Request bodies for the routes that need them (echo). Every other route leaves the body to uWS,
 // which discards it and keeps the connection usable.
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpResponse } from './uws.js';
 import { formatSize } from '../grammar/size.js';
 import { sendError } from './errors.js';
 import { contained } from './contain.js';
-import { answer, setBody, takeRunningEntry } from '../observe/journal.js';
+import { answer, setBody, takeRunningEntry } from './recorder.js';
 
 
 /** Called corked with the whole body once it has arrived. */

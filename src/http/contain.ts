@@ -1,6 +1,6 @@
 // Containment for callbacks uWS runs outside the route handler (onData, onAborted, cork, timers, promise
 // continuations): an exception there escapes the route's try/catch and would kill the worker (uws-notes).
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpResponse } from './uws.js';
 import { sendError } from './errors.js';
 
 type Reporter = (route: string, err: Error) => void;

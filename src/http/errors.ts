@@ -1,6 +1,6 @@
 // Error responses, defined once: every 4xx the server sends is `{"error": "...", "param"?: "..."}` JSON.
 import { serializeError } from '../serializers/index.js';
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpResponse } from './uws.js';
 import { GrammarError } from '../grammar/errors.js';
 import { makeHead, sendBody, type Head } from './respond.js';
 

@@ -2,7 +2,7 @@
 // Small bodies are ended in one write; large ones stream with tryEnd/onWritable backpressure so a slow
 // reader never makes the server buffer the whole body.
 import { failed } from './contain.js';
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpResponse } from './uws.js';
 import { closing, endHead, finish, headForbidsBody, isHead, QueuedBodyBytes, writeHead, type Head } from './respond.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -4,7 +4,7 @@
 // take a reference to its backing store (perf: GetBackingStore + JSTypedArray::GetBuffer ~6.5 % of a
 // pipelined /json/valid profile); the bare uWS server in bench/ went from ~650k to ~770k req/s with it.
 import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
 import type { WorkerCounters } from '../observe/counters.js';
 
 /** A precomputed status line and header set (names and values alternate), plus an optional fixed body. */

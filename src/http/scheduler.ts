@@ -2,10 +2,11 @@
 // they live in preallocated slots ordered by a binary min-heap of due times with ONE Node timer armed
 // for the earliest; a per-request setTimeout would allocate a Timeout and a closure each time.
 import { performance } from 'node:perf_hooks';
-import type { HttpResponse } from '../runtime/uws.js';
+import type { HttpResponse } from './uws.js';
 import { failed } from './contain.js';
 import type { WorkerCounters } from '../observe/counters.js';
-import { answeringEntry, beginAnswer, endAnswer, type JournalEntry } from '../observe/journal.js';
+import type { JournalEntry } from '../observe/journal.js';
+import { answeringEntry, beginAnswer, endAnswer } from './recorder.js';
 
 /** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
 export interface Responder {

@@ -1,7 +1,10 @@
 // The messages between the main thread and worker threads, in one place.
 import type { RouteConfig } from '../config/file.js';
 import type { ServerConfig } from '../config/options.js';
-import type { JournalEntry } from '../observe/journal.js';
+import type { JournalEntry, JournalFilter } from '../observe/journal.js';
+import type { AdminAsk, AdminReply } from '../http/ask.js';
+
+export type { AdminAsk, AdminReply, JournalFilter };
 
 /** What a worker thread starts with. */
 export interface WorkerInit {
@@ -18,39 +21,6 @@ export interface WorkerInit {
   readonly routes: readonly RouteConfig[];
   /** Every configured path registered earlier in this process, in order (keeps route ids equal across workers). */
   readonly patterns: readonly string[];
-}
-
-/**
- * An admin action only the main thread can carry out: it owns the route list and reaches every worker.
- * `body` is the parsed JSON request body.
- */
-export type AdminAsk =
-  | { readonly op: 'routes.add'; readonly body: unknown }
-  | { readonly op: 'routes.set'; readonly body: unknown }
-  | { readonly op: 'routes.reset' }
-  /** Remove the configured routes with this exact path (and this method, when given). */
-  | { readonly op: 'routes.remove'; readonly path: string; readonly method: string | null }
-  | { readonly op: 'journal.get'; readonly filter: JournalFilter }
-  | { readonly op: 'journal.clear' }
-  /** Test and bench only (fault-hook phrase): a full GC in every worker, then each one's heap in use. */
-  | { readonly op: 'test.gc' };
-
-/** Which journal entries GET /__mock/requests returns (every field optional). */
-export interface JournalFilter {
-  /** Only this method (case-insensitive). */
-  readonly method?: string;
-  /** Only URLs whose path starts with this. */
-  readonly path?: string;
-  /** Only entries answered with this status: a code ('503') or a class ('5xx'). */
-  readonly status?: string;
-  /** Only the last N (after the other filters). */
-  readonly limit?: number;
-}
-
-/** The main thread's answer to an AdminAsk: HTTP status and JSON body text. */
-export interface AdminReply {
-  readonly status: number;
-  readonly body: string;
 }
 
 /** Main -> worker. `drain`: stop accepting, finish in-flight within graceMs. `stop`: close now. */

@@ -11,7 +11,7 @@ import { allocateCounters, Counters, F } from '../observe/counters.js';
 import { serializeError } from '../serializers/index.js';
 import { ControlPlane } from './control.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from './uws.js';
+import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from '../http/uws.js';
 
 /** First restart delay after a worker dies (ms); doubles per consecutive crash. */
 const RestartBaseMs = 100;

@@ -2,15 +2,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createApp, type BuiltApp } from '../http/app.js';
+import { createApp, type BuiltApp } from '../app/app.js';
 import { collecting } from '../http/body.js';
-import type { RouteContext } from '../routes/context.js';
+import type { RouteContext } from '../features/context.js';
 import { startSampler } from '../observe/saturation.js';
 import { AskTimeoutMs, FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import { setContainReporter } from '../http/contain.js';
 import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
+import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from '../http/uws.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+import { FaultHookEnv, FaultHookPhrase } from '../../src/features/admin.js';
 import { assertServes, gcReport, openClients, vanishingClients, waitForStats, type GcReport, type RawClient } from './util.js';
 
 const PerKind = 200;

@@ -2,7 +2,7 @@
 // be remembered (1,024 of them per worker, ~60 MB of heap) even when they asked for no control.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+import { FaultHookEnv, FaultHookPhrase } from '../../src/features/admin.js';
 import { connect } from 'node:net';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { assertServes, gcReport } from './util.js';

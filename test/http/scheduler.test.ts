@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler, type Responder } from '../../src/http/scheduler.js';
-import type { HttpResponse } from '../../src/runtime/uws.js';
+import type { HttpResponse } from '../../src/http/uws.js';
 
 interface FakeRes { id: number; abort: (() => void) | null; corked: number }
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { adminRoutes } from '../../src/routes/admin.js';
-import type { RouteContext } from '../../src/routes/context.js';
+import { adminRoutes } from '../../src/features/admin.js';
+import type { RouteContext } from '../../src/features/context.js';
 import { AdminPrefix } from '../../src/config/defaults.js';
 import { startServer } from '../helpers/server.js';
 import {

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRequest, startServer, waitForPending } from '../helpers/server.js';
-import { FaultHookEnv, FaultHookPhrase } from '../../src/routes/admin.js';
+import { FaultHookEnv, FaultHookPhrase } from '../../src/features/admin.js';
 import { FaultIgnoreDrainEnv } from '../../src/config/defaults.js';
 
 describe('graceful shutdown', () => {

@@ -6,8 +6,8 @@ import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js
 import { collectBody } from '../http/body.js';
 import { DepthError, parseBoundedJson } from '../http/depth.js';
 import { answerFailure } from '../http/contain.js';
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
-import type { AdminAsk } from '../runtime/messages.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
+import type { AdminAsk } from '../http/ask.js';
 import { serializeRoutes } from '../serializers/index.js';
 import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';

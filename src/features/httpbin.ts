@@ -1,7 +1,7 @@
 // httpbin-style helpers (spec 2.4): /bytes, /drip, /stream-bytes, /anything, /headers, /redirect.
 // These are test-fixture routes, not benchmark hot paths: per-request objects are acceptable here.
 import { serializeAnything, serializeHeaders } from '../serializers/index.js';
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import { parseDuration } from '../grammar/duration.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parseSize } from '../grammar/size.js';

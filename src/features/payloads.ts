@@ -8,7 +8,7 @@ import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
 import { makeHead, prepare, send, sendEmpty, type Head, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
-import type { HttpRequest } from '../runtime/uws.js';
+import type { HttpRequest } from '../http/uws.js';
 import { resolvePayload } from '../config/file.js';
 import { contentTypeOf } from './configured.js';
 import type { Route, RouteContext } from './context.js';

@@ -1,30 +1,31 @@
 // Builds a worker's uWS app: the one route table, from every route family, plus the 404 fallback.
 import type { ServerConfig } from '../config/options.js';
-import type { HttpResponse, TemplatedApp, Uws } from '../runtime/uws.js';
+import type { HttpResponse, TemplatedApp, Uws } from '../http/uws.js';
 import { workerRandom } from '../grammar/random.js';
-import { adminRoutes } from '../routes/admin.js';
-import { Controls } from '../routes/controls.js';
-import { configuredRoutes } from '../routes/configured.js';
+import { adminRoutes } from '../features/admin.js';
+import { Controls } from '../features/controls.js';
+import { configuredRoutes } from '../features/configured.js';
 import type { RouteConfig } from '../config/file.js';
 import { Journal } from '../observe/journal.js';
-import type { AdminAsk, AdminReply } from '../runtime/messages.js';
+import { around, record } from '../http/recorder.js';
+import type { AdminAsk, AdminReply } from '../http/ask.js';
 import { serializeError } from '../serializers/index.js';
 import { passOn, RouteTable, type CellWrapper, type RouteCell } from './router.js';
-import { compatRoutes } from '../routes/compat.js';
-import { httpbinRoutes } from '../routes/httpbin.js';
-import { payloadRoutes } from '../routes/payloads.js';
-import type { Handler, Route, RouteContext } from '../routes/context.js';
+import { compatRoutes } from '../features/compat.js';
+import { httpbinRoutes } from '../features/httpbin.js';
+import { payloadRoutes } from '../features/payloads.js';
+import type { Handler, Route, RouteContext } from '../features/context.js';
 import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
 import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Random } from '../grammar/random.js';
-import { peekLastCode, resetLastCode, useCounters, useLargeWriter } from './respond.js';
-import { techEmpowerRoutes } from '../routes/techempower.js';
-import { GoTimeBodies } from './clock.js';
-import { sendError } from './errors.js';
-import { FillerSender } from './filler.js';
-import { Scheduler } from './scheduler.js';
+import { peekLastCode, resetLastCode, useCounters, useLargeWriter } from '../http/respond.js';
+import { techEmpowerRoutes } from '../features/techempower.js';
+import { GoTimeBodies } from '../http/clock.js';
+import { sendError } from '../http/errors.js';
+import { FillerSender } from '../http/filler.js';
+import { Scheduler } from '../http/scheduler.js';
 
 /** Options a worker passes when building its app. */
 export interface AppOptions {
@@ -199,7 +200,7 @@ function handlerThrew(res: HttpResponse, cell: RouteCell, err: unknown, report: 
 function journaled(journal: Journal, cell: RouteCell, inner: Handler): Handler {
   return (res, req) => {
     if (cell.handler === passOn) passOn(res, req);
-    else journal.around(journal.record(res, req), res, req, inner);
+    else around(journal, record(journal, res, req), res, req, inner);
   };
 }
 

@@ -4,12 +4,12 @@ import type { GoTimeBodies } from '../http/clock.js';
 import type { FillerSender } from '../http/filler.js';
 import type { Responder, Scheduler } from '../http/scheduler.js';
 import type { Random } from '../grammar/random.js';
-import type { Asked } from './controls.js';
+import type { Asked } from './asked.js';
 import type { Counters, WorkerCounters } from '../observe/counters.js';
 import type { Journal } from '../observe/journal.js';
 import type { RouteConfig } from '../config/file.js';
-import type { AdminAsk, AdminReply } from '../runtime/messages.js';
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { AdminAsk, AdminReply } from '../http/ask.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
 
 /** Per-worker state shared by the route families; nothing in it is shared across threads. */
 export interface RouteContext {

@@ -9,8 +9,8 @@ import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
-import type { HttpRequest } from '../runtime/uws.js';
-import type { Asked } from './controls.js';
+import type { HttpRequest } from '../http/uws.js';
+import type { Asked } from './asked.js';
 import type { Route, RouteContext } from './context.js';
 
 const ContentTypes: Record<string, string> = {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { chooseEncoding } from '../../src/routes/payloads.js';
+import { chooseEncoding } from '../../src/features/payloads.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const dir = fileURLToPath(new URL('../../../payloads/', import.meta.url));

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { adminPrefixClash, BuiltInPatterns, MaxPathBytes, MaxPathSegments, pathProblem, routeShape } from '../../src/http/route-shape.js';
-import { createApp } from '../../src/http/app.js';
+import { adminPrefixClash, BuiltInPatterns, MaxPathBytes, MaxPathSegments, pathProblem, routeShape } from '../../src/grammar/route-shape.js';
+import { createApp } from '../../src/app/app.js';
 import { parseCommand } from '../../src/config/options.js';
-import { loadUws } from '../../src/runtime/uws.js';
+import { loadUws } from '../../src/http/uws.js';
 
 const uwsPath = createRequire(import.meta.url).resolve('uWebSockets.js');
 

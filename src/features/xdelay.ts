@@ -1,5 +1,5 @@
 // go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import { ownBytes } from '../http/respond.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';

@@ -1,12 +1,12 @@
 // A worker's route table over uWS's router. uWS cannot unregister a route and aborts the process if a
 // pattern shape is registered twice, so every shape is registered once with a cell whose handler can be
 // swapped: configured routes (from the file or set at runtime) take over a shape and give it back.
-import { routeShape } from './route-shape.js';
-import type { TemplatedApp } from '../runtime/uws.js';
-import type { Handler, Route } from '../routes/context.js';
-import type { ConfiguredRoute } from '../routes/configured.js';
-import { sendError } from './errors.js';
-import { headHandler } from './respond.js';
+import { routeShape } from '../grammar/route-shape.js';
+import type { TemplatedApp } from '../http/uws.js';
+import type { Handler, Route } from '../features/context.js';
+import type { ConfiguredRoute } from '../features/configured.js';
+import { sendError } from '../http/errors.js';
+import { headHandler } from '../http/respond.js';
 
 /** One registered shape: the handler its uWS route calls, swapped when configured routes change. */
 export interface RouteCell {

@@ -1,6 +1,6 @@
 // go-bench-suite compatible routes (spec 2.1): one responder per endpoint, bodies precomputed here.
 import { serializeEcho } from '../serializers/index.js';
-import type { HttpRequest } from '../runtime/uws.js';
+import type { HttpRequest } from '../http/uws.js';
 import { parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
 import { collectBody } from '../http/body.js';

@@ -5,15 +5,18 @@
 // both servers sharing one CPU, see bench/lib/rounds.ts: measureShared); getQuery() is ~1.5 %.
 // The plain path is: no query string, no X-Mock, no X-Delay. `--mock-headers` also reads the spec's
 // X-Mock-<Name> headers, paying those five lookups on every request (for integration tests, not benchmarks).
-import type { HttpRequest, HttpResponse } from '../runtime/uws.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
-import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache, type Sampler } from '../grammar/distribution.js';
+import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { sendBadValue } from '../http/errors.js';
 import { makeHead, statusLine, withOverrides, ownBytes } from '../http/respond.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
+import type { Asked } from './asked.js';
+
+export type { Asked };
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
@@ -48,15 +51,6 @@ class Compiled<T> {
   }
 }
 
-/** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
-export interface Asked {
-  delay: Sampler | null;
-  status: WeightedChoice<number> | null;
-  size: WeightedChoice<number> | null;
-  headers: Buffer[] | null;
-  /** Percent; -1 when not asked. */
-  close: number;
-}
 
 /** What a controlled (overridden and/or delayed) response carries until it is written. */
 interface Controlled {
