@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (the test runner, the lint rule itself).
+    files: ['scripts/**/*.mjs', 'eslint/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['src/**/*.ts'],
     plugins: { floors },
     rules: { 'floors/floors': 'error' },
