@@ -7,11 +7,12 @@ import { Controls } from '../features/controls.js';
 import { configuredRoutes } from '../features/configured.js';
 import type { RouteConfig } from '../config/file.js';
 import { Journal } from '../observe/journal.js';
-import { around, record } from '../http/recorder.js';
+import { Recorder } from '../http/recorder.js';
 import type { AdminAsk, AdminReply } from '../http/ask.js';
 import { serializeError } from '../serializers/index.js';
 import { passOn, RouteTable, type CellWrapper, type RouteCell } from './router.js';
 import { compatRoutes } from '../features/compat.js';
+import { jsonRoutes } from '../features/json.js';
 import { httpbinRoutes } from '../features/httpbin.js';
 import { payloadRoutes } from '../features/payloads.js';
 import type { Handler, Route, RouteContext } from '../features/context.js';
@@ -20,7 +21,8 @@ import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Random } from '../grammar/random.js';
-import { peekLastCode, resetLastCode, useCounters, useLargeWriter } from '../http/respond.js';
+import { Writer } from '../http/writer.js';
+import { BodyReader } from '../http/body.js';
 import { techEmpowerRoutes } from '../features/techempower.js';
 import { GoTimeBodies } from '../http/clock.js';
 import { sendError } from '../http/errors.js';
@@ -49,8 +51,8 @@ export interface AppOptions {
 }
 
 /** Every route, in registration order; the README's route list mirrors it. */
-export function routeTable(ctx: RouteContext): Route[] {
-  return [...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx)];
+export function routeTable(ctx: RouteContext, controls: Controls): Route[] {
+  return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx)];
 }
 
 /** What createApp returns: the apps, the worker's context and the hook that swaps configured routes. */
@@ -75,8 +77,14 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   const counters = new WorkerCounters(allCounters, opts.workerIndex);
   counters.set(F.alive, 1);
   const routes = opts.routes ?? config.routes;
+  // The worker's one writer: counts every head; the journal's recorder and the filler hook into it.
+  const writer = new Writer(counters);
+  const journal = config.journal > 0 ? new Journal(config.journal, config.journalBodyBytes, config.journalRedact, opts.workerIndex) : null;
+  if (journal !== null) writer.recorder = new Recorder(journal, writer);
   const ctx: RouteContext = {
     config,
+    writer,
+    bodies: new BodyReader(writer),
     allCounters,
     counters,
     routeNames: [],
@@ -85,10 +93,10 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
     port: opts.port ?? 0,
     clock: new GoTimeBodies(opts.startedAt),
     scheduler: new Scheduler(),
-    filler: new FillerSender(),
+    filler: new FillerSender(writer),
     rng: workerRandom(config.seed, opts.workerIndex),
     draining: false,
-    journal: config.journal > 0 ? new Journal(config.journal, config.journalBodyBytes, config.journalRedact, opts.workerIndex) : null,
+    journal,
     ask: opts.ask ?? noSupervisor,
     respond(res, req, responder, arg, n, extraMs) {
       (controls as Controls).respond(res, req, responder, arg, n, extraMs);
@@ -98,14 +106,11 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
     },
   };
   controls = new Controls(ctx);
-  ctx.scheduler.attach(counters);
-  useCounters(counters);
-  // Large bodies of every writer (configured, payloads, /resource...) stream with backpressure.
-  useLargeWriter((res, body, length) => ctx.filler.streamBody(res, body, length));
+  ctx.scheduler.attach(counters, writer);
   const notFound: Route = {
     pattern: '/*', about: 'anything else: 404 JSON',
     handler: (res, req) => {
-      sendError(res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
+      sendError(writer, res, 404, `no route for ${req.getUrl()}: see the route list in the README (GET /json/valid, /delay/1s, /size/1KB, ...)`, 'path');
     },
   };
   // Admin routes: on the data port (default), on their own listener (--admin-port), or nowhere (--no-admin).
@@ -113,22 +118,22 @@ export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
   const adminApp = config.admin && config.adminPort !== null ? uws.App() as TemplatedApp : null;
   const adminNotFound: Route = {
     pattern: `${config.adminPrefix}*`, about: 'any other admin path: 404',
-    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: see the admin list in the README (${config.adminPrefix}health, stats, metrics, ...)`, 'path'),
+    handler: (res, req) => sendError(writer, res, 404, `no admin route ${req.getUrl()}: see the admin list in the README (${config.adminPrefix}health, stats, metrics, ...)`, 'path'),
   };
   const adminSide: Route[] = adminApp === null ? [] : [...admin, adminNotFound, {
     pattern: '/*', about: 'admin listener: anything else is 404',
-    handler: (res, req) => sendError(res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${config.adminPrefix}* only`, 'path'),
+    handler: (res, req) => sendError(writer, res, 404, `no admin route ${req.getUrl()}: the admin listener serves ${config.adminPrefix}* only`, 'path'),
   }];
   const wrap = cellWrapper(ctx, config, opts.workerIndex, opts.onHandlerError ?? noReport);
-  const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes);
+  const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes, writer);
   if (adminApp === null) {
     for (const r of admin) data.add(r, false);
     // The rest of the prefix is the admin side's 404, so a configured "/:a/:b" cannot answer under it.
     if (config.admin) data.add(adminNotFound, false);
   }
-  for (const r of [...routeTable(ctx), notFound]) data.add(r, true);
+  for (const r of [...routeTable(ctx, controls), notFound]) data.add(r, true);
   if (adminApp !== null) {
-    const side = new RouteTable(adminApp, ctx.routeNames, wrap, MaxRoutes);
+    const side = new RouteTable(adminApp, ctx.routeNames, wrap, MaxRoutes, writer);
     for (const r of adminSide) side.add(r, false);
   }
   // Every path configured earlier in this process, in the same order as in the other workers, so route
@@ -151,13 +156,14 @@ function noSupervisor(): Promise<AdminReply> {
 
 // The per-route wrapper, chosen once: counting only (the hot path), or with access log and/or journal.
 function cellWrapper(ctx: RouteContext, config: ServerConfig, worker: number, report: HandlerErrorReport): CellWrapper {
-  const { counters, journal } = ctx;
+  const { counters, writer } = ctx;
+  const recorder = writer.recorder;
   const log = config.accessLogSample > 0 ? accessLogger(config.logLevel) : null;
   // Its own unseeded stream, so turning the access log on does not change what --seed gives the controls.
   const sampling = workerRandom(null, worker);
   return (cell) => {
-    const inner = log === null ? counted(counters, cell, report) : logged(counters, cell, log, config.accessLogSample, sampling, worker, report);
-    return journal !== null && cell.data ? journaled(journal, cell, inner) : inner;
+    const inner = log === null ? counted(writer, counters, cell, report) : logged(writer, counters, cell, log, config.accessLogSample, sampling, worker, report);
+    return recorder !== null && cell.data ? journaled(recorder, cell, inner) : inner;
   };
 }
 
@@ -166,23 +172,23 @@ type HandlerErrorReport = (route: string, err: Error) => void;
 // Setting the route id is one store; the counters attribute every response written under it. The try is
 // free in optimized code and is what stands between a handler bug and the whole process: uWS aborts every
 // thread when a handler throws before responding (uws-notes).
-function counted(counters: WorkerCounters, cell: RouteCell, report: HandlerErrorReport): Handler {
+function counted(writer: Writer, counters: WorkerCounters, cell: RouteCell, report: HandlerErrorReport): Handler {
   const id = cell.id;
   return (res, req) => {
     counters.route = id;
     try {
       cell.handler(res, req);
     } catch (err) {
-      handlerThrew(res, cell, err, report);
+      handlerThrew(writer, res, cell, err, report);
     }
   };
 }
 
 // Answer 500 when the response is still open (a throw after it was answered or deferred cannot), and tell.
-function handlerThrew(res: HttpResponse, cell: RouteCell, err: unknown, report: HandlerErrorReport): void {
+function handlerThrew(writer: Writer, res: HttpResponse, cell: RouteCell, err: unknown, report: HandlerErrorReport): void {
   const e = err instanceof Error ? err : new Error(String(err));
   try {
-    sendError(res, 500, `internal error in ${cell.pattern}: ${e.message}`);
+    sendError(writer, res, 500, `internal error in ${cell.pattern}: ${e.message}`);
   } catch {
     // Already answered, deferred, or half written: closing the connection is the one way left to leave the
     // handler without uWS aborting the process over a response still pending.
@@ -197,17 +203,17 @@ function handlerThrew(res: HttpResponse, cell: RouteCell, err: unknown, report: 
 
 // Records the request, then runs the route with the entry visible to body collectors. A shape handing the
 // request on (its configured routes were removed) records nothing: the route that answers records it once.
-function journaled(journal: Journal, cell: RouteCell, inner: Handler): Handler {
+function journaled(recorder: Recorder, cell: RouteCell, inner: Handler): Handler {
   return (res, req) => {
     if (cell.handler === passOn) passOn(res, req);
-    else around(journal, record(journal, res, req), res, req, inner);
+    else recorder.handle(res, req, inner);
   };
 }
 
 // A separate wrapper, chosen at startup, so the access log costs nothing when it is off.
-function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number,
+function logged(writer: Writer, counters: WorkerCounters, cell: RouteCell, log: Logger, sample: number, rng: Random, worker: number,
   report: HandlerErrorReport): Handler {
-  const plain = counted(counters, cell, report);
+  const plain = counted(writer, counters, cell, report);
   return (res, req) => {
     if (sample < 1 && rng.next() >= sample) {
       plain(res, req);
@@ -217,9 +223,9 @@ function logged(counters: WorkerCounters, cell: RouteCell, log: Logger, sample: 
     const query = req.getQuery();
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
     const t0 = performance.now();
-    resetLastCode();
+    writer.lastCode = 0;
     plain(res, req);
-    const status = peekLastCode();
+    const status = writer.lastCode;
     // A deferred response has no status yet when the handler returns.
     log.info({ event: 'access', worker, method, url, route: cell.pattern, status: status === 0 ? null : status,
       deferred: status === 0, ms: Math.round((performance.now() - t0) * 1000) / 1000 });

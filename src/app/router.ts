@@ -6,7 +6,7 @@ import type { TemplatedApp } from '../http/uws.js';
 import type { Handler, Route } from '../features/context.js';
 import type { ConfiguredRoute } from '../features/configured.js';
 import { sendError } from '../http/errors.js';
-import { headHandler } from '../http/respond.js';
+import type { Writer } from '../http/writer.js';
 
 /** One registered shape: the handler its uWS route calls, swapped when configured routes change. */
 export interface RouteCell {
@@ -36,7 +36,7 @@ export class RouteTable {
   private readonly cells = new Map<string, RouteCell>();
 
   constructor(private readonly app: TemplatedApp, private readonly names: string[], private readonly wrap: CellWrapper,
-    private readonly maxRoutes: number) {}
+    private readonly maxRoutes: number, private readonly writer: Writer) {}
 
   /**
    * Register a built-in route (startup only). Throws, rather than let uWS abort the process, when its shape
@@ -79,7 +79,7 @@ export class RouteTable {
     }
     for (const [shape, entries] of groups) {
       const cell = this.cells.get(shape) ?? this.register(entries[0].pattern, null, true);
-      cell.handler = dispatch(entries, cell.builtIn);
+      cell.handler = dispatch(this.writer, entries, cell.builtIn);
     }
   }
 
@@ -91,13 +91,13 @@ export class RouteTable {
     const handler = this.wrap(cell);
     this.app.any(pattern, handler);
     // HEAD is GET without the body (uWS prefers a method route over `any`, and writes the body whatever the method).
-    this.app.head(pattern, headHandler(handler, () => cell.handler === passOn));
+    this.app.head(pattern, this.writer.headHandler(handler, () => cell.handler === passOn));
     return cell;
   }
 }
 
 /** One handler for every configured route of a shape: the first whose methods match answers. */
-function dispatch(entries: readonly ConfiguredRoute[], fallback: Handler | null): Handler {
+function dispatch(writer: Writer, entries: readonly ConfiguredRoute[], fallback: Handler | null): Handler {
   const allow = entries.some((e) => e.methods === null) ? null
     : [...new Set(entries.flatMap((e) => [...(e.methods ?? [])]))].map((m) => m.toUpperCase()).join(', ');
   const pattern = entries[0].pattern;
@@ -111,6 +111,6 @@ function dispatch(entries: readonly ConfiguredRoute[], fallback: Handler | null)
       }
     }
     if (fallback !== null) fallback(res, req);
-    else sendError(res, 405, `${req.getCaseSensitiveMethod().toUpperCase()} is not configured for ${pattern}: use ${allow}`, 'method');
+    else sendError(writer, res, 405, `${req.getCaseSensitiveMethod().toUpperCase()} is not configured for ${pattern}: use ${allow}`, 'method');
   };
 }

@@ -2,8 +2,7 @@
 import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 
 export { FaultHookEnv, FaultHookPhrase };
-import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
-import { collectBody } from '../http/body.js';
+import { makeHead, prepare } from '../http/head.js';
 import { DepthError, parseBoundedJson } from '../http/depth.js';
 import { answerFailure } from '../http/contain.js';
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
@@ -25,40 +24,39 @@ const MetricsHead = makeHead(200, 'text/plain; version=0.0.4; charset=utf-8', [[
 const Healthy = prepare(200, 'application/json', '{"status":"ok"}', [['Cache-Control', 'no-store']]);
 const Draining = prepare(503, 'application/json', '{"status":"draining"}', [['Cache-Control', 'no-store']]);
 
-const ReplyHeads = new Map<number, Head>();
-
 /** Ask the main thread and answer with its reply, corked (the response must survive an abort meanwhile). */
 function relay(ctx: RouteContext, res: HttpResponse, ask: AdminAsk): void {
+  const { writer } = ctx;
   let aborted = false;
   res.onAborted(() => { aborted = true; });
   // A failed ask (or a throw while answering) must not become an unhandled rejection: answer 500 or close.
   ctx.ask(ask).then((reply) => {
     if (aborted) return;
-    let head = ReplyHeads.get(reply.status);
-    if (head === undefined) ReplyHeads.set(reply.status, head = makeHead(reply.status, 'application/json', [['Cache-Control', 'no-store']]));
-    const h = head;
-    res.cork(() => sendBody(res, h, Buffer.from(reply.body)));
+    // Made per reply: admin calls are rare, and a module-level cache would be state shared by every app.
+    const h = makeHead(reply.status, 'application/json', [['Cache-Control', 'no-store']]);
+    res.cork(() => writer.sendBody(res, h, Buffer.from(reply.body)));
   }).catch((err: unknown) => {
-    if (!aborted) answerFailure(res, `admin ${ask.op} failed: ${(err as Error)?.message ?? String(err)}`);
+    if (!aborted) answerFailure(writer, res, `admin ${ask.op} failed: ${(err as Error)?.message ?? String(err)}`);
   });
 }
 
 // ?method=POST&path=/api/&status=5xx&limit=10, read synchronously; a bad limit is a 400 like any bad parameter.
 function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
+  const { writer } = ctx;
   const method = req.getQuery('method');
   const path = req.getQuery('path');
   const limitText = req.getQuery('limit');
   let limit: number | undefined;
   if (limitText !== undefined && limitText !== '') {
     if (!/^\d{1,9}$/.test(limitText)) {
-      sendError(res, 400, `invalid limit ${quoteValue(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
+      sendError(writer, res, 400, `invalid limit ${quoteValue(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
       return;
     }
     limit = Number(limitText);
   }
   const status = req.getQuery('status');
   if (status !== undefined && status !== '' && statusFilter(status) === null) {
-    sendError(res, 400, `invalid status ${quoteValue(status)}: use a code or a class, e.g. status=503 or status=5xx`, 'status');
+    sendError(writer, res, 400, `invalid status ${quoteValue(status)}: use a code or a class, e.g. status=503 or status=5xx`, 'status');
     return;
   }
   relay(ctx, res, { op: 'journal.get', filter: { method: method || undefined, path: path || undefined, status: status || undefined, limit } });
@@ -66,32 +64,34 @@ function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): v
 
 // GET answers from this worker (every worker has the same routes once a change has returned).
 function routesHandler(ctx: RouteContext, res: HttpResponse, req: HttpRequest): void {
+  const { writer } = ctx;
   const m = req.getMethod();
   if (m === 'get') {
-    sendBody(res, StatsHead, Buffer.from(serializeRoutes({ routes: ctx.routeConfigs, workers: ctx.config.workers, replaced: 0 })));
+    writer.sendBody(res, StatsHead, Buffer.from(serializeRoutes({ routes: ctx.routeConfigs, workers: ctx.config.workers, replaced: 0 })));
   } else if (m === 'delete') {
     // ?path=/exact/path[&method=GET] removes matching routes; without it, back to the file's routes.
     const path = req.getQuery('path');
     if (path) relay(ctx, res, { op: 'routes.remove', path, method: req.getQuery('method') || null });
     else relay(ctx, res, { op: 'routes.reset' });
   } else if (m === 'post' || m === 'put') {
-    collectBody(res, req.getHeader('content-length'), ctx.config.maxBodyBytes, (r, body) => {
+    ctx.bodies.collect(res, req.getHeader('content-length'), ctx.config.maxBodyBytes, (r, body) => {
       let value: unknown;
       try {
         value = parseBoundedJson(body.toString('utf8'));
       } catch (err) {
-        sendError(r, 400, err instanceof DepthError ? err.message : `the body is not JSON: ${(err as Error).message}`, 'body');
+        sendError(writer, r, 400, err instanceof DepthError ? err.message : `the body is not JSON: ${(err as Error).message}`, 'body');
         return;
       }
       relay(ctx, r, m === 'post' ? { op: 'routes.add', body: value } : { op: 'routes.set', body: value });
     });
   } else {
-    sendError(res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}routes: use GET, POST, PUT or DELETE`, 'method');
+    sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}routes: use GET, POST, PUT or DELETE`, 'method');
   }
 }
 
 /** The admin route table. */
 export function adminRoutes(ctx: RouteContext): Route[] {
+  const { writer } = ctx;
   // Draining answers 503 so load balancers and orchestrators stop routing here during shutdown.
   const health = (): typeof Healthy => (ctx.draining ? Draining : Healthy);
   // Built on first scrape: most runs never ask for metrics.
@@ -117,7 +117,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
   };
   const routes: Route[] = [
     { pattern: `${ctx.config.adminPrefix}config`, about: 'the effective configuration (flags, env, file, defaults merged) as JSON',
-      handler: (res) => send(res, config()) },
+      handler: (res) => writer.send(res, config()) },
     { pattern: `${ctx.config.adminPrefix}routes`, about: 'configured routes: GET lists, POST adds, PUT replaces all, DELETE resets to the file\'s (or removes ?path=[&method=])',
       handler: (res, req) => routesHandler(ctx, res, req) },
     { pattern: `${ctx.config.adminPrefix}requests`, about: 'request journal (--journal N): GET lists every worker\'s in time order, DELETE clears',
@@ -125,32 +125,32 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         const m = req.getMethod();
         if (m === 'delete') relay(ctx, res, { op: 'journal.clear' });
         else if (m === 'get') journalQuery(ctx, res, req);
-        else sendError(res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
+        else sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
       } },
     { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
-      handler: (res) => sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
+      handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
     { pattern: `${ctx.config.adminPrefix}metrics`, about: 'Prometheus text exposition',
       handler: (res) => {
         // prom-client renders asynchronously: the response must survive an abort and write corked.
         let aborted = false;
         res.onAborted(() => { aborted = true; });
         metrics().then((text) => {
-          if (!aborted) res.cork(() => sendBody(res, MetricsHead, Buffer.from(text)));
+          if (!aborted) res.cork(() => writer.sendBody(res, MetricsHead, Buffer.from(text)));
         }, (err: Error) => {
-          if (!aborted) res.cork(() => sendError(res, 500, `metrics failed: ${err.message}`));
+          if (!aborted) res.cork(() => sendError(writer, res, 500, `metrics failed: ${err.message}`));
         });
       } },
     { pattern: `${ctx.config.adminPrefix}health`, about: 'liveness: 200 {"status":"ok"}, 503 while draining',
-      handler: (res) => send(res, health()) },
+      handler: (res) => writer.send(res, health()) },
     { pattern: `${ctx.config.adminPrefix}ready`, about: 'readiness: same as health',
-      handler: (res) => send(res, health()) },
+      handler: (res) => writer.send(res, health()) },
   ];
   if (process.env[FaultHookEnv] === FaultHookPhrase) {
     routes.push({ pattern: `${ctx.config.adminPrefix}test/gc`, about: 'test and bench only: full GC in every worker, then each one\'s live heap and the RSS',
       handler: (res) => relay(ctx, res, { op: 'test.gc' }) });
     routes.push({ pattern: `${ctx.config.adminPrefix}test/crash`, about: 'test-only: crash this worker after answering',
       handler: (res) => {
-        send(res, Crashing);
+        writer.send(res, Crashing);
         setImmediate(() => { throw new Error('test fault hook: deliberate worker crash'); });
       } });
     routes.push({ pattern: `${ctx.config.adminPrefix}test/crash-in-callback`, about: 'test-only: crash this worker from inside a uWS callback (onData), as an uncontained bug would',

@@ -7,7 +7,7 @@ import { serializeTemplateValue } from '../serializers/index.js';
 import { pathParams, scanTemplate } from '../grammar/template.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
-import { makeHead, prepare, send, sendBody, type Head } from '../http/respond.js';
+import { makeHead, prepare, type Head } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
 import type { Asked } from './asked.js';
@@ -60,6 +60,7 @@ export interface ConfiguredRoute extends Route {
 
 /** Compile the configured routes for one worker. */
 export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig[], payloadsDir: string): ConfiguredRoute[] {
+  const { writer } = ctx;
   const { config } = ctx;
   return routes.map((r): ConfiguredRoute => {
     // A Content-Type among the headers replaces the body kind's default instead of adding a second one.
@@ -75,7 +76,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       template = compileTemplate(body.template, r.path);
       head = makeHead(code, ownType ?? 'application/json', headers);
       const h = head;
-      responder = { send(res, arg) { sendBody(res, h, arg as Buffer); } };
+      responder = { send(res, arg) { writer.sendBody(res, h, arg as Buffer); } };
     } else if (body.size !== undefined) {
       const n = parseSize(String(body.size), 'size', config.maxSizeBytes);
       head = makeHead(code, ownType ?? 'text/plain', headers);
@@ -86,7 +87,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
         : body.file !== undefined ? [contentTypeOf(body.file), readFileSync(payloadFilePath(payloadsDir, body.file))]
           : ['text/plain', Buffer.from(body.text ?? '')];
       const p = prepare(code, ownType ?? type, bytes, headers);
-      responder = { send(res) { send(res, p); } };
+      responder = { send(res) { writer.send(res, p); } };
     }
     const asked: Asked = {
       delay: r.latency === undefined ? null : parseLatency(r.latency, 'latency', config.maxDelayMs),

@@ -2,6 +2,8 @@
 import type { ServerConfig } from '../config/options.js';
 import type { GoTimeBodies } from '../http/clock.js';
 import type { FillerSender } from '../http/filler.js';
+import type { Writer } from '../http/writer.js';
+import type { BodyReader } from '../http/body.js';
 import type { Responder, Scheduler } from '../http/scheduler.js';
 import type { Random } from '../grammar/random.js';
 import type { Asked } from './asked.js';
@@ -14,6 +16,10 @@ import type { HttpRequest, HttpResponse } from '../http/uws.js';
 /** Per-worker state shared by the route families; nothing in it is shared across threads. */
 export interface RouteContext {
   readonly config: ServerConfig;
+  /** This worker's response writer: every head and body goes through it. */
+  readonly writer: Writer;
+  /** This worker's reader of request bodies (echo, anything). */
+  readonly bodies: BodyReader;
   readonly clock: GoTimeBodies;
   readonly scheduler: Scheduler;
   readonly filler: FillerSender;

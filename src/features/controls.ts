@@ -11,7 +11,7 @@ import { parsePercent } from '../grammar/percent.js';
 import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import { sendBadValue } from '../http/errors.js';
-import { makeHead, statusLine, withOverrides, ownBytes } from '../http/respond.js';
+import { makeHead, statusLine, ownBytes } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
 import type { Asked } from './asked.js';
@@ -21,7 +21,8 @@ import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
 
-const XMock = ownBytes('x-mock');
+/** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
+export const XMock = ownBytes('x-mock');
 const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
 // The per-control headers (--mock-headers), looked up only to learn whether any is present.
 const NamedPrefix = 'x-mock-';
@@ -69,9 +70,12 @@ export class Controls {
   private readonly statuses = new Compiled<WeightedChoice<number>>((t, p) => parseStatusChoice(t, p));
   private readonly sizes: Compiled<WeightedChoice<number>>;
   private readonly sized: Responder;
-  private readonly on: boolean;
+  /** Whether requests may carry controls at all (--request-controls). */
+  readonly on: boolean;
   /** Whether X-Mock-<Name> headers are read too (--mock-headers). */
-  private readonly named: boolean;
+  readonly named: boolean;
+  /** Whether server defaults (--default-*) apply to every response: then no response is plain. */
+  readonly hasDefaults: boolean;
   // What each query string asked for (no X-Mock header): a gateway that forwards the same query on every
   // request (`/resource?limit=10`, a cache-buster) would otherwise pay URLSearchParams per request, ~half
   // of pipelined throughput. Bad values are not kept: they throw and answer 400 each time. Only queries up
@@ -80,16 +84,18 @@ export class Controls {
   private readonly byQuery = new BoundedCache<Asked | null>();
   /** Server defaults (--default-*), compiled once; null when none are set. */
   private readonly defaults: Asked | null;
-  private readonly overriding: Responder = {
-    send(res, arg) {
-      const c = arg as Controlled;
-      withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
-    },
-  };
+  private readonly overriding: Responder;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
     this.named = this.on && ctx.config.mockHeaders;
+    const writer = ctx.writer;
+    this.overriding = {
+      send(res, arg) {
+        const c = arg as Controlled;
+        writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
+      },
+    };
     this.latency = new SamplerCache();
     this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
@@ -101,6 +107,7 @@ export class Controls {
       headers: null,
       close: d.close,
     };
+    this.hasDefaults = this.defaults !== null;
   }
 
   /**
@@ -116,7 +123,7 @@ export class Controls {
     if (this.on) {
       const q = req.getQuery();
       if (q !== undefined && q.length !== 0) {
-        this.controlled(res, req, responder, arg, n, extraMs, null, xDelay, q, req.getHeader(XMock));
+        this.answerControlled(res, req, responder, arg, n, extraMs, null, xDelay, q, req.getHeader(XMock));
         return;
       }
       h = req.getHeader(XMock);
@@ -126,17 +133,20 @@ export class Controls {
       responder.send(res, arg, n);
       return;
     }
-    this.controlled(res, req, responder, arg, n, extraMs, null, xDelay, '', h);
+    this.answerControlled(res, req, responder, arg, n, extraMs, null, xDelay, '', h);
   }
 
   /** Like respond(), for a configured route with its own controls (request > route > server defaults). */
   respondRoute(res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, route: Asked): void {
     const on = this.on;
-    this.controlled(res, req, responder, arg, 0, 0, route, req.getHeader(XDelay), on ? req.getQuery() ?? '' : '', on ? req.getHeader(XMock) : '');
+    this.answerControlled(res, req, responder, arg, 0, 0, route, req.getHeader(XDelay), on ? req.getQuery() ?? '' : '', on ? req.getHeader(XMock) : '');
   }
 
-  // xDelay, q and h: the X-Delay header, the query string and the X-Mock header, already read from req.
-  private controlled(
+  /**
+   * Answer a request that is not plain (or may not be): xDelay, q and h are the X-Delay header, the query
+   * string and the X-Mock header, already read from req (each read is a call into uWS). Reads req synchronously.
+   */
+  answerControlled(
     res: HttpResponse, req: HttpRequest, responder: Responder, arg: object | null, n: number, extraMs: number, route: Asked | null,
     xDelay: string, q: string, h: string,
   ): void {
@@ -147,7 +157,7 @@ export class Controls {
       delayMs = headerDelay(ctx, req, xDelay, extraMs);
       if (this.on) asked = this.read(req, q, h);
     } catch (err) {
-      sendBadValue(res, err);
+      sendBadValue(ctx.writer, res, err);
       return;
     }
     // Precedence: the request's own controls, then the route's, then the server defaults, field by field.
@@ -160,7 +170,7 @@ export class Controls {
     const rng = ctx.rng;
     if (asked.delay !== null) delayMs += asked.delay.sample(rng);
     if (delayMs > ctx.config.maxDelayMs) {
-      sendBadValue(res, new GrammarError('delay', `the delays asked for add up to over the maximum (--max-delay)`));
+      sendBadValue(ctx.writer, res, new GrammarError('delay', `the delays asked for add up to over the maximum (--max-delay)`));
       return;
     }
     if (asked.size !== null) {
@@ -229,7 +239,8 @@ export class Controls {
   }
 }
 
-function anyNamed(req: HttpRequest): boolean {
+/** Whether any X-Mock-<Name> control header is present (read only with --mock-headers). */
+export function anyNamed(req: HttpRequest): boolean {
   for (let i = 0; i < NamedHeaders.length; i++) if (req.getHeader(NamedHeaders[i]).length !== 0) return true;
   return false;
 }

@@ -6,7 +6,7 @@ import { basename, extname } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
-import { makeHead, prepare, send, sendEmpty, type Head, ownBytes } from '../http/respond.js';
+import { makeHead, prepare, type Head, ownBytes } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
 import { resolvePayload } from '../config/file.js';
@@ -114,6 +114,7 @@ function matches(ifNoneMatch: string, etag: string): boolean {
 
 /** The payload route table: the listing and one route serving every file. */
 export function payloadRoutes(ctx: RouteContext): Route[] {
+  const { writer } = ctx;
   const payloads = loadPayloads(ctx.config.payloadsDir);
   const byName = new Map<string, Payload>();
   for (const p of payloads) {
@@ -128,19 +129,19 @@ export function payloadRoutes(ctx: RouteContext): Route[] {
     })),
   }, null, 2));
   const body: Responder = { send(res, arg) { const v = arg as Variant; ctx.filler.sendBuffer(res, v.head, v.body); } };
-  const notModified: Responder = { send(res, arg) { sendEmpty(res, (arg as Variant).notModified); } };
+  const notModified: Responder = { send(res, arg) { writer.sendEmpty(res, (arg as Variant).notModified); } };
   const pick = (p: Payload, req: HttpRequest): Variant => {
     const enc = chooseEncoding(req.getHeader(AcceptEncoding));
     return enc === 'br' ? p.br : enc === 'gzip' ? p.gzip : p.identity;
   };
   return [
-    { pattern: '/payloads', about: 'JSON listing of the payload folder', handler: (res) => send(res, listing) },
-    { pattern: '/payloads/', about: 'same listing', handler: (res) => send(res, listing) },
+    { pattern: '/payloads', about: 'JSON listing of the payload folder', handler: (res) => writer.send(res, listing) },
+    { pattern: '/payloads/', about: 'same listing', handler: (res) => writer.send(res, listing) },
     { pattern: '/payloads/:name', about: 'a payload file: ETag, 304, gzip/br by Accept-Encoding',
       handler: (res, req) => {
         const p = byName.get(req.getParameter(0));
         if (p === undefined) {
-          sendError(res, 404, `no payload ${quoteValue(req.getParameter(0))}: GET /payloads/ lists them`, 'name');
+          sendError(writer, res, 404, `no payload ${quoteValue(req.getParameter(0))}: GET /payloads/ lists them`, 'name');
           return;
         }
         const v = pick(p, req);

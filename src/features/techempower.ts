@@ -1,5 +1,5 @@
 // TechEmpower / Lwan style routes (spec 2.2): constant bodies, precomputed.
-import { prepare, send } from '../http/respond.js';
+import { prepare } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';
 
@@ -8,8 +8,9 @@ const HelloText = prepare(200, 'text/plain', 'Hello, World!');
 
 /** The TechEmpower route table. */
 export function techEmpowerRoutes(ctx: RouteContext): Route[] {
-  const json: Responder = { send(res) { send(res, HelloJson); } };
-  const text: Responder = { send(res) { send(res, HelloText); } };
+  const { writer } = ctx;
+  const json: Responder = { send(res) { writer.send(res, HelloJson); } };
+  const text: Responder = { send(res) { writer.send(res, HelloText); } };
   return [
     { pattern: '/json', about: '{"message":"Hello, World!"}',
       handler: (res, req) => ctx.respond(res, req, json, null, 0, 0) },

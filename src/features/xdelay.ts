@@ -1,6 +1,6 @@
 // go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
-import { ownBytes } from '../http/respond.js';
+import { ownBytes } from '../http/head.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
@@ -10,7 +10,7 @@ import { sendBadValue } from '../http/errors.js';
 import { parseSize } from '../grammar/size.js';
 
 // Header names as bytes: uWS converts and copies a JS string key on every getHeader call, which
-// measured ~20 % of pipelined /json/valid throughput; bytes are passed by pointer (respond.ts: ownBytes).
+// measured ~20 % of pipelined /json/valid throughput; bytes are passed by pointer (head.ts: ownBytes).
 /** The X-Delay header name as a Buffer key (shared with controls.ts' plain-path check). */
 export const XDelay = ownBytes('x-delay');
 const XDelayPercent = ownBytes('x-delay-percent');
@@ -44,7 +44,7 @@ export function requestDelayOr400(ctx: RouteContext, res: HttpResponse, req: Htt
   try {
     return requestDelay(ctx, req, 0);
   } catch (err) {
-    sendBadValue(res, err);
+    sendBadValue(ctx.writer, res, err);
     return -1;
   }
 }
@@ -56,7 +56,7 @@ export function sizedHandler(ctx: RouteContext, sized: Responder): Handler {
     try {
       n = parseSize(req.getParameter(0), 'size', ctx.config.maxSizeBytes);
     } catch (err) {
-      sendBadValue(res, err);
+      sendBadValue(ctx.writer, res, err);
       return;
     }
     ctx.respond(res, req, sized, null, n, 0);

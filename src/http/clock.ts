@@ -1,7 +1,7 @@
 // The live /json/valid and /json/invalid bodies: `{"time": "<Go time.String()>"}` kept in preallocated
 // Buffers whose digits are rewritten in place when the millisecond changes, never rebuilt per request.
 import { performance } from 'node:perf_hooks';
-import { ownBytes } from './respond.js';
+import { ownBytes } from './head.js';
 
 const ValidPrefix = Buffer.from('{"time": "');
 const InvalidPrefix = Buffer.from('{time": "');

@@ -2,7 +2,8 @@
 import { serializeError } from '../serializers/index.js';
 import type { HttpResponse } from './uws.js';
 import { GrammarError } from '../grammar/errors.js';
-import { makeHead, sendBody, type Head } from './respond.js';
+import { makeHead, type Head } from './head.js';
+import type { Writer } from './writer.js';
 
 /** The error body, documented in the README under "Errors". */
 export interface ErrorBody {
@@ -25,17 +26,17 @@ export function errorJson(body: ErrorBody): string {
   return serializeError(body);
 }
 
-/** Send a JSON error. Must run corked. The error path may allocate: it is not the hot path. */
-export function sendError(res: HttpResponse, code: 400 | 404 | 405 | 413 | 500 | 503, error: string, param?: string): void {
+/** Send a JSON error through `writer`. Must run corked. The error path may allocate: it is not the hot path. */
+export function sendError(writer: Writer, res: HttpResponse, code: 400 | 404 | 405 | 413 | 500 | 503, error: string, param?: string): void {
   const body: ErrorBody = param === undefined ? { error } : { error, param };
-  sendBody(res, Heads[code], Buffer.from(serializeError(body)));
+  writer.sendBody(res, Heads[code], Buffer.from(serializeError(body)));
 }
 
 /**
  * 400 for a bad grammar value. Anything else is our bug: answer 500 rather than rethrow, because a
  * handler that throws before responding takes down every worker thread (uws-notes).
  */
-export function sendBadValue(res: HttpResponse, err: unknown): void {
-  if (err instanceof GrammarError) sendError(res, 400, err.message, err.param);
-  else sendError(res, 500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+export function sendBadValue(writer: Writer, res: HttpResponse, err: unknown): void {
+  if (err instanceof GrammarError) sendError(writer, res, 400, err.message, err.param);
+  else sendError(writer, res, 500, `internal error: ${(err as Error)?.message ?? String(err)}`);
 }

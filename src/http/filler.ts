@@ -3,7 +3,8 @@
 // reader never makes the server buffer the whole body.
 import { failed } from './contain.js';
 import type { HttpResponse } from './uws.js';
-import { closing, endHead, finish, headForbidsBody, isHead, QueuedBodyBytes, writeHead, type Head } from './respond.js';
+import { QueuedBodyBytes, type Head } from './head.js';
+import type { Writer } from './writer.js';
 
 const Letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Filler buffer length (bytes); larger bodies repeat it. */
@@ -44,8 +45,11 @@ export class FillerSender {
   /** Called when the last stream finishes (used by graceful shutdown). */
   onIdle: (() => void) | null = null;
 
-  constructor(filler: Buffer = makeFiller()) {
+  /** writer: this worker's; the filler writes heads through it and becomes its large-body writer. */
+  constructor(private readonly writer: Writer, filler: Buffer = makeFiller()) {
     this.filler = filler;
+    // Large bodies of every writer (configured, payloads, /resource...) stream with backpressure.
+    writer.useLargeWriter((res, body, length) => this.streamBody(res, body, length));
   }
 
   /** The filler itself, for routes that stream it their own way (chunked). */
@@ -60,24 +64,26 @@ export class FillerSender {
 
   /** Send head + `size` filler bytes. Must run corked (handler or cork callback). */
   send(res: HttpResponse, head: Head, size: number): void {
-    writeHead(res, head, size);
-    if (size <= SmallBodyBytes || headForbidsBody()) {
-      finish(res, this.view(Math.min(size, SmallBodyBytes)));
+    const w = this.writer;
+    w.writeHead(res, head, size);
+    if (size <= SmallBodyBytes || w.headForbidsBody()) {
+      w.finish(res, this.view(Math.min(size, SmallBodyBytes)));
       return;
     }
-    if (isHead(res)) endHead(res, size);
+    if (w.isHead(res)) w.endHead(res, size);
     else this.streamClosing(res, this.filler, size);
   }
 
   /** Send head + a whole precomputed body (a payload file), streamed with backpressure when large. */
   sendBuffer(res: HttpResponse, head: Head, body: Buffer): void {
-    writeHead(res, head, body.length);
-    if (body.length <= SmallBodyBytes || headForbidsBody()) finish(res, body);
-    else if (isHead(res)) endHead(res, body.length);
+    const w = this.writer;
+    w.writeHead(res, head, body.length);
+    if (body.length <= SmallBodyBytes || w.headForbidsBody()) w.finish(res, body);
+    else if (w.isHead(res)) w.endHead(res, body.length);
     else this.streamClosing(res, body, body.length);
   }
 
-  /** Stream a body another writer chose after writing its head (respond.ts's large writer). Must run corked. */
+  /** Stream a body another writer chose after writing its head (the writer's large writer). Must run corked. */
   streamBody(res: HttpResponse, body: Uint8Array | ArrayBuffer, length: number): void {
     const src = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, length);
     this.streamClosing(res, src, length);
@@ -86,7 +92,7 @@ export class FillerSender {
   // tryEnd cannot close the connection after the last byte (uws-notes), so a `close` control on a streamed
   // body is announced with the header: the client closes once it has read the body.
   private streamClosing(res: HttpResponse, src: Buffer, size: number): void {
-    if (closing()) res.writeHeader(ConnectionName, CloseValue);
+    if (this.writer.closing()) res.writeHeader(ConnectionName, CloseValue);
     this.stream(res, src, size);
   }
 
@@ -150,7 +156,7 @@ export class FillerSender {
       return this.pump(slot, offset);
     } catch (err) {
       this.release(slot);
-      failed(res, 'a streamed body', err);
+      failed(this.writer, res, 'a streamed body', err);
       return true;
     }
   }

@@ -6,7 +6,8 @@ import type { HttpResponse } from './uws.js';
 import { failed } from './contain.js';
 import type { WorkerCounters } from '../observe/counters.js';
 import type { JournalEntry } from '../observe/journal.js';
-import { answeringEntry, beginAnswer, endAnswer } from './recorder.js';
+import type { Recorder } from './recorder.js';
+import type { Writer } from './writer.js';
 
 /** Writes a deferred response; called corked, once, when the slot is due. Instances are made at startup. */
 export interface Responder {
@@ -25,6 +26,8 @@ export class Scheduler {
   private n: number[] = [];
   private route = new Int32Array(0);
   private counters: WorkerCounters | null = null;
+  // The worker's writer (failures answer through it; its journal recorder sees deferred statuses); null until attach().
+  private writer: Writer | null = null;
   private due = new Float64Array(0);
   private heapPos = new Int32Array(0);
   private heap = new Int32Array(0);
@@ -45,11 +48,12 @@ export class Scheduler {
       (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
       return;
     }
-    beginAnswer(entry);
+    const recorder = (this.writer as Writer).recorder as Recorder;
+    recorder.beginAnswer(entry);
     try {
       (this.responder[s] as Responder).send(this.res[s] as HttpResponse, this.arg[s], this.n[s]);
     } finally {
-      endAnswer(entry);
+      recorder.endAnswer(entry);
     }
   };
   /** Called when pending drops to zero (used by graceful shutdown). */
@@ -59,9 +63,10 @@ export class Scheduler {
     this.grow(initialSlots);
   }
 
-  /** Remember each response's route for the counters (set once per worker). */
-  attach(counters: WorkerCounters): void {
+  /** Remember each response's route for the counters, and answer failures through the writer (set once per worker). */
+  attach(counters: WorkerCounters, writer: Writer): void {
     this.counters = counters;
+    this.writer = writer;
   }
 
   /** Responses waiting for their time. */
@@ -77,7 +82,8 @@ export class Scheduler {
     this.responder[slot] = responder;
     this.arg[slot] = arg;
     this.n[slot] = n;
-    this.entry[slot] = answeringEntry();
+    const recorder = this.writer === null ? null : this.writer.recorder;
+    this.entry[slot] = recorder === null ? null : recorder.answeringEntry();
     if (this.counters !== null) this.route[slot] = this.counters.route;
     const due = performance.now() + delayMs;
     this.due[slot] = due;
@@ -146,7 +152,8 @@ export class Scheduler {
     try {
       res.cork(this.corkedSend);
     } catch (err) {
-      failed(res, 'delayed response', err);
+      if (this.writer === null) throw err;
+      failed(this.writer, res, 'delayed response', err);
     }
     this.release(slot);
   }

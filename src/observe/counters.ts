@@ -64,7 +64,7 @@ export class Counters {
 }
 
 /**
- * The counting side, one per worker thread. respond.ts calls count() for every response head it writes;
+ * The counting side, one per worker thread. The worker's writer (http/writer.ts) calls count() for every head it writes;
  * routes set `route` at handler entry so a response is attributed to the route that made it.
  */
 // Status code -> class index, so counting needs no division.

@@ -3,11 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApp, type BuiltApp } from '../app/app.js';
-import { collecting } from '../http/body.js';
 import type { RouteContext } from '../features/context.js';
 import { startSampler } from '../observe/saturation.js';
 import { AskTimeoutMs, FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
-import { setContainReporter } from '../http/contain.js';
 import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from '../http/uws.js';
@@ -87,7 +85,7 @@ function closeAndExit(code: number): void {
 }
 
 function inFlight(c: RouteContext): number {
-  return c.scheduler.pending + c.filler.active + collecting;
+  return c.scheduler.pending + c.filler.active + c.bodies.collecting;
 }
 
 function drain(graceMs: number): void {
@@ -169,7 +167,7 @@ try {
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
   });
   // Exceptions contained outside route handlers (body callbacks, timers) are reported like handler errors.
-  setContainReporter((route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }));
+  built.ctx.writer.report = (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' });
   setRoutes = built.setRoutes;
   app = built.app;
   adminApp = built.adminApp;
@@ -195,7 +193,7 @@ try {
     const c = ctx as RouteContext;
     startSampler(c.counters, {
       pending: () => c.scheduler.pending,
-      streaming: () => c.filler.active + collecting,
+      streaming: () => c.filler.active + c.bodies.collecting,
     }, init.config.saturationElu, init.config.saturationSeconds, (change) => tell({ type: 'saturation', ...change }));
     tell({ type: 'listening' });
   });

@@ -1,0 +1,63 @@
+// go-bench-suite's /echo: the request (method, URI, headers, body, query) as JSON, after X-Delay.
+import { serializeEcho } from '../../serializers/index.js';
+import type { HttpRequest } from '../../http/uws.js';
+import { makeHead } from '../../http/head.js';
+import type { Responder } from '../../http/scheduler.js';
+import type { Route, RouteContext } from '../context.js';
+import { requestDelayOr400 } from '../xdelay.js';
+
+const JsonHead = makeHead(200, 'application/json');
+
+/** /echo. */
+export function echoRoutes(ctx: RouteContext): Route[] {
+  const { writer, config } = ctx;
+  const fixed: Responder = { send(res, arg) { writer.sendBody(res, JsonHead, arg as Buffer); } };
+  return [
+    { pattern: '/echo', about: 'the request as JSON: Method, RequestURI, Header, Headers, Body, Host, QueryArgs',
+      handler: (res, req) => {
+        const delayMs = requestDelayOr400(ctx, res, req);
+        if (delayMs < 0) return;
+        const meta = readEcho(req);
+        // The delay starts once the body is in; the echo is ready then.
+        ctx.bodies.collect(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {
+          meta.Body = body.toString('utf8');
+          const out = Buffer.from(serializeEcho(meta as unknown as Record<string, unknown>));
+          if (delayMs > 0) ctx.scheduler.schedule(r, delayMs, fixed, out, 0);
+          else fixed.send(r, out, 0);
+        });
+      } },
+  ];
+}
+
+function readEcho(req: HttpRequest): EchoMeta {
+  // Keyed by client text: null prototypes, so 'constructor' or '__proto__' are plain keys, not Object's.
+  const headers = Object.create(null) as Record<string, string>;
+  let raw = '';
+  req.forEach((k, v) => {
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+    raw += `${k}: ${v}\r\n`;
+  });
+  const url = req.getUrl();
+  const query = req.getQuery() ?? '';
+  const args = Object.create(null) as Record<string, string>;
+  for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
+  return {
+    Method: req.getCaseSensitiveMethod(),
+    RequestURI: query === '' ? url : `${url}?${query}`,
+    Header: raw,
+    Headers: headers,
+    Body: '',
+    Host: headers.host ?? '',
+    QueryArgs: args,
+  };
+}
+
+interface EchoMeta {
+  Method: string;
+  RequestURI: string;
+  Header: string;
+  Headers: Record<string, string>;
+  Body: string;
+  Host: string;
+  QueryArgs: Record<string, string>;
+}
