@@ -1,5 +1,6 @@
 // Public API: start mock-upstream in-process as a test fixture.
-import { parseCommand, type ServerConfig } from './config/options.js';
+import { deepFreeze, parseCommand, type ServerConfig } from './config/options.js';
+import { SettingRows, type FixtureSettingKey } from './config/settings.js';
 import { checkConfig, ConfigFileError, type RouteConfig } from './config/file.js';
 import type { JournalEntry } from './observe/journal.js';
 import type { AdminAsk } from './http/ask.js';
@@ -9,7 +10,10 @@ import { startServer } from './runtime/supervisor.js';
 
 export type { JournalEntry, JournalFilter, RouteConfig, ServerConfig };
 
-/** Options for startMockUpstream; each maps to the CLI flag of the same name. */
+/**
+ * Options for startMockUpstream; each (routes aside) is a row of the settings table marked `fixture`
+ * (src/config/settings.ts) and is passed on as that row's flag.
+ */
 export interface MockUpstreamOptions {
   /** TCP port; 0 (the default here) picks a free one. */
   port?: number;
@@ -44,6 +48,15 @@ export interface MockUpstreamOptions {
   seed?: number;
 }
 
+// The options above and the table's fixture rows must be the same names: a row added there without its option
+// here (or the other way round) fails to compile.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const optionsMatchTable: SameKeys<Exclude<keyof MockUpstreamOptions, 'routes'>, FixtureSettingKey> = true;
+void optionsMatchTable;
+
+/** The fixture's own defaults: a free port on loopback, one quiet worker that reads X-Mock-<Name> headers. */
+const FixtureDefaults: MockUpstreamOptions = { port: 0, host: '127.0.0.1', workers: 1, logLevel: 'silent', mockHeaders: true };
+
 /** A running fixture. Always await close() before your process exits. */
 export interface MockUpstream {
   readonly url: string;
@@ -73,12 +86,18 @@ export class MockUpstreamError extends Error {
 
 /** Start the server with the given options; resolves once every worker is listening. */
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
-  const argv = ['--port', String(options.port ?? 0), '--host', options.host ?? '127.0.0.1', '--workers', String(options.workers ?? 1)];
-  const flags: [keyof MockUpstreamOptions, string][] = [['logLevel', '--log-level'], ['grace', '--grace'], ['maxBody', '--max-body'],
-    ['maxDelay', '--max-delay'], ['maxSize', '--max-size'], ['config', '--config'], ['payloads', '--payloads'], ['adminPrefix', '--admin-prefix'], ['journal', '--journal'], ['journalRedact', '--journal-redact'], ['journalBody', '--journal-body'], ['seed', '--seed']];
-  for (const [key, flag] of flags) if (options[key] !== undefined) argv.push(flag, String(options[key]));
-  if (options.logLevel === undefined) argv.push('--log-level', 'silent');
-  if (options.mockHeaders ?? true) argv.push('--mock-headers');
+  const argv: string[] = [];
+  for (const row of SettingRows) {
+    if (row.fixture !== true) continue;
+    const key = row.key as FixtureSettingKey;
+    const value = options[key] ?? FixtureDefaults[key];
+    // A switch is its bare flag when true; any other option is the flag and its value as text.
+    if (row.value === '') {
+      if (value === true) argv.push(`--${row.flag}`);
+    } else if (value !== undefined) {
+      argv.push(`--${row.flag}`, String(value));
+    }
+  }
   // The same parser as the CLI, so the API accepts exactly what the flags accept.
   const command = parseCommand(argv, {});
   if (command.kind !== 'serve') throw new Error('unexpected command');
@@ -86,7 +105,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   if (options.routes !== undefined) {
     const errors = checkConfig({ routes: options.routes }, config);
     if (errors.length > 0) throw new ConfigFileError('options.routes', errors);
-    config = Object.freeze({ ...config, routes: options.routes });
+    // A copy: the config is deep-frozen, and the caller's objects stay theirs to change.
+    config = deepFreeze({ ...config, routes: structuredClone(options.routes) });
   }
   const server = await startServer(config, createLogger(config.logLevel));
   const call = async (ask: AdminAsk): Promise<unknown> => {

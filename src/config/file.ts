@@ -7,7 +7,7 @@ import { MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
-import { SettingParsers, type GrammarSetting } from './settings.js';
+import { serverSchema, SettingRows, type FileSettingKey } from './settings.js';
 import { scanTemplate } from '../grammar/template.js';
 import { pathProblem, routeShape } from '../grammar/route-shape.js';
 
@@ -32,12 +32,8 @@ export interface RouteConfig {
   close?: number;
 }
 
-/** Server settings a file may hold (flags and env override them). */
-export interface FileServerSettings {
-  port?: number; host?: string; workers?: number | 'auto'; logLevel?: string; grace?: string; maxBody?: string;
-  maxDelay?: string; maxSize?: string; seed?: number; defaultDelay?: string; defaultStatus?: string | number;
-  defaultClose?: number; journal?: number; journalBody?: string; journalRedact?: string;
-}
+/** Server settings a file may hold (flags and env override them): the settings table's rows with a `file` schema. */
+export type FileServerSettings = { readonly [K in FileSettingKey]?: string | number };
 
 /** A parsed, valid config file. */
 export interface ConfigFile {
@@ -95,10 +91,13 @@ function collapseOneOf(errors: readonly SchemaError[]): SchemaError[] {
 let validator: Validate | null = null;
 
 // ajv is loaded only when a config file is used: it costs start-up time every other run would not need.
+// The `server` object's schema comes from the settings table (the shipped file is checked to equal it).
 function schemaValidator(): Validate {
   if (validator === null) {
     const Ajv = require('ajv').default as new (o: object) => { compile(s: object): Validate };
-    validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SchemaPath, 'utf8')) as object);
+    const schema = JSON.parse(readFileSync(SchemaPath, 'utf8')) as { properties: Record<string, unknown> };
+    schema.properties.server = serverSchema();
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator;
 }
@@ -133,13 +132,14 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
       else throw err;
     }
   };
-  // Server settings with a grammar: the parsers the flags use, so a file accepts what a flag accepts. A value
-  // the schema rejected (wrong JSON type, out of range) is reported once, by the schema.
+  // Server settings: the settings table's parsers, the ones the flags use, so a file accepts what a flag
+  // accepts. A value the schema rejected (wrong JSON type, out of range) is reported once, by the schema.
   const server = (file.server !== null && typeof file.server === 'object' && !Array.isArray(file.server) ? file.server : {}) as Record<string, unknown>;
-  for (const key of Object.keys(SettingParsers) as GrammarSetting[]) {
-    const v = server[key];
-    if ((typeof v === 'string' || typeof v === 'number') && !rejected.has(`/server/${key}`)) {
-      grammar(`/server/${key}`, () => SettingParsers[key](String(v), key, limits));
+  for (const row of SettingRows) {
+    const v = server[row.key];
+    if (row.file !== undefined && row.parse !== undefined && (typeof v === 'string' || typeof v === 'number') && !rejected.has(`/server/${row.key}`)) {
+      const parse = row.parse;
+      grammar(`/server/${row.key}`, () => parse(String(v), row.key, limits));
     }
   }
   const routes = Array.isArray(file.routes) ? file.routes.filter((r) => r !== null && typeof r === 'object' && typeof r.path === 'string') : [];
@@ -242,17 +242,4 @@ export function payloadFilePath(dir: string, name: string): string {
   const entry = resolvePayload(dir, name);
   if (entry.kind !== 'file') throw new Error(`${name} in the payload folder ${dir} is not a regular file`);
   return entry.path;
-}
-
-/** Read and check a config file; throws ConfigFileError listing every problem. */
-export function loadConfigFile(path: string, limits: CheckLimits): ConfigFile {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigFileError(path, [`/: ${(err as Error).message}`]);
-  }
-  const errors = checkConfig(value, limits);
-  if (errors.length > 0) throw new ConfigFileError(path, errors);
-  return value as ConfigFile;
 }

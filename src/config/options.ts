@@ -1,17 +1,17 @@
-// Every flag and environment variable, in one table; argv + env -> a frozen ServerConfig.
+// argv + env (+ the config file) -> one validated, deep-frozen ServerConfig. Every flag, env var and file key
+// comes from the settings table in settings.ts; this module picks each setting's source (flags > environment
+// variables > the config file's "server" object > defaults), parses it with the table's parser, and checks
+// the rules that span settings (TLS pairs, --admin-host needs --admin-port, --addr over --host/--port).
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { formatDuration } from '../grammar/duration.js';
-import { formatSize } from '../grammar/size.js';
-import { GrammarError } from '../grammar/errors.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkConfig, ConfigFileError, type ConfigFile, type FileServerSettings, type RouteConfig } from './file.js';
-import { SettingParsers } from './settings.js';
-import { adminPrefixClash, MaxPathSegments, pathSegments } from '../grammar/route-shape.js';
+import { GrammarError } from '../grammar/errors.js';
+import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from './file.js';
+import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
-  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, MaxJournalEntries, MaxWorkers, AdminPrefix,
+  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
@@ -72,60 +72,9 @@ export type Command =
 /** A usage error: the CLI prints it and exits 2. */
 export class UsageError extends Error {}
 
-interface OptionSpec {
-  readonly flag: string;
-  readonly env: string | null;
-  readonly type: 'string' | 'boolean';
-  readonly value: string;
-  readonly help: string;
-  readonly short?: string;
-  /** go-bench-suite spelling, accepted for drop-in compatibility. */
-  readonly compat?: boolean;
-}
-
-const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** The single table of flags and env vars; --help and the README are made from it. */
-export const Options: readonly OptionSpec[] = [
-  { flag: 'port', env: 'PORT', type: 'string', value: 'N', help: `TCP port; 0 picks a free one (default ${DefaultPort})`, short: 'p' },
-  { flag: 'host', env: 'HOST', type: 'string', value: 'ADDR', help: `interface to listen on (default ${DefaultHost})` },
-  { flag: 'workers', env: 'WORKERS', type: 'string', value: 'auto|N', help: 'worker threads, each listening on the port (default auto = available cores)', short: 'w' },
-  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', value: 'LEVEL', help: `${LogLevels.join('|')} (default ${DefaultLogLevel})` },
-  { flag: 'grace', env: 'MOCK_GRACE', type: 'string', value: 'DURATION', help: `time in-flight responses get on SIGTERM (default ${formatDuration(DefaultGraceMs)})` },
-  { flag: 'max-body', env: 'MOCK_MAX_BODY', type: 'string', value: 'SIZE', help: `largest request body /echo buffers; 413 beyond (default ${formatSize(DefaultMaxBodyBytes)})` },
-  { flag: 'max-delay', env: 'MOCK_MAX_DELAY', type: 'string', value: 'DURATION', help: `largest delay a request may ask for; 400 beyond (default ${formatDuration(DefaultMaxDelayMs)})` },
-  { flag: 'max-size', env: 'MOCK_MAX_SIZE', type: 'string', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})` },
-  { flag: 'seed', env: 'MOCK_SEED', type: 'string', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)' },
-  { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', type: 'boolean', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
-  { flag: 'mock-headers', env: 'MOCK_HEADERS', type: 'boolean', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close (5 header lookups per request: for tests, not benchmarks)' },
-  { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', type: 'string', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one' },
-  { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', type: 'string', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)' },
-  { flag: 'admin-prefix', env: 'MOCK_ADMIN_PREFIX', type: 'string', value: 'PATH', help: 'path prefix of the admin endpoints (default /__mock/), e.g. /_mock/ when your API owns /__mock/' },
-  { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', value: '', help: 'remove /__mock/* entirely (health checks included)' },
-  { flag: 'config', env: 'MOCK_CONFIG', type: 'string', value: 'FILE', help: 'JSON config file: routes and server settings (see schema/mock-upstream.schema.json)', short: 'c' },
-  { flag: 'payloads', env: 'MOCK_PAYLOADS', type: 'string', value: 'DIR', help: 'payload folder for body.file (default: the shipped payloads/)' },
-  { flag: 'default-delay', env: 'MOCK_DEFAULT_DELAY', type: 'string', value: 'LATENCY', help: 'delay every data response (any latency expression); a request\'s delay control wins' },
-  { flag: 'default-status', env: 'MOCK_DEFAULT_STATUS', type: 'string', value: 'CODES', help: 'status of every data response, e.g. 503:5 (5 % 503s); a request\'s status control wins' },
-  { flag: 'default-close', env: 'MOCK_DEFAULT_CLOSE', type: 'string', value: 'PERCENT', help: 'percent of data responses sent with Connection: close' },
-  { flag: 'access-log', env: 'MOCK_ACCESS_LOG', type: 'boolean', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
-  { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', type: 'string', value: '0..1', help: 'share of requests the access log records (default 1)' },
-  { flag: 'journal', env: 'MOCK_JOURNAL', type: 'string', value: 'N', help: 'keep the last N requests per worker for GET /__mock/requests (default 0 = off, free)' },
-  { flag: 'journal-body', env: 'MOCK_JOURNAL_BODY', type: 'string', value: 'SIZE', help: `request body bytes the journal keeps per request (default ${formatSize(DefaultJournalBodyBytes)})` },
-  { flag: 'journal-redact', env: 'MOCK_JOURNAL_REDACT', type: 'string', value: 'LIST', help: `headers the journal redacts, comma-separated, or none (default ${DefaultJournalRedact.join(',')})` },
-  { flag: 'saturation-elu', env: 'MOCK_SATURATION_ELU', type: 'string', value: '0..1', help: `event-loop utilisation that counts as saturated (default ${DefaultSaturationElu})` },
-  { flag: 'saturation-seconds', env: 'MOCK_SATURATION_SECONDS', type: 'string', value: 'N', help: `busy seconds in a row before the saturation warning (default ${DefaultSaturationSeconds})` },
-  { flag: 'tls-cert', env: 'MOCK_TLS_CERT', type: 'string', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
-  { flag: 'tls-key', env: 'MOCK_TLS_KEY', type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
-  { flag: 'addr', env: null, type: 'string', value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', compat: true },
-  { flag: 'tlsCert', env: null, type: 'string', value: 'FILE', help: 'go-bench-suite spelling of --tls-cert', compat: true },
-  { flag: 'tlsKey', env: null, type: 'string', value: 'FILE', help: 'go-bench-suite spelling of --tls-key', compat: true },
-  { flag: 'help', env: null, type: 'boolean', value: '', help: 'print this help and exit', short: 'h' },
-  { flag: 'version', env: null, type: 'boolean', value: '', help: 'print the version and exit', short: 'v' },
-];
-
 const Subcommands = ['serve', 'upstream', 'check'];
 
-/** Usage text generated from the option table. */
+/** Usage text generated from the settings table. */
 export function helpText(): string {
   const lines = [
     'Usage: mock-upstream [serve|upstream] [options]',
@@ -136,7 +85,7 @@ export function helpText(): string {
     '',
     'Options:',
   ];
-  for (const o of Options) {
+  for (const o of SettingRows) {
     const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.value ? ` ${o.value}` : ''}`;
     const env = o.env ? ` [env ${o.env}]` : '';
     lines.push(`  ${name.padEnd(30)} ${o.help}${env}`);
@@ -149,7 +98,10 @@ type Values = Record<string, string | boolean | undefined>;
 /** Parse argv (without node and script) and env into a Command; throws UsageError on any bad input. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const o of Options) options[o.flag] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  for (const o of SettingRows) {
+    const type = o.value === '' ? 'boolean' : 'string';
+    options[o.flag] = o.short ? { type, short: o.short } : { type };
+  }
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as typeof parsed;
@@ -169,13 +121,6 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return { kind: 'serve', config: resolveConfig(values, env) };
 }
 
-/** Flag name -> key in the config file's "server" object (every key the schema allows there). */
-export const FileKeys: Readonly<Record<string, keyof FileServerSettings>> = {
-  port: 'port', host: 'host', workers: 'workers', 'log-level': 'logLevel', grace: 'grace', 'max-body': 'maxBody',
-  'max-delay': 'maxDelay', 'max-size': 'maxSize', seed: 'seed', 'default-delay': 'defaultDelay', 'default-status': 'defaultStatus',
-  'default-close': 'defaultClose', journal: 'journal', 'journal-body': 'journalBody', 'journal-redact': 'journalRedact',
-};
-
 /** A setting's text and where it came from (a flag, an env var or the config file). */
 interface Picked {
   readonly text: string;
@@ -183,20 +128,59 @@ interface Picked {
   readonly fromFile: boolean;
 }
 
-// The config file's server settings for this resolution (set by resolveConfig before any pick()).
-let fileServer: { file: string; settings: FileServerSettings } | null = null;
+/** The three sources of one resolution, highest first. */
+class Sources {
+  constructor(
+    private readonly values: Values,
+    private readonly env: NodeJS.ProcessEnv,
+    /** The config file's path and its `server` object (null without a file, or when it has none). */
+    private readonly file: { readonly path: string; readonly server: Readonly<Record<string, unknown>> } | null,
+  ) {}
 
-/** A flag's value, else its env var, else the config file's, else undefined (flags > env > file > defaults). */
-function pick(values: Values, env: NodeJS.ProcessEnv, flag: string): Picked | undefined {
-  const v = values[flag];
-  if (typeof v === 'string') return { text: v, source: `--${flag}`, fromFile: false };
-  const spec = Options.find((o) => o.flag === flag);
-  const e = spec?.env ? env[spec.env] : undefined;
-  if (e !== undefined && e !== '' && spec?.env) return { text: e, source: spec.env, fromFile: false };
-  const key = FileKeys[flag];
-  const f = key !== undefined && fileServer !== null ? fileServer.settings[key] : undefined;
-  if (f !== undefined) return { text: String(f), source: `${fileServer?.file} server.${key}`, fromFile: true };
-  return undefined;
+  /** A setting's flag, else its env var (empty counts as unset), else the config file's value (flags > env > file). */
+  pick(key: SettingKey): Picked | undefined {
+    const spec = Settings[key];
+    const v = this.values[spec.flag];
+    if (typeof v === 'string') return { text: v, source: `--${spec.flag}`, fromFile: false };
+    const e = spec.env === null ? undefined : this.env[spec.env];
+    if (e !== undefined && e !== '' && spec.env !== null) return { text: e, source: spec.env, fromFile: false };
+    const f = 'file' in spec && this.file !== null ? this.file.server[key] : undefined;
+    if (f !== undefined && this.file !== null) return { text: String(f), source: `${this.file.path} server.${key}`, fromFile: true };
+    return undefined;
+  }
+
+  /** A switch: on when its flag is given, or its env var is 1, true, yes or on. */
+  on(key: SettingKey): boolean {
+    const spec = Settings[key];
+    if (this.values[spec.flag] === true) return true;
+    const e = spec.env === null ? undefined : this.env[spec.env];
+    return e !== undefined && ['1', 'true', 'yes', 'on'].includes(e.toLowerCase());
+  }
+
+  /** The setting's parsed value, or undefined when no source sets it; a bad value is a usage error naming its source. */
+  read<K extends SettingKey>(key: K, context: { readonly maxDelayMs: number } = { maxDelayMs: DefaultMaxDelayMs }): SettingValue<K> | undefined {
+    const v = this.pick(key);
+    if (v === undefined) return undefined;
+    const parse = (Settings[key] as { readonly parse?: (t: string, p: string, c: { readonly maxDelayMs: number }) => unknown }).parse;
+    if (parse === undefined) throw new Error(`setting ${key} has no parser`);
+    try {
+      return parse(v.text, v.source, context) as SettingValue<K>;
+    } catch (err) {
+      if (err instanceof GrammarError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+
+  /** As read(), except that a bad value from the config file is undefined: checkConfig reports it with the file's other errors. */
+  lenient<K extends SettingKey>(key: K): SettingValue<K> | undefined {
+    if (this.pick(key)?.fromFile !== true) return this.read(key);
+    try {
+      return this.read(key);
+    } catch (err) {
+      if (err instanceof UsageError) return undefined;
+      throw err;
+    }
+  }
 }
 
 /** The shipped payload folder (two levels above dist/src/config). */
@@ -211,24 +195,18 @@ function readJsonFile(path: string): unknown {
 }
 
 function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
-  const configFile = pick(values, env, 'config')?.text ?? null;
+  const configFile = new Sources(values, env, null).read('config') ?? null;
   const raw = configFile === null ? null : readJsonFile(configFile);
   const server = raw !== null && typeof raw === 'object' ? (raw as { server?: unknown }).server : undefined;
-  fileServer = configFile !== null && server !== null && typeof server === 'object' ? { file: configFile, settings: server as FileServerSettings } : null;
-  try {
-    return finishConfig(values, env, configFile, raw);
-  } finally {
-    fileServer = null;
-  }
-}
-
-function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string | null, raw: unknown): ServerConfig {
+  const file = configFile !== null && server !== null && typeof server === 'object' && !Array.isArray(server)
+    ? { path: configFile, server: server as Record<string, unknown> } : null;
+  const s = new Sources(values, env, file);
   // The limits the file is checked against come first. A bad flag or env value among them is a usage error
   // (exit 2); a bad value from the file is reported with the file's other errors below, the default standing in.
-  const payloadsDir = pick(values, env, 'payloads')?.text ?? ShippedPayloads;
-  const adminPrefix = parseAdminPrefix(pick(values, env, 'admin-prefix'));
-  const maxDelayMs = limit(pick(values, env, 'max-delay'), DefaultMaxDelayMs, SettingParsers.maxDelay);
-  const maxSizeBytes = limit(pick(values, env, 'max-size'), DefaultMaxSizeBytes, SettingParsers.maxSize);
+  const payloadsDir = s.read('payloads') ?? ShippedPayloads;
+  const adminPrefix = s.read('adminPrefix') ?? AdminPrefix;
+  const maxDelayMs = s.lenient('maxDelay') ?? DefaultMaxDelayMs;
+  const maxSizeBytes = s.lenient('maxSize') ?? DefaultMaxSizeBytes;
   let routes: RouteConfig[] = [];
   if (configFile !== null) {
     const errors = checkConfig(raw, { maxDelayMs, maxSizeBytes, payloadsDir, adminPrefix });
@@ -236,158 +214,62 @@ function finishConfig(values: Values, env: NodeJS.ProcessEnv, configFile: string
     routes = (raw as ConfigFile).routes ?? [];
   }
   // From here on every value taken from the file is valid (schema and value checks): an error below comes
-  // from a flag or an environment variable.
-  let host = pick(values, env, 'host')?.text ?? DefaultHost;
-  let port = parsePort(pick(values, env, 'port'));
-  const addr = values.addr;
-  if (typeof addr === 'string') {
-    // go-bench-suite's --addr is Go's net.Listen form: "[host]:port".
-    const colon = addr.lastIndexOf(':');
-    if (colon < 0) throw new UsageError(`invalid --addr "${addr}": use [HOST]:PORT, e.g. :8000 or 127.0.0.1:8000`);
-    const h = addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-    if (h !== '') host = h;
-    port = parsePort({ text: addr.slice(colon + 1), source: '--addr', fromFile: false });
-  }
-  const cert = pick(values, env, 'tls-cert')?.text ?? (values.tlsCert as string | undefined);
-  const key = pick(values, env, 'tls-key')?.text ?? (values.tlsKey as string | undefined);
+  // from a flag or an environment variable. The rules that span settings follow.
+  const addr = s.read('addr');
+  // --addr wins over --host and --port, which are still checked.
+  const host = s.read('host');
+  const port = s.read('port');
+  const listen = { host: addr?.host ?? host ?? DefaultHost, port: addr?.port ?? port ?? DefaultPort };
+  const cert = s.read('tlsCert') ?? s.read('goTlsCert');
+  const key = s.read('tlsKey') ?? s.read('goTlsKey');
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError('TLS needs both --tls-cert and --tls-key (or --tlsCert and --tlsKey)');
   }
-  const logLevel = pick(values, env, 'log-level')?.text ?? DefaultLogLevel;
-  if (!LogLevels.includes(logLevel)) {
-    throw new UsageError(`invalid log level "${logLevel}": use one of ${LogLevels.join(', ')}`);
+  const adminHost = s.pick('adminHost');
+  const adminPort = s.read('adminPort') ?? null;
+  if (adminHost !== undefined && adminPort === null) {
+    throw new UsageError(`${adminHost.source} is the interface of the --admin-port listener, which exists only with --admin-port N (env MOCK_ADMIN_PORT): add it, or drop ${adminHost.source}`);
   }
-  const adminPortText = pick(values, env, 'admin-port');
-  const adminHostText = pick(values, env, 'admin-host');
-  if (adminHostText !== undefined && adminPortText === undefined) {
-    throw new UsageError(`${adminHostText.source} is the interface of the --admin-port listener, which exists only with --admin-port N (env MOCK_ADMIN_PORT): add it, or drop ${adminHostText.source}`);
-  }
-  const adminPort = adminPortText === undefined ? null : parsePort(adminPortText);
   const context = { maxDelayMs };
-  return Object.freeze({
-    admin: !(values['no-admin'] === true || isTrue(env.MOCK_NO_ADMIN)),
+  return deepFreeze<ServerConfig>({
+    admin: !s.on('noAdmin'),
     adminPrefix,
     adminPort,
-    adminHost: adminPort === null ? null : adminHostText?.text ?? host,
+    adminHost: adminPort === null ? null : adminHost?.text ?? listen.host,
     routes,
     payloadsDir,
     configFile,
-    host,
-    port,
-    workers: parseWorkers(pick(values, env, 'workers')),
-    logLevel,
-    graceMs: grammar(pick(values, env, 'grace'), DefaultGraceMs, SettingParsers.grace),
-    maxBodyBytes: grammar(pick(values, env, 'max-body'), DefaultMaxBodyBytes, SettingParsers.maxBody),
+    host: listen.host,
+    port: listen.port,
+    workers: s.read('workers') ?? availableParallelism(),
+    logLevel: s.read('logLevel') ?? DefaultLogLevel,
+    graceMs: s.read('grace') ?? DefaultGraceMs,
+    maxBodyBytes: s.read('maxBody') ?? DefaultMaxBodyBytes,
     maxDelayMs,
     maxSizeBytes,
-    seed: parseSeed(pick(values, env, 'seed')),
-    requestControls: !(values['no-request-controls'] === true || isTrue(env.MOCK_NO_REQUEST_CONTROLS)),
-    mockHeaders: values['mock-headers'] === true || isTrue(env.MOCK_HEADERS),
+    seed: s.read('seed') ?? null,
+    requestControls: !s.on('noRequestControls'),
+    mockHeaders: s.on('mockHeaders'),
     defaults: {
-      delay: grammar<string | null>(pick(values, env, 'default-delay'), null, (t, p) => SettingParsers.defaultDelay(t, p, context)),
-      status: grammar<string | null>(pick(values, env, 'default-status'), null, SettingParsers.defaultStatus),
-      close: grammar(pick(values, env, 'default-close'), 0, SettingParsers.defaultClose),
+      delay: s.read('defaultDelay', context) ?? null,
+      status: s.read('defaultStatus') ?? null,
+      close: s.read('defaultClose') ?? 0,
     },
-    saturationElu: parseFraction(pick(values, env, 'saturation-elu'), DefaultSaturationElu),
-    saturationSeconds: parseCount(pick(values, env, 'saturation-seconds'), DefaultSaturationSeconds, 1, 3600),
-    accessLogSample: values['access-log'] === true || isTrue(env.MOCK_ACCESS_LOG)
-      ? parseFraction(pick(values, env, 'access-log-sample'), 1) : 0,
-    journal: parseCount(pick(values, env, 'journal'), 0, 0, MaxJournalEntries),
-    journalBodyBytes: grammar(pick(values, env, 'journal-body'), DefaultJournalBodyBytes, SettingParsers.journalBody),
-    journalRedact: grammar<readonly string[]>(pick(values, env, 'journal-redact'), DefaultJournalRedact, SettingParsers.journalRedact),
-    tls: cert !== undefined && key !== undefined ? Object.freeze({ certFile: cert, keyFile: key }) : null,
+    saturationElu: s.read('saturationElu') ?? DefaultSaturationElu,
+    saturationSeconds: s.read('saturationSeconds') ?? DefaultSaturationSeconds,
+    accessLogSample: s.on('accessLog') ? s.read('accessLogSample') ?? 1 : 0,
+    journal: s.read('journal') ?? 0,
+    journalBodyBytes: s.read('journalBody') ?? DefaultJournalBodyBytes,
+    journalRedact: s.read('journalRedact') ?? DefaultJournalRedact,
+    tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : null,
   });
 }
 
-/** Longest --admin-prefix (characters): a prefix is a short reserved path, and each admin route repeats it. */
-const MaxAdminPrefixLength = 256;
-
-/**
- * "/x/" from "/x/" or "/x": path segments of URL-safe characters, slashes added at the ends. It must not
- * overlap a built-in route (the admin side takes every path below the prefix; uWS aborts the process when
- * `${prefix}*` is a built-in wildcard such as /anything/*), and its routes must stay within uWS's limits.
- */
-function parseAdminPrefix(v: Picked | undefined): string {
-  if (v === undefined) return AdminPrefix;
-  const text = v.text.endsWith('/') ? v.text : `${v.text}/`;
-  if (!/^(\/[A-Za-z0-9._~-]+)+\/$/.test(text)) {
-    throw new UsageError(`invalid ${v.source} "${v.text}": use a path such as /__mock/ or /_admin (letters, digits, . _ ~ - between slashes)`);
+/** Freeze value and everything it holds (the config is shared by every module and must not change after boot). */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
   }
-  // The admin routes add up to two segments below the prefix (test/crash); the prefix's own trailing "/" counts as one.
-  if (text.length > MaxAdminPrefixLength || pathSegments(text).length > MaxPathSegments - 1) {
-    throw new UsageError(`invalid ${v.source}: at most ${MaxAdminPrefixLength} characters and ${MaxPathSegments - 2} segments (uWS matches on the first ${MaxPathSegments} of a path)`);
-  }
-  const clash = adminPrefixClash(text);
-  if (clash !== null) {
-    throw new UsageError(`invalid ${v.source} "${v.text}": it overlaps the built-in route ${clash} (the admin endpoints take every path under ${text}): choose a prefix of your own, such as /_mock/`);
-  }
-  return text;
-}
-
-/** A grammar setting's value, or dflt when unset; a bad value is a usage error naming its source. */
-function grammar<T>(v: Picked | undefined, dflt: T, parse: (t: string, p: string) => T): T {
-  if (v === undefined) return dflt;
-  try {
-    return parse(v.text, v.source);
-  } catch (err) {
-    if (err instanceof GrammarError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** As grammar(), except that a bad value from the config file yields dflt: checkConfig reports it with the file's other errors. */
-function limit(v: Picked | undefined, dflt: number, parse: (t: string, p: string) => number): number {
-  if (v?.fromFile !== true) return grammar(v, dflt, parse);
-  try {
-    return parse(v.text, v.source);
-  } catch (err) {
-    if (err instanceof GrammarError) return dflt;
-    throw err;
-  }
-}
-
-function isTrue(v: string | undefined): boolean {
-  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
-}
-
-function parseFraction(v: Picked | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v.text);
-  if (v.text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw new UsageError(`invalid value "${v.text}" for ${v.source}: use a number from 0 to 1, e.g. 0.85`);
-  }
-  return n;
-}
-
-function parseCount(v: Picked | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v.text);
-  if (!/^\d{1,7}$/.test(v.text) || n < min || n > max) {
-    throw new UsageError(`invalid value "${v.text}" for ${v.source}: use a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function parseSeed(v: Picked | undefined): number | null {
-  if (v === undefined) return null;
-  if (!/^\d{1,9}$/.test(v.text)) throw new UsageError(`invalid seed "${v.text}" for ${v.source}: use a whole number from 0 to 999999999`);
-  return Number(v.text);
-}
-
-function parsePort(v: Picked | undefined): number {
-  if (v === undefined) return DefaultPort;
-  const n = Number(v.text);
-  if (!/^\d+$/.test(v.text) || n > 65535) {
-    throw new UsageError(`invalid port "${v.text}" for ${v.source}: use an integer from 0 to 65535 (0 picks a free port)`);
-  }
-  return n;
-}
-
-function parseWorkers(v: Picked | undefined): number {
-  if (v === undefined || v.text === 'auto') return availableParallelism();
-  const n = Number(v.text);
-  if (!/^\d+$/.test(v.text) || n < 1 || n > MaxWorkers) {
-    throw new UsageError(`invalid worker count "${v.text}" for ${v.source}: use auto or an integer from 1 to ${MaxWorkers}`);
-  }
-  return n;
+  return value;
 }

@@ -1,4 +1,4 @@
-import { GrammarError, quoteValue } from './errors.js';
+import { GrammarError, GrammarErrors, quoteValue } from './errors.js';
 import { parsePercent } from './percent.js';
 
 // 64 pairs of a 32-character value and a 32-character percentage, plus separators, fit well inside this.
@@ -12,6 +12,7 @@ const COMMA = 44;
 const COLON = 58;
 
 const HINT = 'write value:percent pairs separated by commas (percentages from 0 to 100 adding up to at most 100, the rest goes to the default), or a single value for 100 %';
+const Errors = new GrammarErrors('weighted choice', HINT);
 
 /** A compiled weighted choice; pick() maps a uniform draw to a value without allocating. */
 export interface WeightedChoice<T> {
@@ -77,8 +78,8 @@ export function parseWeighted<T>(
   fallback: T,
 ): WeightedChoice<T> {
   const len = text.length;
-  if (len === 0) throw invalid(text, param, 'it is empty');
-  if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
+  if (len === 0) throw Errors.invalid(text, param, 'it is empty');
+  if (len > MAX_LENGTH) throw Errors.invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
 
   let commas = 0;
   let hasColon = false;
@@ -89,7 +90,7 @@ export function parseWeighted<T>(
   }
   // A bare value is the common case (X-Status: 503); its own error message is the most useful one.
   if (commas === 0 && !hasColon) return new CompiledChoice([parseValue(text, param)], [100], fallback);
-  if (commas >= MAX_ITEMS) throw invalid(text, param, `it has more than ${MAX_ITEMS} items`);
+  if (commas >= MAX_ITEMS) throw Errors.invalid(text, param, `it has more than ${MAX_ITEMS} items`);
 
   const values: T[] = [];
   const percents: number[] = [];
@@ -98,14 +99,14 @@ export function parseWeighted<T>(
   for (let n = 1; start <= len; n++) {
     let end = text.indexOf(',', start);
     if (end === -1) end = len;
-    if (end === start) throw invalid(text, param, `item ${n} is empty`);
+    if (end === start) throw Errors.invalid(text, param, `item ${n} is empty`);
     const item = text.slice(start, end);
     // The last colon, so a value type that contains colons still parses.
     const colon = item.lastIndexOf(':');
-    if (colon === -1) throw invalid(text, param, `item ${n} ${quoteValue(item)} has no :percent`);
-    if (colon === item.length - 1) throw invalid(text, param, `item ${n} ${quoteValue(item)} has nothing after the colon`);
-    values.push(inItem(text, param, n, item, () => parseValue(item.slice(0, colon), param)));
-    const percent = inItem(text, param, n, item, () => parsePercent(item.slice(colon + 1), param));
+    if (colon === -1) throw Errors.invalid(text, param, `item ${n} ${quoteValue(item)} has no :percent`);
+    if (colon === item.length - 1) throw Errors.invalid(text, param, `item ${n} ${quoteValue(item)} has nothing after the colon`);
+    values.push(Errors.inItem(text, param, n, item, () => parseValue(item.slice(0, colon), param)));
+    const percent = Errors.inItem(text, param, n, item, () => parsePercent(item.slice(colon + 1), param));
     percents.push(percent);
     sum += percent;
     start = end + 1;
@@ -118,18 +119,4 @@ export function parseWeighted<T>(
     );
   }
   return new CompiledChoice(values, percents, fallback);
-}
-
-// Rethrows a value or percentage error with the item it came from, since the same message could fit several items.
-function inItem<V>(text: string, param: string, n: number, item: string, parse: () => V): V {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof GrammarError)) throw error;
-    throw new GrammarError(param, `invalid weighted choice ${quoteValue(text)} for ${param}, item ${n} ${quoteValue(item)}: ${error.message}`);
-  }
-}
-
-function invalid(text: string, param: string, reason: string): GrammarError {
-  return new GrammarError(param, `invalid weighted choice ${quoteValue(text)} for ${param}: ${reason}; ${HINT}`);
 }

@@ -1,7 +1,8 @@
 import { BoundedCache, DefaultCacheBytes } from './cache.js';
 import { parseWeighted, type WeightedChoice } from './choice.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { GrammarError, quoteValue } from './errors.js';
+import { GrammarError, GrammarErrors, quoteValue } from './errors.js';
+import { wholeNumber } from './integer.js';
 import { parsePercent } from './percent.js';
 import type { Random } from './random.js';
 import { parseSize } from './size.js';
@@ -27,8 +28,6 @@ const CLOSE = 41;
 const COMMA = 44;
 const COLON = 58;
 const EQUALS = 61;
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
 const LOWER_P = 112;
 
 const HINT =
@@ -36,6 +35,8 @@ const HINT =
   'lognormal(p50=20ms,p99=200ms) or a percentile table (p50=10ms,p90=30ms,p99=100ms)';
 // 1xx codes are interim: sent as the final status they leave clients waiting for one that never comes.
 const STATUS_HINT = 'use a number from 200 to 599 such as 503 (1xx codes are interim responses, never a final one)';
+const Errors = new GrammarErrors('latency', HINT);
+const StatusErrors = new GrammarErrors('status code', STATUS_HINT);
 
 /** A latency expression compiled once; sample() draws one delay in milliseconds without allocating. */
 export interface Sampler {
@@ -158,8 +159,8 @@ interface Points {
  */
 export function parseLatency(text: string, param: string, maxMs: number): Sampler {
   const len = text.length;
-  if (len === 0) throw invalid(text, param, 'it is empty');
-  if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
+  if (len === 0) throw Errors.invalid(text, param, 'it is empty');
+  if (len > MAX_LENGTH) throw Errors.invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
 
   // One pass decides the form, so each form's own errors (not a guess at another form's) reach the user.
   let open = -1;
@@ -233,14 +234,14 @@ export class SamplerCache {
 function parseFunction(text: string, param: string, maxMs: number, open: number): Sampler {
   const name = text.slice(0, open);
   if (text.charCodeAt(text.length - 1) !== CLOSE) {
-    throw invalid(text, param, `${quoteValue(`${name}(`)} must be closed by a ")" at the end`);
+    throw Errors.invalid(text, param, `${quoteValue(`${name}(`)} must be closed by a ")" at the end`);
   }
   const args = text.slice(open + 1, -1);
   switch (name) {
     case 'uniform': {
       const [min, max] = durationPair(text, param, maxMs, args, 'uniform(10ms,50ms)');
       if (min > max) {
-        throw invalid(text, param, `the minimum ${formatDuration(min)} is above the maximum ${formatDuration(max)}`);
+        throw Errors.invalid(text, param, `the minimum ${formatDuration(min)} is above the maximum ${formatDuration(max)}`);
       }
       const describe = `uniform(${formatDuration(min)},${formatDuration(max)})`;
       return min === max ? new ConstantSampler(min, describe) : new UniformSampler(min, max, describe);
@@ -254,17 +255,17 @@ function parseFunction(text: string, param: string, maxMs: number, open: number)
       const points = parsePoints(text, param, maxMs, args);
       const { percents, values } = points;
       if (percents.length !== 2 || percents[0] !== 50 || percents[1] !== 99) {
-        throw invalid(text, param, 'lognormal takes exactly p50 and p99, such as lognormal(p50=20ms,p99=200ms)');
+        throw Errors.invalid(text, param, 'lognormal takes exactly p50 and p99, such as lognormal(p50=20ms,p99=200ms)');
       }
       const [p50, p99] = values;
-      if (p50 === 0) throw invalid(text, param, 'the p50 of a lognormal must be above 0');
+      if (p50 === 0) throw Errors.invalid(text, param, 'the p50 of a lognormal must be above 0');
       const mu = Math.log(p50);
       const sigma = (Math.log(p99) - mu) / Z99;
       checkCap(text, param, maxMs, Math.exp(mu + Z999 * sigma));
       return new LogNormalSampler(mu, sigma, maxMs, `lognormal(p50=${formatDuration(p50)},p99=${formatDuration(p99)})`);
     }
     default:
-      throw invalid(text, param, `unknown distribution ${quoteValue(name)}`);
+      throw Errors.invalid(text, param, `unknown distribution ${quoteValue(name)}`);
   }
 }
 
@@ -286,23 +287,23 @@ function parsePoints(text: string, param: string, maxMs: number, list: string): 
   const len = list.length;
   let start = 0;
   for (let n = 1; start <= len; n++) {
-    if (n > MAX_POINTS) throw invalid(text, param, `it has more than ${MAX_POINTS} percentiles`);
+    if (n > MAX_POINTS) throw Errors.invalid(text, param, `it has more than ${MAX_POINTS} percentiles`);
     let end = list.indexOf(',', start);
     if (end === -1) end = len;
-    if (end === start) throw invalid(text, param, `item ${n} is empty; write pN=DURATION such as p99=100ms`);
+    if (end === start) throw Errors.invalid(text, param, `item ${n} is empty; write pN=DURATION such as p99=100ms`);
     const item = list.slice(start, end);
     const equals = item.indexOf('=');
     if (item.charCodeAt(0) !== LOWER_P || equals === -1) {
-      throw invalid(text, param, `item ${n} ${quoteValue(item)} is not pN=DURATION, such as p99=100ms`);
+      throw Errors.invalid(text, param, `item ${n} ${quoteValue(item)} is not pN=DURATION, such as p99=100ms`);
     }
-    const percent = inItem(text, param, n, item, () => parsePercent(item.slice(1, equals), param));
-    const ms = inItem(text, param, n, item, () => parseDuration(item.slice(equals + 1), param, maxMs));
+    const percent = Errors.inItem(text, param, n, item, () => parsePercent(item.slice(1, equals), param));
+    const ms = Errors.inItem(text, param, n, item, () => parseDuration(item.slice(equals + 1), param, maxMs));
     const count = percents.length;
     if (count > 0 && percent <= percents[count - 1]) {
-      throw invalid(text, param, `percentiles must increase, but p${formatNumber(percent)} follows p${formatNumber(percents[count - 1])}`);
+      throw Errors.invalid(text, param, `percentiles must increase, but p${formatNumber(percent)} follows p${formatNumber(percents[count - 1])}`);
     }
     if (count > 0 && ms < values[count - 1]) {
-      throw invalid(
+      throw Errors.invalid(
         text,
         param,
         `values must not decrease, but p${formatNumber(percent)}=${formatDuration(ms)} is below ` +
@@ -320,13 +321,13 @@ function parsePoints(text: string, param: string, maxMs: number, list: string): 
 function durationPair(text: string, param: string, maxMs: number, args: string, example: string): [number, number] {
   const comma = args.indexOf(',');
   if (comma === -1 || args.indexOf(',', comma + 1) !== -1) {
-    throw invalid(text, param, `it takes two durations separated by a comma, such as ${example}`);
+    throw Errors.invalid(text, param, `it takes two durations separated by a comma, such as ${example}`);
   }
   const first = args.slice(0, comma);
   const second = args.slice(comma + 1);
   return [
-    inItem(text, param, 1, first, () => parseDuration(first, param, maxMs)),
-    inItem(text, param, 2, second, () => parseDuration(second, param, maxMs)),
+    Errors.inItem(text, param, 1, first, () => parseDuration(first, param, maxMs)),
+    Errors.inItem(text, param, 2, second, () => parseDuration(second, param, maxMs)),
   ];
 }
 
@@ -341,15 +342,10 @@ function checkCap(text: string, param: string, maxMs: number, p999: number): voi
   }
 }
 
-// Three ASCII digits from 200 to 599, scanned in place like the other grammars.
+// Exactly three ASCII digits from 200 to 599 ("0503" is not a status line's code); wholeNumber allocates nothing.
 function parseStatus(text: string, param: string): number {
-  let code = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < DIGIT_0 || c > DIGIT_9) throw invalidStatus(text, param);
-    code = code * 10 + (c - DIGIT_0);
-  }
-  if (text.length !== 3 || code < 200 || code > 599) throw invalidStatus(text, param);
+  const code = text.length === 3 ? wholeNumber(text) : -1;
+  if (code < 200 || code > 599) throw StatusErrors.invalid(text, param);
   return code;
 }
 
@@ -382,22 +378,4 @@ function formatNumber(value: number): string {
     s = `0.${'0'.repeat(Number(s.slice(e + 2)) - 1)}${digits}`;
   }
   return s;
-}
-
-// Rethrows a part's error with where it sits in the expression, since several parts may share the same message.
-function inItem(text: string, param: string, n: number, item: string, parse: () => number): number {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof GrammarError)) throw error;
-    throw new GrammarError(param, `invalid latency ${quoteValue(text)} for ${param}, item ${n} ${quoteValue(item)}: ${error.message}`);
-  }
-}
-
-function invalid(text: string, param: string, reason: string): GrammarError {
-  return new GrammarError(param, `invalid latency ${quoteValue(text)} for ${param}: ${reason}; ${HINT}`);
-}
-
-function invalidStatus(text: string, param: string): GrammarError {
-  return new GrammarError(param, `invalid status code ${quoteValue(text)} for ${param}: ${STATUS_HINT}`);
 }

@@ -1,4 +1,4 @@
-import { GrammarError, quoteValue } from './errors.js';
+import { GrammarErrors, quoteValue } from './errors.js';
 import { Scan, scanDecimal } from './decimal.js';
 
 // Bounds the scan and keeps every accepted value finite (32 digits of hours is still far below 1e308).
@@ -28,6 +28,7 @@ const MICRO_SIGN = 0xb5;
 const GREEK_MU = 0x3bc;
 
 const HINT = 'use a number with a unit (ns, us, ms, s, m, h) such as 150ms, 1.5s or 1m30s; a bare number is seconds';
+const Errors = new GrammarErrors('duration', HINT);
 
 /**
  * Parses a Go-style duration (`150ms`, `1.5s`, `1m30s`; a bare number is seconds) into milliseconds.
@@ -35,8 +36,8 @@ const HINT = 'use a number with a unit (ns, us, ms, s, m, h) such as 150ms, 1.5s
  */
 export function parseDuration(text: string, param: string, maxMs: number): number {
   const len = text.length;
-  if (len === 0) throw invalid(text, param, 'it is empty');
-  if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
+  if (len === 0) throw Errors.invalid(text, param, 'it is empty');
+  if (len > MAX_LENGTH) throw Errors.invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
 
   let totalNs = 0;
   let i = 0;
@@ -48,13 +49,13 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
     const mantissa = Scan.mantissa;
     const scale = Scan.scale;
     const c = text.charCodeAt(i);
-    if (Scan.dotWithoutDigits) throw invalid(text, param, 'a dot must be followed by digits');
+    if (Scan.dotWithoutDigits) throw Errors.invalid(text, param, 'a dot must be followed by digits');
     if (Scan.noDigits) {
-      throw invalid(text, param, c === MINUS && i === 0 ? 'it is negative' : undefined);
+      throw Errors.invalid(text, param, c === MINUS && i === 0 ? 'it is negative' : undefined);
     }
 
     if (i === len) {
-      if (groupStart !== 0) throw invalid(text, param, 'the last number has no unit');
+      if (groupStart !== 0) throw Errors.invalid(text, param, 'the last number has no unit');
       totalNs = (mantissa * NS_PER_S) / scale;
       break;
     }
@@ -83,12 +84,12 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
       unitNs = NS_PER_US;
       i += 2;
     } else if (c === DOT) {
-      throw invalid(text, param, 'a number has more than one dot');
+      throw Errors.invalid(text, param, 'a number has more than one dot');
     } else {
-      throw invalid(text, param, `unknown unit ${quoteValue(unitRun(text, i))}`);
+      throw Errors.invalid(text, param, `unknown unit ${quoteValue(unitRun(text, i))}`);
     }
     // "3sec" or "1mins" matched a unit prefix; name the whole word rather than complain about a missing number.
-    if (isUnitLetter(text.charCodeAt(i))) throw invalid(text, param, `unknown unit ${quoteValue(unitRun(text, unitStart))}`);
+    if (isUnitLetter(text.charCodeAt(i))) throw Errors.invalid(text, param, `unknown unit ${quoteValue(unitRun(text, unitStart))}`);
     // Multiply before dividing so integral inputs (1.5s = 15e9 / 10) stay exact.
     totalNs += (mantissa * unitNs) / scale;
   }
@@ -96,7 +97,7 @@ export function parseDuration(text: string, param: string, maxMs: number): numbe
   const ms = totalNs / NS_PER_MS;
   if (ms > maxMs) {
     if (ms - maxMs <= maxMs * CAP_SLACK) return maxMs;
-    throw new GrammarError(param, `duration ${text} for ${param} exceeds the maximum ${formatDuration(maxMs)} (--max-delay)`);
+    throw Errors.exceeds(text, param, formatDuration(maxMs), '--max-delay');
   }
   return ms;
 }
@@ -164,7 +165,3 @@ function unitRun(text: string, i: number): string {
   return text.slice(i, end);
 }
 
-function invalid(text: string, param: string, reason: string | undefined): GrammarError {
-  const why = reason === undefined ? '' : `${reason}; `;
-  return new GrammarError(param, `invalid duration ${quoteValue(text)} for ${param}: ${why}${HINT}`);
-}

@@ -1,4 +1,4 @@
-import { GrammarError, quoteValue } from './errors.js';
+import { GrammarErrors } from './errors.js';
 import { Scan, scanDecimal } from './decimal.js';
 
 // Bounds the scan and keeps every accepted value finite.
@@ -21,6 +21,7 @@ const LOWER_T = 116;
 
 const HINT =
   'use a byte count with an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB; 1K = 1024 bytes) such as 512, 4KB or 1.5MiB';
+const Errors = new GrammarErrors('size', HINT);
 
 // Largest unit first, so formatSize picks the shortest exact rendering.
 const UNITS: ReadonlyArray<readonly [string, number]> = [
@@ -37,8 +38,8 @@ const UNITS: ReadonlyArray<readonly [string, number]> = [
  */
 export function parseSize(text: string, param: string, maxBytes: number, capName = '--max-size'): number {
   const len = text.length;
-  if (len === 0) throw invalid(text, param, 'it is empty');
-  if (len > MAX_LENGTH) throw invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
+  if (len === 0) throw Errors.invalid(text, param, 'it is empty');
+  if (len > MAX_LENGTH) throw Errors.invalid(text, param, `it is longer than ${MAX_LENGTH} characters`);
 
   // Scans char codes in place: sizes arrive per request, so no regex or slices.
   scanDecimal(text, 0);
@@ -46,8 +47,8 @@ export function parseSize(text: string, param: string, maxBytes: number, capName
   const mantissa = Scan.mantissa;
   const scale = Scan.scale;
   const c = text.charCodeAt(i);
-  if (Scan.dotWithoutDigits) throw invalid(text, param, 'a dot must be followed by digits');
-  if (Scan.noDigits) throw invalid(text, param, c === MINUS ? 'it is negative' : undefined);
+  if (Scan.dotWithoutDigits) throw Errors.invalid(text, param, 'a dot must be followed by digits');
+  if (Scan.noDigits) throw Errors.invalid(text, param, c === MINUS ? 'it is negative' : undefined);
 
   let multiplier = 1;
   if (i < len) {
@@ -56,19 +57,19 @@ export function parseSize(text: string, param: string, maxBytes: number, capName
       i += 1;
     } else {
       multiplier = unitMultiplier(letter);
-      if (multiplier === 0) throw invalid(text, param, 'unknown unit');
+      if (multiplier === 0) throw Errors.invalid(text, param, 'unknown unit');
       // K, KB and KiB all mean 1024: accept an optional "B" or "iB" suffix (past the end, NaN | 0x20 matches neither).
       const suffix = text.charCodeAt(++i) | CASE_BIT;
       if (suffix === LOWER_B) i += 1;
       else if (suffix === LOWER_I && (text.charCodeAt(i + 1) | CASE_BIT) === LOWER_B) i += 2;
     }
-    if (i !== len) throw invalid(text, param, 'unknown unit');
+    if (i !== len) throw Errors.invalid(text, param, 'unknown unit');
   }
 
   // Multiply before dividing so exact inputs (0.25K = 25 * 1024 / 100) are not rounded below an integer.
   const bytes = Math.floor((mantissa * multiplier) / scale);
   if (bytes > maxBytes) {
-    throw new GrammarError(param, `size ${text} for ${param} exceeds the maximum ${formatSize(maxBytes)} (${capName})`);
+    throw Errors.exceeds(text, param, formatSize(maxBytes), capName);
   }
   return bytes;
 }
@@ -104,7 +105,3 @@ function plainNumber(value: number): string {
   return Number.isInteger(value) ? BigInt(value).toString() : String(value);
 }
 
-function invalid(text: string, param: string, reason: string | undefined): GrammarError {
-  const why = reason === undefined ? '' : `${reason}; `;
-  return new GrammarError(param, `invalid size ${quoteValue(text)} for ${param}: ${why}${HINT}`);
-}

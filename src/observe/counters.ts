@@ -91,11 +91,6 @@ export class WorkerCounters {
     c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
   }
 
-  /** Add bytes streamed after the head was counted. */
-  addBytes(bytes: number): void {
-    this.cells[this.base + F.bytes] += bytes;
-  }
-
   /** Store a gauge (pending, streaming, elu, rps, saturated, alive, heapUsed, rss, memoryAt). */
   set(field: number, value: number): void {
     this.cells[this.base + field] = value;

@@ -2,6 +2,7 @@
 // assert on what the gateway forwarded. This is the store (a ring per worker, filters, merging); what
 // records into it from a request and its response is http/recorder.ts.
 import { isUtf8 } from 'node:buffer';
+import { wholeNumber } from '../grammar/integer.js';
 
 /** Which journal entries GET /__mock/requests returns (every field optional). */
 export interface JournalFilter {
@@ -105,8 +106,8 @@ export function statusFilter(text: string): ((code: number) => boolean) | null {
     const cls = Number(text[0]);
     return (code) => Math.floor(code / 100) === cls;
   }
-  if (!/^[1-5]\d\d$/.test(text)) return null;
-  const exact = Number(text);
+  const exact = text.length === 3 ? wholeNumber(text) : -1;
+  if (exact < 100 || exact > 599) return null;
   return (code) => code === exact;
 }
 

@@ -59,8 +59,9 @@ function settle(id: number, reply: AdminReply): void {
 }
 let token: ListenSocket | null = null;
 
-// An exception escaping to here would abort the whole process while the app is open (uws-notes):
-// close the app first, then leave with a non-zero code so the supervisor starts a replacement.
+// An exception escaping to here would end this thread with its app still open, and uWebSockets.js then aborts
+// the whole process, every worker with it (docs/operations.md, "Crashes"): close the app first, then leave
+// with a non-zero code so the supervisor starts a replacement.
 process.on('uncaughtException', (err) => {
   tell({ type: 'crashed', message: err?.message ?? String(err), stack: err?.stack ?? '' });
   closeAndExit(70);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { SchemaPath } from '../../src/config/file.js';
-import { FileKeys, Options, parseCommand, UsageError, type ServerConfig } from '../../src/config/options.js';
+import { parseCommand, UsageError, type ServerConfig } from '../../src/config/options.js';
+import { SettingRows } from '../../src/config/settings.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
   const c = parseCommand(argv, env);
@@ -65,15 +66,48 @@ for (const argv of [['--nope'], ['--port', '-1'], ['--workers', '1.5'], ['--max-
   test(`usage error: ${argv.join(' ')}`, () => assert.throws(() => parseCommand(argv, {}), UsageError));
 }
 
-test('every config-file server setting is read (FileKeys), each from the flag of the same name', () => {
+test('every config-file server setting is a row of the settings table, each read from the flag of the same name', () => {
   const schema = JSON.parse(readFileSync(SchemaPath, 'utf8')) as { properties: { server: { properties: Record<string, unknown> } } };
   const keys = Object.keys(schema.properties.server.properties);
-  assert.deepEqual(Object.values(FileKeys).sort(), [...keys].sort(), 'FileKeys and the schema\'s server properties differ');
-  for (const [flag, key] of Object.entries(FileKeys)) {
-    assert.equal(flag, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), `${key} is read from --${flag}`);
-    assert.ok(Options.some((o) => o.flag === flag), `--${flag} exists`);
+  const fileRows = SettingRows.filter((r) => r.file !== undefined);
+  assert.deepEqual(fileRows.map((r) => r.key).sort(), [...keys].sort(), 'the table\'s file settings and the schema\'s server properties differ');
+  for (const r of fileRows) assert.equal(r.flag, r.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), `${r.key} is read from --${r.flag}`);
+});
+
+test('a config-file value, an env value and a flag, in that order of precedence, and the result is deep-frozen', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'mock-precedence-'));
+  try {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 7001, journal: 5, defaultClose: 2 }, routes: [{ path: '/a', headers: { 'X-A': '1' } }] }));
+    const c = config(['--config', file, '--port', '7003'], { PORT: '7002', MOCK_JOURNAL: '6' });
+    assert.equal(c.port, 7003);
+    assert.equal(c.journal, 6);
+    assert.equal(c.defaults.close, 2);
+    assert.ok(Object.isFrozen(c.defaults) && Object.isFrozen(c.routes) && Object.isFrozen(c.routes[0].headers) && Object.isFrozen(c.journalRedact));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const rejected: [string[], NodeJS.ProcessEnv, RegExp][] = [
+  [['--port', '+80'], {}, /^invalid port "\+80" for --port: use a whole number from 0 to 65535/],
+  [['--port', '1e3'], {}, /^invalid port "1e3"/],
+  [[], { WORKERS: '0' }, /^invalid worker count "0" for WORKERS: use auto or a whole number from 1 to 256/],
+  [['--seed', '1000000000'], {}, /^invalid seed "1000000000" for --seed: use a whole number from 0 to 999999999/],
+  [['--journal', '9007199254740993'], {}, /^invalid value "9007199254740993" for --journal: use a whole number from 0 to 1000000/],
+  [['--saturation-seconds', '0'], {}, /for --saturation-seconds: use a whole number from 1 to 3600/],
+  [['--admin-port', '65536'], {}, /^invalid port "65536" for --admin-port/],
+  [['--addr', ':x'], {}, /^invalid port "x" for --addr/],
+  [['--port', 'x', '--addr', ':1'], {}, /^invalid port "x" for --port/],
+  [['--log-level', 'loud'], {}, /^invalid log level "loud" for --log-level: use one of fatal, error/],
+];
+for (const [argv, env, message] of rejected) {
+  test(`usage error message: ${argv.join(' ')} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`, () =>
+    assert.throws(() => parseCommand(argv, env), (err: Error) => err instanceof UsageError && message.test(err.message)));
+}
 
 test('--admin-host: the admin listener\'s interface, defaulting to --host; only with --admin-port', () => {
   assert.equal(config([]).adminHost, null);

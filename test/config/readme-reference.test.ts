@@ -1,6 +1,7 @@
 // The documented reference tables against their sources, in both directions: the config-file table
-// (docs/configuration.md, "Configured routes") against schema/mock-upstream.schema.json, the flag table
-// (docs/configuration.md, "Configuration") against the option table in src/config/options.ts, and the log
+// (docs/configuration.md, "Configured routes") against schema/mock-upstream.schema.json, the schema's `server`
+// object and both tables against the settings table in src/config/settings.ts, the flag table
+// (docs/configuration.md, "Configuration") against that settings table too, and the log
 // table (docs/operations.md, "Operating it") against the `event:` names in src/. Every example in the
 // config-file table, and the README's config example, must pass `mock-upstream check`.
 import { describe, test } from 'node:test';
@@ -10,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaPath } from '../../src/config/file.js';
-import { Options, parseCommand } from '../../src/config/options.js';
+import { parseCommand } from '../../src/config/options.js';
+import { serverSchema, SettingRows } from '../../src/config/settings.js';
+
+const Options = SettingRows;
 
 const Root = new URL('../../../', import.meta.url);
 const Readme = readFileSync(new URL('README.md', Root), 'utf8');
@@ -209,7 +213,25 @@ describe('config-file reference (docs/configuration.md, "Configured routes") aga
   });
 });
 
-describe('flag table (docs/configuration.md, "Configuration") against the option table', () => {
+describe('the settings table (src/config/settings.ts) against the schema and the config-file table', () => {
+  test('the shipped schema\'s `server` object is the one the table makes', () => {
+    const shipped = (Schema.properties ?? {}).server;
+    assert.deepEqual(shipped, serverSchema(),
+      `schema/mock-upstream.schema.json's "server" differs from the settings table; the table's version:\n${JSON.stringify(serverSchema(), null, 2)}`);
+  });
+
+  test('each server.* row of the config-file table names its flag, and is a table row with a file schema', () => {
+    const rows = table(section('Configured routes', ConfigDoc), 'property').filter((r) => code(r.property)[0].startsWith('server.'));
+    const fileRows = SettingRows.filter((r) => r.file !== undefined);
+    assertSameSet(rows.map((r) => code(r.property)[0].slice('server.'.length)), fileRows.map((r) => r.key), 'server settings', 'the settings table');
+    for (const r of rows) {
+      const row = fileRows.find((f) => f.key === code(r.property)[0].slice('server.'.length));
+      if (row !== undefined) assert.ok(code(r.meaning).includes(`--${row.flag}`), `server.${row.key}'s meaning names --${row.flag}`);
+    }
+  });
+});
+
+describe('flag table (docs/configuration.md, "Configuration") against the settings table', () => {
   interface Documented { short: string | null; value: string; env: string; dflt: string }
   const documented = new Map<string, Documented>();
   for (const r of table(section('Configuration', ConfigDoc), 'flag')) {
@@ -224,7 +246,7 @@ describe('flag table (docs/configuration.md, "Configuration") against the option
   }
 
   test('every option is documented and every documented flag exists', () => {
-    assertSameSet(documented.keys(), Options.map((o) => o.flag), 'flags', 'src/config/options.ts');
+    assertSameSet(documented.keys(), Options.map((o) => o.flag), 'flags', 'the settings table (src/config/settings.ts)');
   });
 
   test('short flag, value placeholder and environment variable match', () => {
