@@ -40,6 +40,41 @@ export interface RunningServer {
   admin(ask: AdminAsk): Promise<AdminReply>;
 }
 
+/** Start the server described by config; rejects with StartupError for anything the user must fix. */
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const t0 = performance.now();
+  // Loaded first: a missing native build is the first thing to report, before any file or port check.
+  loadUws();
+  const ports = await preflight(config);
+  const supervisor = new Supervisor(config, log, ports);
+  await supervisor.start();
+  supervisor.announce(performance.now() - t0);
+  return supervisor.running();
+}
+
+/** The ports probed at startup (0: no admin listener). */
+interface Ports {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly adminHost: string;
+}
+
+// Everything the user must fix is found here, before a worker starts: unreadable TLS files, a missing
+// payload folder, a port in use.
+async function preflight(config: ServerConfig): Promise<Ports> {
+  if (config.tls) {
+    checkReadable(config.tls.certFile, '--tls-cert');
+    checkReadable(config.tls.keyFile, '--tls-key');
+  }
+  checkFolder(config.payloadsDir, '--payloads');
+  const port = await probePort(config.host, config.port, '--port', '--host');
+  const adminHost = config.adminHost ?? config.host;
+  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
+  if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
+  return { port, adminPort, adminHost };
+}
+
+/** One worker position: the thread filling it now, and what its restarts and saturation episodes left. */
 interface Slot {
   worker: Worker | null;
   /** A pending restart (cleared at shutdown). */
@@ -50,200 +85,289 @@ interface Slot {
   saturated: boolean;
 }
 
-/** Start the server described by config; rejects with StartupError for anything the user must fix. */
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
-  const t0 = performance.now();
-  const uws = loadUws();
-  if (config.tls) {
-    checkReadable(config.tls.certFile, '--tls-cert');
-    checkReadable(config.tls.keyFile, '--tls-key');
-  }
-  checkFolder(config.payloadsDir, '--payloads');
-  const port = await probePort(config.host, config.port, '--port', '--host');
-  const adminHost = config.adminHost ?? config.host;
-  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
-  if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
-  const startedAt = performance.timeOrigin;
-  const sab = allocateCounters(config.workers);
-  const counters = new Counters(sab);
-  const slots: Slot[] = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
-  let stopping = false;
-  let forced = false;
-  let resolveClosed: (code: number) => void = () => {};
-  const closed = new Promise<number>((r) => { resolveClosed = r; });
-  let exitCode = 0;
-  // Indexes of the workers that exist now (starting, listening or draining).
-  const liveWorkers = (): number[] => slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
-  const control = new ControlPlane(config.routes, { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir, adminPrefix: config.adminPrefix },
-    config.journal > 0, {
-      live: liveWorkers,
-      post: (i, msg) => slots[i].worker?.postMessage(msg),
-    });
+/** One thread's start: settled by its first 'listening', 'failed', startup error or exit. */
+interface Start {
+  listening: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
 
-  function spawn(index: number): Promise<void> {
+/** The exit code the process will end with, and the promise that delivers it once. */
+class ExitLatch {
+  private code = 0;
+  private settle: (code: number) => void = () => {};
+  readonly closed = new Promise<number>((resolve) => { this.settle = resolve; });
+
+  /** Something went wrong during shutdown: the process exits 1 whatever happens next. */
+  fail(): void {
+    this.code = 1;
+  }
+
+  /** Every worker is gone: deliver the code (a later call changes nothing). */
+  finish(): void {
+    this.settle(this.code);
+  }
+
+  /** Give up waiting for workers: exit 1 now. */
+  abandon(): void {
+    this.settle(1);
+  }
+}
+
+/** The main thread's side of a running server: its worker threads, their restarts and the shutdown. */
+class Supervisor {
+  private readonly slots: Slot[];
+  private readonly sab: SharedArrayBuffer;
+  private readonly counters: Counters;
+  private readonly control: ControlPlane;
+  private readonly exit = new ExitLatch();
+  private readonly startedAt = performance.timeOrigin;
+  private stopping = false;
+  private forced = false;
+
+  constructor(private readonly config: ServerConfig, private readonly log: Logger, private readonly ports: Ports) {
+    this.sab = allocateCounters(config.workers);
+    this.counters = new Counters(this.sab);
+    this.slots = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
+    this.control = new ControlPlane(config.routes,
+      { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir, adminPrefix: config.adminPrefix },
+      config.journal > 0, {
+        live: () => this.liveWorkers(),
+        post: (i, msg) => this.slots[i].worker?.postMessage(msg),
+      });
+  }
+
+  /** Start every worker; if one fails, stop the others, wait for them, and reject with its error. */
+  async start(): Promise<void> {
+    try {
+      await Promise.all(this.slots.map((_, i) => this.spawn(i)));
+    } catch (err) {
+      this.stopping = true;
+      this.broadcast({ type: 'stop' });
+      await Promise.all(this.slots.map((s) => (s.worker ? new Promise((r) => s.worker?.once('exit', r)) : null)));
+      throw err;
+    }
+  }
+
+  /** Log the listening line, and the warnings about an exposed admin API or the test-only fault hook. */
+  announce(startupMs: number): void {
+    const { config, log } = this;
+    const { port, adminPort, adminHost } = this.ports;
+    const scheme = config.tls ? 'https' : 'http';
+    log.info({
+      event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
+      adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: this.control.current().length,
+      uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(startupMs),
+    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
+    if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
+      log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
+        `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);
+    }
+    if (process.env[FaultHookEnv] === FaultHookPhrase) {
+      const ignoring = process.env[FaultIgnoreDrainEnv];
+      log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)${
+        ignoring ? `; ${FaultIgnoreDrainEnv}: worker(s) ${ignoring} ignore the drain on shutdown` : ''}`);
+    }
+  }
+
+  /** The server as the CLI and the public API see it (only what they may call). */
+  running(): RunningServer {
+    return {
+      port: this.ports.port,
+      workers: this.config.workers,
+      closed: this.exit.closed,
+      admin: (ask) => this.control.handle(ask),
+      shutdown: () => this.shutdown(),
+    };
+  }
+
+  // Indexes of the workers that exist now (starting, listening or draining).
+  private liveWorkers(): number[] {
+    return this.slots.flatMap((s, i) => (s.worker === null ? [] : [i]));
+  }
+
+  private broadcast(msg: ToWorker): void {
+    for (const s of this.slots) s.worker?.postMessage(msg);
+  }
+
+  private spawn(index: number): Promise<void> {
+    const { port, adminPort } = this.ports;
     const init: WorkerInit = {
-      config, index, port, adminPort, startedAt, counters: sab, routes: control.current(), patterns: control.registeredPatterns(),
+      config: this.config, index, port, adminPort, startedAt: this.startedAt, counters: this.sab,
+      routes: this.control.current(), patterns: this.control.registeredPatterns(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-    const slot = slots[index];
+    const slot = this.slots[index];
     slot.worker = worker;
     slot.startedAt = performance.now();
     return new Promise<void>((resolve, reject) => {
-      let listening = false;
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'listening') {
-          listening = true;
-          resolve();
-        } else if (msg.type === 'failed') {
-          reject(new StartupError(msg.message));
-        } else if (msg.type === 'crashed') {
-          log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
-          // A crash during the drain is a failed shutdown whatever code the thread ends with (README: exit 1).
-          if (stopping) exitCode = 1;
-        } else if (msg.type === 'handlerError') {
-          log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack } },
-            `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}`);
-        } else if (msg.type === 'saturation') {
-          const pct = Math.round(msg.elu * 100);
-          slot.saturated = msg.saturated;
-          if (msg.saturated) {
-            log.warn({ event: 'saturated', worker: index, elu: msg.elu },
-              `upstream saturated: worker ${index} event loop ${pct}% busy for ${config.saturationSeconds}s; results measure the upstream, not the gateway — add workers`);
-          } else {
-            log.info({ event: 'recovered', worker: index, elu: msg.elu }, `worker ${index} no longer saturated (event loop ${pct}% busy)`);
-          }
-        } else if (msg.type === 'ask') {
-          // Every ask gets an answer: a failed action is a 500 reply, not an unhandled rejection and a waiting worker.
-          const answer = (reply: AdminReply): void => worker.postMessage({ type: 'answer', id: msg.id, reply } satisfies ToWorker);
-          control.handle(msg.ask).then(answer, (err: unknown) => answer({ status: 500,
-            body: serializeError({ error: `admin ${msg.ask.op} failed: ${(err as Error)?.message ?? String(err)}` }) }))
-            .catch((err: unknown) => log.error({ worker: index, err }, `worker ${index}: could not answer an admin call: ${(err as Error)?.message}`));
-        } else if (msg.type === 'applied' || msg.type === 'journal' || msg.type === 'heap') {
-          control.onAnswer(index, msg);
-        } else if (msg.type === 'drained' && msg.cut > 0) {
-          log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
-        }
-      });
+      const start: Start = { listening: false, resolve, reject };
+      worker.on('message', (msg: FromWorker) => this.onMessage(index, worker, start, msg));
       // A message the main thread cannot decode (say, too deep to clone): log it; the worker's ask times out
       // with a 504 rather than waiting forever.
       worker.on('messageerror', (err) => {
-        log.error({ worker: index, err }, `worker ${index}: a message could not be decoded: ${err.message}`);
+        this.log.error({ worker: index, err }, `worker ${index}: a message could not be decoded: ${err.message}`);
       });
       worker.on('error', (err) => {
         // Errors thrown at module load, before the worker's own handler exists.
-        if (!listening) reject(new StartupError(`worker ${index} failed to start: ${err.message}`));
-        else log.error({ worker: index, err }, `worker ${index} error: ${err.message}`);
+        if (!start.listening) reject(new StartupError(`worker ${index} failed to start: ${err.message}`));
+        else this.log.error({ worker: index, err }, `worker ${index} error: ${err.message}`);
       });
-      worker.on('exit', (code) => {
-        slot.worker = null;
-        control.onExit(index);
-        // The thread is gone: its gauges no longer describe anything, and a saturation episode it was in ends
-        // here, so its replacement starts clear and a new episode warns afresh.
-        counters.cells[counters.row(index) + F.saturated] = 0;
-        counters.cells[counters.row(index) + F.elu] = 0;
-        if (slot.saturated) {
-          slot.saturated = false;
-          if (!stopping) log.info({ event: 'recovered', worker: index, elu: 0 }, `worker ${index} no longer saturated (it exited)`);
-        }
-        if (!listening) reject(new StartupError(`worker ${index} exited during startup (code ${code})`));
-        if (stopping) {
-          if (code !== 0) exitCode = 1;
-          if (slots.every((s) => s.worker === null)) resolveClosed(exitCode);
-          return;
-        }
-        if (listening) restart(index, code);
-      });
+      worker.on('exit', (code) => this.onExit(index, start, code));
     });
   }
 
-  function restart(index: number, code: number | null): void {
-    const slot = slots[index];
+  private onMessage(index: number, worker: Worker, start: Start, msg: FromWorker): void {
+    const { log } = this;
+    switch (msg.type) {
+      case 'listening':
+        start.listening = true;
+        start.resolve();
+        return;
+      case 'failed':
+        start.reject(new StartupError(msg.message));
+        return;
+      case 'crashed':
+        log.error({ worker: index, err: { message: msg.message, stack: msg.stack } }, `worker ${index} crashed: ${msg.message}`);
+        // A crash during the drain is a failed shutdown whatever code the thread ends with (README: exit 1).
+        if (this.stopping) this.exit.fail();
+        return;
+      case 'handlerError':
+        log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack } },
+          `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}`);
+        return;
+      case 'saturation':
+        this.onSaturation(index, msg.saturated, msg.elu);
+        return;
+      case 'ask':
+        this.answerAsk(index, worker, msg.id, msg.ask);
+        return;
+      case 'applied':
+      case 'journal':
+      case 'heap':
+        this.control.onAnswer(index, msg);
+        return;
+      case 'drained':
+        if (msg.cut > 0) log.warn({ worker: index, cut: msg.cut }, `worker ${index}: grace period over, ${msg.cut} responses cut`);
+        return;
+    }
+  }
+
+  // Each worker samples its own event loop; the main thread logs one warning per episode and one recovery.
+  private onSaturation(index: number, saturated: boolean, elu: number): void {
+    const pct = Math.round(elu * 100);
+    this.slots[index].saturated = saturated;
+    if (saturated) {
+      this.log.warn({ event: 'saturated', worker: index, elu },
+        `upstream saturated: worker ${index} event loop ${pct}% busy for ${this.config.saturationSeconds}s; results measure the upstream, not the gateway — add workers`);
+    } else {
+      this.log.info({ event: 'recovered', worker: index, elu }, `worker ${index} no longer saturated (event loop ${pct}% busy)`);
+    }
+  }
+
+  // The thread is gone: its gauges no longer describe anything, and a saturation episode it was in ends
+  // here, so its replacement starts clear and a new episode warns afresh.
+  private clearGauges(index: number): void {
+    const { counters } = this;
+    counters.cells[counters.row(index) + F.saturated] = 0;
+    counters.cells[counters.row(index) + F.elu] = 0;
+    const slot = this.slots[index];
+    if (slot.saturated) {
+      slot.saturated = false;
+      if (!this.stopping) this.log.info({ event: 'recovered', worker: index, elu: 0 }, `worker ${index} no longer saturated (it exited)`);
+    }
+  }
+
+  // Every ask gets an answer: a failed action is a 500 reply, not an unhandled rejection and a waiting worker.
+  private answerAsk(index: number, worker: Worker, id: number, ask: AdminAsk): void {
+    const answer = (reply: AdminReply): void => worker.postMessage({ type: 'answer', id, reply } satisfies ToWorker);
+    this.control.handle(ask).then(answer, (err: unknown) => answer({ status: 500,
+      body: serializeError({ error: `admin ${ask.op} failed: ${(err as Error)?.message ?? String(err)}` }) }))
+      .catch((err: unknown) => this.log.error({ worker: index, err }, `worker ${index}: could not answer an admin call: ${(err as Error)?.message}`));
+  }
+
+  private onExit(index: number, start: Start, code: number): void {
+    this.slots[index].worker = null;
+    this.control.onExit(index);
+    this.clearGauges(index);
+    if (!start.listening) start.reject(new StartupError(`worker ${index} exited during startup (code ${code})`));
+    if (this.stopping) {
+      if (code !== 0) this.exit.fail();
+      this.finishIfAllGone();
+      return;
+    }
+    if (start.listening) this.restart(index, code);
+  }
+
+  // Restart with a back-off that doubles per consecutive crash; a worker that lived StableMs starts over.
+  private restart(index: number, code: number | null): void {
+    const slot = this.slots[index];
     if (performance.now() - slot.startedAt > StableMs) slot.crashes = 0;
     const delay = backoffMs(slot.crashes);
     slot.crashes++;
-    counters.cells[counters.row(index) + F.restarts]++;
-    if (code !== null) log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
+    this.counters.cells[this.counters.row(index) + F.restarts]++;
+    if (code !== null) this.log.error({ worker: index, code, restartInMs: delay }, `worker ${index} exited with code ${code}; restarting in ${delay} ms`);
     // Not unref'd: with every worker gone this timer is what keeps the process alive to restart them.
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
-      if (stopping) return;
-      spawn(index).then(
-        () => log.info({ worker: index }, `worker ${index} restarted`),
+      if (this.stopping) return;
+      this.spawn(index).then(
+        () => this.log.info({ worker: index }, `worker ${index} restarted`),
         (err: Error) => {
           // Try again, backing off further, once the failed thread is gone.
-          log.error({ worker: index, retryInMs: backoffMs(slot.crashes) }, `worker ${index} restart failed: ${err.message}; retrying`);
+          this.log.error({ worker: index, retryInMs: backoffMs(slot.crashes) }, `worker ${index} restart failed: ${err.message}; retrying`);
           const failed = slot.worker;
-          if (failed === null) restart(index, null);
-          else failed.once('exit', () => restart(index, null));
+          if (failed === null) this.restart(index, null);
+          else failed.once('exit', () => this.restart(index, null));
         },
       );
     }, delay);
   }
 
-  function post(msg: ToWorker): void {
-    for (const s of slots) s.worker?.postMessage(msg);
+  // First call: drain; second: stop at once; later ones only wait.
+  private shutdown(): Promise<number> {
+    if (!this.stopping) this.drain();
+    else if (!this.forced) this.forceStop();
+    this.finishIfAllGone();
+    return this.exit.closed;
   }
 
-  try {
-    await Promise.all(slots.map((_, i) => spawn(i)));
-  } catch (err) {
-    stopping = true;
-    post({ type: 'stop' });
-    await Promise.all(slots.map((s) => (s.worker ? new Promise((r) => s.worker?.once('exit', r)) : null)));
-    throw err;
+  private drain(): void {
+    const { config, log } = this;
+    this.stopping = true;
+    for (const s of this.slots) if (s.restartTimer !== null) clearTimeout(s.restartTimer);
+    log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
+    this.broadcast({ type: 'drain', graceMs: config.graceMs });
+    setTimeout(() => this.stopStuck(), config.graceMs + StopStuckMs).unref();
+    setTimeout(() => this.giveUp(), config.graceMs + ShutdownSlackMs).unref();
   }
 
-  const scheme = config.tls ? 'https' : 'http';
-  log.info({
-    event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
-    adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: control.current().length,
-    uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(performance.now() - t0),
-  }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
-  if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
-    log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
-      `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);
+  private forceStop(): void {
+    this.forced = true;
+    this.log.warn({ event: 'shutdown' }, 'second signal: stopping now');
+    this.broadcast({ type: 'stop' });
   }
-  if (process.env[FaultHookEnv] === FaultHookPhrase) {
-    const ignoring = process.env[FaultIgnoreDrainEnv];
-    log.warn({ event: 'fault-hook' }, `${FaultHookEnv} is set: ${'/__mock/test/crash'} crashes workers (tests only)${
-      ignoring ? `; ${FaultIgnoreDrainEnv}: worker(s) ${ignoring} ignore the drain on shutdown` : ''}`);
-  }
-  void uws;
 
-  return {
-    port,
-    workers: config.workers,
-    closed,
-    admin: (ask) => control.handle(ask),
-    shutdown(): Promise<number> {
-      if (!stopping) {
-        stopping = true;
-        for (const s of slots) if (s.restartTimer !== null) clearTimeout(s.restartTimer);
-        log.info({ event: 'shutdown', graceMs: config.graceMs }, `shutting down: finishing in-flight responses (grace ${config.graceMs} ms)`);
-        post({ type: 'drain', graceMs: config.graceMs });
-        setTimeout(() => {
-          const stuck = liveWorkers();
-          if (stuck.length === 0) return;
-          // Exit 1 once they are gone (the exit handler resolves `closed` with exitCode).
-          exitCode = 1;
-          log.error({ workers: stuck }, `worker(s) ${stuck.join(', ')} still running ${StopStuckMs} ms after the grace period; stopping them`);
-          for (const i of stuck) slots[i].worker?.postMessage({ type: 'stop' } satisfies ToWorker);
-        }, config.graceMs + StopStuckMs).unref();
-        setTimeout(() => {
-          const stuck = liveWorkers();
-          if (stuck.length === 0) return;
-          log.error({ workers: stuck }, `workers did not stop in time (worker(s) ${stuck.join(', ')} unresponsive); exiting`);
-          resolveClosed(1);
-        }, config.graceMs + ShutdownSlackMs).unref();
-      } else if (!forced) {
-        forced = true;
-        log.warn({ event: 'shutdown' }, 'second signal: stopping now');
-        post({ type: 'stop' });
-      }
-      if (slots.every((s) => s.worker === null)) resolveClosed(exitCode);
-      return closed;
-    },
-  };
+  // Workers still running StopStuckMs past the grace are stuck: tell them to stop, and exit 1 once they are
+  // gone (the exit handler finishes the latch).
+  private stopStuck(): void {
+    const stuck = this.liveWorkers();
+    if (stuck.length === 0) return;
+    this.exit.fail();
+    this.log.error({ workers: stuck }, `worker(s) ${stuck.join(', ')} still running ${StopStuckMs} ms after the grace period; stopping them`);
+    for (const i of stuck) this.slots[i].worker?.postMessage({ type: 'stop' } satisfies ToWorker);
+  }
+
+  private giveUp(): void {
+    const stuck = this.liveWorkers();
+    if (stuck.length === 0) return;
+    this.log.error({ workers: stuck }, `workers did not stop in time (worker(s) ${stuck.join(', ')} unresponsive); exiting`);
+    this.exit.abandon();
+  }
+
+  private finishIfAllGone(): void {
+    if (this.slots.every((s) => s.worker === null)) this.exit.finish();
+  }
 }
 
 /** Whether host only accepts local clients (127.0.0.0/8, ::1, localhost). */

@@ -2,12 +2,11 @@
 // uWS aborts every worker thread when a handler returns without responding (uws-notes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { FaultHookEnv, FaultHookPhrase } from '../../src/config/defaults.js';
 
 test('a handler that throws answers 500 JSON, is logged once, and the worker keeps serving', async () => {
-  const server = await startServer(['--workers', '1'], { [FaultHookEnv]: FaultHookPhrase });
-  try {
+  await withServer({ args: ['--workers', '1'], env: { [FaultHookEnv]: FaultHookPhrase } }, async (server) => {
     for (let i = 0; i < 3; i++) {
       const r = await fetch(`${server.url}/__mock/test/throw`);
       assert.equal(r.status, 500);
@@ -21,7 +20,5 @@ test('a handler that throws answers 500 JSON, is logged once, and the worker kee
     assert.equal(line.route, '/__mock/test/throw');
     await server.waitForLine(() => server.lines.filter((l) => l.includes('"event":"handler-error"')).length === 3);
     assert.ok(!server.lines.some((l) => /exited with code|restarting/.test(l)), 'no worker died');
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { connect } from 'node:net';
 import assert from 'node:assert/strict';
-import { rawRequest, startServer, statusLines } from '../helpers/server.js';
+import { rawRequest, statusLines, withServer } from '../helpers/server.js';
 import { MaxJsonDepth } from '../../src/config/defaults.js';
 import { jsonDepth } from '../../src/http/depth.js';
 
@@ -19,8 +19,7 @@ test('jsonDepth counts bracket nesting outside strings and stops past the limit'
 });
 
 test('deeply nested JSON gets a 400 naming the limit, from /anything and /__mock/routes, and no worker dies', async () => {
-  const server = await startServer(['--workers', '1']);
-  try {
+  await withServer({ args: ['--workers', '1'] }, async (server) => {
     const r = await fetch(`${server.url}/anything`, { method: 'POST', body: deep(20_000), headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 400);
     const body = await r.json() as { error: string; param: string };
@@ -43,14 +42,11 @@ test('deeply nested JSON gets a 400 naming the limit, from /anything and /__mock
     assert.equal((await fetch(`${server.url}/__mock/routes`, { method: 'PUT', body: objects })).status, 400);
     assert.equal((await fetch(`${server.url}/json`)).status, 200);
     assert.ok(!server.lines.some((l) => /crashed|exited with code|restarting/.test(l)), `no worker died:\n${server.lines.join('\n')}`);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('header and query keys named after Object.prototype members are plain keys in /echo, /anything and the journal', async () => {
-  const server = await startServer(['--workers', '1', '--journal', '10']);
-  try {
+  await withServer({ args: ['--workers', '1', '--journal', '10'] }, async (server) => {
     const q = '?__proto__=1&constructor=x&toString=y&hasOwnProperty=z';
     const headers = { constructor: 'c', 'hasOwnProperty': 'h', tostring: 't' };
     const echo = await (await fetch(`${server.url}/echo${q}`, { headers })).json() as { Headers: Record<string, string>; QueryArgs: Record<string, string> };
@@ -67,27 +63,21 @@ test('header and query keys named after Object.prototype members are plain keys 
     const journal = await (await fetch(`${server.url}/__mock/requests?path=/echo`)).json() as { requests: { headers: Record<string, string> }[] };
     assert.equal(journal.requests[0].headers.constructor, 'c');
     assert.ok(!JSON.stringify(journal).includes('[native code]'));
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('the journal redacts API keys and auth tokens by default', async () => {
-  const server = await startServer(['--workers', '1', '--journal', '10']);
-  try {
+  await withServer({ args: ['--workers', '1', '--journal', '10'] }, async (server) => {
     const secrets = { 'x-api-key': 's1', apikey: 's2', 'x-auth-token': 's3', 'proxy-authorization': 's4', authorization: 's5' };
     assert.equal((await fetch(`${server.url}/json`, { headers: secrets })).status, 200);
     const journal = await (await fetch(`${server.url}/__mock/requests`)).json() as { requests: { headers: Record<string, string> }[] };
     for (const name of Object.keys(secrets)) assert.equal(journal.requests[0].headers[name], '[redacted]', name);
     assert.ok(!/"s\d"/.test(JSON.stringify(journal)));
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('GET /__mock/requests?limit=N returns at most N entries across workers, the newest', async () => {
-  const server = await startServer(['--workers', '2', '--journal', '1000']);
-  try {
+  await withServer({ args: ['--workers', '2', '--journal', '1000'] }, async (server) => {
     for (let i = 0; i < 40; i++) assert.equal((await fetch(`${server.url}/json?i=${i}`, { headers: { connection: 'close' } })).status, 200);
     const all = await (await fetch(`${server.url}/__mock/requests?path=/json`)).json() as { requests: { url: string }[]; count: number };
     assert.equal(all.count, 40);
@@ -95,14 +85,11 @@ test('GET /__mock/requests?limit=N returns at most N entries across workers, the
     assert.equal(last.count, 3);
     assert.equal(last.workers, 2);
     assert.deepEqual(last.requests.map((r) => r.url), ['/json?i=37', '/json?i=38', '/json?i=39']);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test("a header name with '_' gets no response from uWS (pinned), and the server keeps serving", async () => {
-  const server = await startServer(['--workers', '1']);
-  try {
+  await withServer({ args: ['--workers', '1'] }, async (server) => {
     // Today's behaviour of this uWS build: the request is dropped without a response and the connection stops
     // being parsed (a pipelined request behind it is not answered either); it closes at the idle timeout.
     const sock = connect(server.port, '127.0.0.1');
@@ -117,27 +104,19 @@ test("a header name with '_' gets no response from uWS (pinned), and the server 
     sock.destroy();
     assert.equal(got, '', `uWS now answers a '_' header: update the docs and this test: ${got}`);
     assert.ok(!server.lines.some((l) => /crashed|exited with code/.test(l)));
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('admin on the data port on a non-loopback host logs one warning; on loopback none', async () => {
-  const open = await startServer(['--host', '0.0.0.0']);
-  try {
+  await withServer({ args: ['--host', '0.0.0.0'] }, async (open) => {
     const listening = await open.waitForLine((l) => l.event === 'listening');
     assert.equal(listening.host, '0.0.0.0', 'the later --host wins');
     const warn = await open.waitForLine((l) => l.event === 'admin-exposed');
     assert.equal(warn.level, 'warn');
     assert.match(String(warn.msg), /any client can replace routes/);
-  } finally {
-    assert.equal(await open.stop(), 0);
-  }
-  const local = await startServer([]);
-  try {
+  });
+  await withServer({}, async (local) => {
     assert.equal((await fetch(`${local.url}/__mock/health`)).status, 200);
     assert.ok(!local.lines.some((l) => l.includes('admin-exposed')));
-  } finally {
-    assert.equal(await local.stop(), 0);
-  }
+  });
 });

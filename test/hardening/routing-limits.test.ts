@@ -3,7 +3,7 @@
 // prefix over a built-in route is refused at startup.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, startServer, type TestServer } from '../helpers/server.js';
+import { runCli, startServer, withServer, type TestServer } from '../helpers/server.js';
 import { assertServes } from './util.js';
 
 interface Refusal { error: string; param: string; errors: string[] }
@@ -90,8 +90,7 @@ describe('runtime routes against uWS limits (2 workers)', () => {
 });
 
 test('the route budget: a 400 that says how to recover; a registered path can still be reused', async () => {
-  const server = await startServer(['--workers', '1']);
-  try {
+  await withServer({ args: ['--workers', '1'] }, async (server) => {
     const full = await post(server, Array.from({ length: 128 }, (_, i) => ({ path: `/p${i}/:id` })), 'PUT');
     assert.equal(full.status, 200);
     const over = await post(server, { path: '/one-more' });
@@ -102,9 +101,7 @@ test('the route budget: a 400 that says how to recover; a registered path can st
     assert.equal((await post(server, [], 'PUT')).status, 200);
     assert.equal((await post(server, { path: '/p7/:other', body: { text: 'back' } })).status, 201);
     assert.equal(await (await fetch(`${server.url}/p7/1`)).text(), 'back');
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('an --admin-prefix over a built-in route is refused with the route named (/anything aborted startup, exit 134)', async () => {

@@ -1,8 +1,10 @@
 // Starts the real CLI as a child process on port 0 and waits for its listening line: tests talk to it
 // over real sockets, exactly as users do.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { lineSplitter, parseLogLine, type LogLine } from './log-lines.js';
 
 /** Path of the built CLI (tests run from dist/test/...). */
 export const CliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -14,7 +16,7 @@ export interface TestServer {
   /** Every stdout line so far (pino JSON). */
   readonly lines: string[];
   /** Resolves with the first log line matching the predicate (already seen or future). */
-  waitForLine(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLine(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   readonly exited: Promise<number | null>;
@@ -26,32 +28,23 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });
   const lines: string[] = [];
-  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  let partial = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    partial += d.toString();
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      lines.push(line);
-      let parsed: Record<string, unknown>;
-      try { parsed = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].pred(parsed)) { waiters[i].resolve(parsed); waiters.splice(i, 1); }
-      }
+  proc.stdout.on('data', lineSplitter((line) => {
+    lines.push(line);
+    const parsed = parseLogLine(line);
+    if (parsed === null) return;
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i].pred(parsed)) { waiters[i].resolve(parsed); waiters.splice(i, 1); }
     }
-  });
+  }));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
-  function waitForLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  function waitForLine(pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
     for (const line of lines) {
-      try {
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        if (pred(parsed)) return Promise.resolve(parsed);
-      } catch { /* not JSON */ }
+      const parsed = parseLogLine(line);
+      if (parsed !== null && pred(parsed)) return Promise.resolve(parsed);
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), timeoutMs);
@@ -74,6 +67,34 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
       return exited;
     },
   };
+}
+
+/** How withServer starts the server and what it expects when it stops it. */
+export interface WithServerOptions {
+  /** CLI arguments after `--port 0 --host 127.0.0.1 --workers 1` (a later flag wins). */
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** The exit code the final SIGTERM must give (default 0); null: not checked (the body stopped the server its own way). */
+  readonly exitCode?: number | null;
+}
+
+/**
+ * Start a server, run `body` with it and always stop it. A failing body's error is the one reported (the
+ * stop is awaited, not asserted, so it cannot hide it); after a passing body the exit code is asserted.
+ */
+export async function withServer<T>(opts: WithServerOptions, body: (server: TestServer) => Promise<T>): Promise<T> {
+  const server = await startServer([...(opts.args ?? [])], opts.env);
+  let result: T;
+  try {
+    result = await body(server);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const code = await server.stop();
+  const expected = opts.exitCode === undefined ? 0 : opts.exitCode;
+  if (expected !== null) assert.equal(code, expected, `exit code after the test; last log lines:\n${server.lines.slice(-5).join('\n')}`);
+  return result;
 }
 
 /** Run the CLI to completion (for usage and startup errors); resolves with code and output. */

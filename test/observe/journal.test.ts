@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { runCli, startServer, waitForPending } from '../helpers/server.js';
+import { runCli, waitForPending, withServer } from '../helpers/server.js';
 
 interface Entry {
   time: number; worker: number; seq: number; method: string; url: string;
@@ -17,19 +17,15 @@ async function journal(url: string): Promise<{ requests: Entry[]; count: number;
 }
 
 test('the journal is off by default: /__mock/requests says how to turn it on', async () => {
-  const server = await startServer();
-  try {
+  await withServer({}, async (server) => {
     const r = await fetch(`${server.url}/__mock/requests`);
     assert.equal(r.status, 404);
     assert.match((await r.json() as { error: string }).error, /--journal N/);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test('records method, url, headers and body of every data request; redacts credentials by default', async () => {
-  const server = await startServer(['--journal', '100']);
-  try {
+  await withServer({ args: ['--journal', '100'] }, async (server) => {
     await fetch(`${server.url}/json/valid?a=1&b=two`, { headers: { 'x-trace': 't-1', authorization: 'Bearer secret', cookie: 'sid=secret' } });
     // A route that answers at once: its body still arrives in the journal.
     await fetch(`${server.url}/json/valid`, { method: 'POST', body: '{"hello":"world"}', headers: { 'content-type': 'application/json' } });
@@ -64,14 +60,11 @@ test('records method, url, headers and body of every data request; redacts crede
     const bad = await fetch(`${server.url}/__mock/requests?limit=many`);
     assert.equal(bad.status, 400);
     assert.equal((await bad.json() as { param: string }).param, 'limit');
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test('each entry carries the status answered: at once, after a delay, after the body, under controls; null when the client left first', async () => {
-  const server = await startServer(['--journal', '100']);
-  try {
+  await withServer({ args: ['--journal', '100'] }, async (server) => {
     const cases: [string, RequestInit, number][] = [
       ['/status/503', {}, 503],
       ['/json?status=418', {}, 418],
@@ -106,14 +99,11 @@ test('each entry carries the status answered: at once, after a delay, after the 
     const bad = await fetch(`${server.url}/__mock/requests?status=teapot`);
     assert.equal(bad.status, 400);
     assert.equal((await bad.json() as { param: string }).param, 'status');
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test('--journal-body cuts stored bodies but counts every byte; --journal-redact picks the headers', async () => {
-  const server = await startServer(['--journal', '10', '--journal-body', '8', '--journal-redact', 'x-secret']);
-  try {
+  await withServer({ args: ['--journal', '10', '--journal-body', '8', '--journal-redact', 'x-secret'] }, async (server) => {
     await fetch(`${server.url}/anything`, { method: 'POST', body: 'abcdefghijklmnop', headers: { authorization: 'Basic kept', 'x-secret': 'hidden' } });
     await fetch(`${server.url}/json/valid`, { method: 'POST', body: '0123456789' });
     const [collected, drained] = (await journal(server.url)).requests;
@@ -133,21 +123,15 @@ test('--journal-body cuts stored bodies but counts every byte; --journal-redact 
     assert.equal(cut.bodyEncoding, 'utf8');
     assert.equal(cut.body, 'aééé');
     assert.equal(collected.bodyEncoding, 'utf8');
-  } finally {
-    await server.stop();
-  }
-  const none = await startServer(['--journal', '10', '--journal-redact', 'none']);
-  try {
+  });
+  await withServer({ args: ['--journal', '10', '--journal-redact', 'none'] }, async (none) => {
     await fetch(`${none.url}/json`, { headers: { cookie: 'visible=1' } });
     assert.equal((await journal(none.url)).requests[0].headers.cookie, 'visible=1');
-  } finally {
-    await none.stop();
-  }
+  });
 });
 
 test('each worker keeps its last N; 2 workers merge in time order; DELETE clears', async () => {
-  const server = await startServer(['--journal', '3', '--workers', '2']);
-  try {
+  await withServer({ args: ['--journal', '3', '--workers', '2'] }, async (server) => {
     for (let i = 0; i < 40; i++) await fetch(`${server.url}/json?i=${i}`, { headers: { connection: 'close' } });
     const { requests, workers } = await journal(server.url);
     assert.equal(workers, 2);
@@ -164,9 +148,7 @@ test('each worker keeps its last N; 2 workers merge in time order; DELETE clears
     assert.equal(cleared.status, 200);
     assert.equal((await journal(server.url)).count, 0);
     assert.equal((await fetch(`${server.url}/__mock/requests`, { method: 'POST' })).status, 405);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test('bad journal flags are usage errors', async () => {

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DockerfileParser, type Arg, type Copy, type Env, type From, type Healthcheck, type Instruction, type Label, type Run,
 } from 'dockerfile-ast';
+import { lineSplitter, parseLogLine } from '../helpers/log-lines.js';
 
 /** Repository root (this file runs from dist/test/packaging/). */
 const RepoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -600,22 +601,13 @@ describe('Dockerfile', () => {
       let stderr = '';
       proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
       const port = await new Promise<number>((resolve, reject) => {
-        let partial = '';
         const seen: string[] = [];
         const timer = setTimeout(() => reject(new Error(`no listening line within 20 s; stdout:\n${seen.join('\n')}\nstderr:\n${stderr}`)), 20_000);
-        proc.stdout.on('data', (d: Buffer) => {
-          partial += d.toString();
-          let nl: number;
-          while ((nl = partial.indexOf('\n')) >= 0) {
-            const line = partial.slice(0, nl);
-            partial = partial.slice(nl + 1);
-            seen.push(line);
-            try {
-              const rec = JSON.parse(line) as { event?: string; port?: number };
-              if (rec.event === 'listening' && typeof rec.port === 'number') { clearTimeout(timer); resolve(rec.port); }
-            } catch { /* not a log line */ }
-          }
-        });
+        proc.stdout.on('data', lineSplitter((line) => {
+          seen.push(line);
+          const rec = parseLogLine(line);
+          if (rec?.event === 'listening' && typeof rec.port === 'number') { clearTimeout(timer); resolve(rec.port); }
+        }));
         void exited.then((e) => { clearTimeout(timer); reject(new Error(`the image's process exited (${e.code ?? e.signal}) before listening; stderr:\n${stderr}`)); });
       });
       // The HEALTHCHECK sees the container's env; PORT points it at the port the server picked.

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lineSplitter, parseLogLine } from '../helpers/log-lines.js';
 
 const Root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -22,17 +23,16 @@ function runBin(bin: string, cwd: string): Promise<{ port: number; status: numbe
     let status = 0;
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no clean run within 10 s; stdout: ${out}; stderr: ${err}`)); }, 10_000);
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (port !== 0) return;
-      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
-      if (line === undefined) return;
-      port = (JSON.parse(line) as { port: number }).port;
+    child.stdout.on('data', lineSplitter((line) => {
+      out += `${line}\n`;
+      const rec = parseLogLine(line);
+      if (port !== 0 || rec?.event !== 'listening' || typeof rec.port !== 'number') return;
+      port = rec.port;
       fetch(`http://127.0.0.1:${port}/json/valid`)
         .then(async (r) => { status = r.status; await r.arrayBuffer(); })
         .catch(() => { status = -1; })
         .finally(() => child.kill('SIGTERM'));
-    });
+    }));
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ port, status, code, signal }); });
   });

@@ -2,11 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
-import { runCli, startServer } from '../helpers/server.js';
+import { runCli, withServer } from '../helpers/server.js';
 
 test('--admin-port moves /__mock/* to its own listener; the data port no longer serves it', async () => {
-  const server = await startServer(['--workers', '2', '--admin-port', '0']);
-  try {
+  await withServer({ args: ['--workers', '2', '--admin-port', '0'] }, async (server) => {
     const line = await server.waitForLine((l) => l.event === 'listening');
     const adminPort = line.adminPort as number;
     assert.ok(adminPort > 0 && adminPort !== server.port);
@@ -20,33 +19,25 @@ test('--admin-port moves /__mock/* to its own listener; the data port no longer 
     // Metrics on the admin port still count the data port's traffic.
     const text = await (await fetch(`${admin}/__mock/metrics`)).text();
     assert.match(text, /mock_upstream_requests_total\{route="\/json\/valid",status="2xx"\} [1-9]/);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('--no-admin removes /__mock/* entirely', async () => {
-  const server = await startServer(['--no-admin']);
-  try {
+  await withServer({ args: ['--no-admin'] }, async (server) => {
     for (const path of ['/__mock/health', '/__mock/stats', '/__mock/metrics', '/__mock/config']) {
       assert.equal((await fetch(`${server.url}${path}`)).status, 404, path);
     }
     assert.equal((await fetch(`${server.url}/json`)).status, 200);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('an --admin-port already in use is a clear startup error', async () => {
-  const first = await startServer(['--admin-port', '0']);
-  try {
+  await withServer({ args: ['--admin-port', '0'] }, async (first) => {
     const line = await first.waitForLine((l) => l.event === 'listening');
     const r = await runCli(['--port', '0', '--host', '127.0.0.1', '--admin-port', String(line.adminPort)]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /already in use.*--admin-port/);
-  } finally {
-    await first.stop();
-  }
+  });
 });
 
 /** Whether a TCP connection to host:port is refused (nothing listens there). */
@@ -68,8 +59,7 @@ function canListen(addr: string): Promise<boolean> {
 }
 
 test('--admin-host 127.0.0.1 with data on 127.0.0.1: the admin listener works and is reported', async () => {
-  const server = await startServer(['--admin-port', '0', '--admin-host', '127.0.0.1']);
-  try {
+  await withServer({ args: ['--admin-port', '0', '--admin-host', '127.0.0.1'] }, async (server) => {
     const line = await server.waitForLine((l) => l.event === 'listening');
     assert.equal(line.adminHost, '127.0.0.1');
     const adminPort = line.adminPort as number;
@@ -78,9 +68,7 @@ test('--admin-host 127.0.0.1 with data on 127.0.0.1: the admin listener works an
     assert.equal((await fetch(`${server.url}/json`)).status, 200);
     const config = await (await fetch(`http://127.0.0.1:${adminPort}/__mock/config`)).json() as { adminHost: string };
     assert.equal(config.adminHost, '127.0.0.1');
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('--admin-host puts the admin listener on its own interface, apart from --host', async (t) => {
@@ -89,8 +77,7 @@ test('--admin-host puts the admin listener on its own interface, apart from --ho
     return;
   }
   // Data on 127.0.0.1 (startServer's --host), admin only on 127.0.0.2; the env spelling, for once.
-  const server = await startServer(['--admin-port', '0'], { MOCK_ADMIN_HOST: '127.0.0.2' });
-  try {
+  await withServer({ args: ['--admin-port', '0'], env: { MOCK_ADMIN_HOST: '127.0.0.2' } }, async (server) => {
     const line = await server.waitForLine((l) => l.event === 'listening');
     const adminPort = line.adminPort as number;
     assert.equal(line.adminHost, '127.0.0.2');
@@ -98,14 +85,11 @@ test('--admin-host puts the admin listener on its own interface, apart from --ho
     assert.ok(await refused('127.0.0.1', adminPort), 'no admin listener on the data interface');
     assert.ok(await refused('127.0.0.2', server.port), 'no data listener on the admin interface');
     assert.equal((await fetch(`${server.url}/json`)).status, 200);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('with --admin-port, runtime routes and the journal are driven from the admin port and act on the data port', async () => {
-  const server = await startServer(['--workers', '2', '--admin-port', '0', '--journal', '10']);
-  try {
+  await withServer({ args: ['--workers', '2', '--admin-port', '0', '--journal', '10'] }, async (server) => {
     const admin = `http://127.0.0.1:${(await server.waitForLine((l) => l.event === 'listening')).adminPort as number}`;
     const added = await fetch(`${admin}/__mock/routes`, { method: 'POST', body: JSON.stringify({ path: '/fixture', body: { text: 'from admin' } }) });
     assert.equal(added.status, 201);
@@ -113,14 +97,11 @@ test('with --admin-port, runtime routes and the journal are driven from the admi
     const journal = await (await fetch(`${admin}/__mock/requests?path=/fixture`)).json() as { count: number };
     assert.equal(journal.count, 6);
     assert.equal((await fetch(`${server.url}/__mock/routes`)).status, 404, 'not on the data port');
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('--admin-prefix moves the admin endpoints to another path; the old one is an ordinary path', async () => {
-  const server = await startServer(['--admin-prefix', '/_admin', '--workers', '2']);
-  try {
+  await withServer({ args: ['--admin-prefix', '/_admin', '--workers', '2'] }, async (server) => {
     for (const path of ['health', 'stats', 'metrics', 'config']) {
       assert.equal((await fetch(`${server.url}/_admin/${path}`)).status, 200, `/_admin/${path}`);
       assert.equal((await fetch(`${server.url}/__mock/${path}`)).status, 404, `/__mock/${path}`);
@@ -135,14 +116,11 @@ test('--admin-prefix moves the admin endpoints to another path; the old one is a
     const refused = await fetch(`${server.url}/_admin/routes`, { method: 'POST', body: JSON.stringify({ path: '/_admin/x' }) });
     assert.equal(refused.status, 400);
     assert.match(await refused.text(), /reserved admin prefix \/_admin\//);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('configured routes cannot answer under the admin prefix, even through :params', async () => {
-  const server = await startServer([]);
-  try {
+  await withServer({}, async (server) => {
     const r = await fetch(`${server.url}/__mock/routes`, { method: 'POST', body: JSON.stringify({ path: '/:a/:b', status: 418 }) });
     assert.equal(r.status, 201, await r.text());
     assert.equal((await fetch(`${server.url}/x/y`)).status, 418, 'the route answers elsewhere');
@@ -150,9 +128,7 @@ test('configured routes cannot answer under the admin prefix, even through :para
     assert.equal(admin.status, 404, 'an unknown admin path stays the admin 404');
     assert.equal((await admin.json() as { param: string }).param, 'path');
     assert.equal((await fetch(`${server.url}/__mock/health`)).status, 200);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  });
 });
 
 test('an invalid --admin-prefix is a usage error', async () => {

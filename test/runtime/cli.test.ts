@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { runCli, startServer } from '../helpers/server.js';
+import { runCli, withServer } from '../helpers/server.js';
 
 describe('usage errors exit 2 with one clear line', () => {
   const cases: [string[], RegExp][] = [
@@ -76,15 +76,12 @@ describe('startup errors exit 1 with one clear line', () => {
   });
 
   test('a second mock-upstream on the same port fails clearly while the first keeps serving', async () => {
-    const first = await startServer([]);
-    try {
+    await withServer({}, async (first) => {
       const r = await runCli(['--port', String(first.port), '--host', '127.0.0.1', '--workers', '1']);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /already in use/);
       assert.equal((await fetch(`${first.url}/json`)).status, 200);
-    } finally {
-      assert.equal(await first.stop(), 0);
-    }
+    });
   });
 
   test('the pure-JS uWebSockets.js fallback is refused', async () => {

@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, withServer, type TestServer } from '../helpers/server.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 const payloads = fileURLToPath(new URL('../../../payloads', import.meta.url));
@@ -180,8 +180,7 @@ describe('runtime routes with 2 workers', () => {
 });
 
 test('a worker restarted after a runtime change serves the routes in force', async () => {
-  const server = await startServer(['--workers', '2'], { MOCK_UPSTREAM_FAULT_HOOK: 'crash-workers-for-tests' });
-  try {
+  await withServer({ args: ['--workers', '2'], env: { MOCK_UPSTREAM_FAULT_HOOK: 'crash-workers-for-tests' } }, async (server) => {
     const added = await fresh(`${server.url}/__mock/routes`, json('POST', { path: '/late/:id', body: { template: { id: '{{params.id}}' } } }));
     assert.equal(added.status, 201);
     // Crash workers (whichever answers) until both have been replaced.
@@ -193,7 +192,5 @@ test('a worker restarted after a runtime change serves the routes in force', asy
     }
     assert.equal(restarted().size, 2, 'both workers were restarted');
     for (let i = 0; i < 20; i++) assert.deepEqual(JSON.parse((await fresh(`${server.url}/late/${i}`)).text), { id: String(i) });
-  } finally {
-    await server.stop();
-  }
+  });
 });

@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rawRequest, startServer, waitForPending } from '../helpers/server.js';
+import { rawRequest, startServer, waitForPending, withServer } from '../helpers/server.js';
 import { FaultHookEnv, FaultHookPhrase } from '../../src/features/admin.js';
 import { FaultIgnoreDrainEnv } from '../../src/config/defaults.js';
 
@@ -83,21 +83,17 @@ describe('graceful shutdown', () => {
 
 describe('workers', () => {
   test('--workers 2 starts two threads that both serve the port', async () => {
-    const server = await startServer(['--workers', '2']);
-    try {
+    await withServer({ args: ['--workers', '2'] }, async (server) => {
       const listening = await server.waitForLine((l) => l.event === 'listening');
       assert.equal(listening.workers, 2);
       const statuses = await Promise.all(Array.from({ length: 40 }, () =>
         fetch(`${server.url}/json/valid`, { headers: { connection: 'close' } }).then((r) => r.status)));
       assert.ok(statuses.every((s) => s === 200));
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+    });
   });
 
   test('a crashed worker is restarted and logged while the other keeps serving', async () => {
-    const server = await startServer(['--workers', '2'], { [FaultHookEnv]: FaultHookPhrase });
-    try {
+    await withServer({ args: ['--workers', '2'], env: { [FaultHookEnv]: FaultHookPhrase } }, async (server) => {
       const r = await fetch(`${server.url}/__mock/test/crash`, { headers: { connection: 'close' } });
       assert.equal(r.status, 202);
       const crashed = await server.waitForLine((l) => typeof l.msg === 'string' && /exited with code 70; restarting/.test(l.msg));
@@ -106,14 +102,11 @@ describe('workers', () => {
       for (let i = 0; i < 10; i++) {
         assert.equal((await fetch(`${server.url}/json`, { headers: { connection: 'close' } })).status, 200);
       }
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+    });
   });
 
   test('while a crashed worker is down and restarting, fresh connections keep getting 200 from the other', async (t) => {
-    const server = await startServer(['--workers', '2'], { [FaultHookEnv]: FaultHookPhrase });
-    try {
+    await withServer({ args: ['--workers', '2'], env: { [FaultHookEnv]: FaultHookPhrase } }, async (server) => {
       const hello = '{"message":"Hello, World!"}';
       type Outcome = 'ok' | 'connection' | 'http';
       interface Probe { start: number; end: number; outcome: Outcome; detail: string }
@@ -164,44 +157,33 @@ describe('workers', () => {
       assert.ok(down.length >= 5, `only ${down.length} requests were served while the worker was down`);
       // And once it is back, both serve again.
       for (let i = 0; i < 10; i++) assert.equal((await probe()).outcome, 'ok');
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+    });
   });
 
   test('the only worker crashing is restarted too (the process does not exit)', async () => {
-    const server = await startServer(['--workers', '1'], { [FaultHookEnv]: FaultHookPhrase });
-    try {
+    await withServer({ args: ['--workers', '1'], env: { [FaultHookEnv]: FaultHookPhrase } }, async (server) => {
       for (let round = 1; round <= 2; round++) {
         assert.equal((await fetch(`${server.url}/__mock/test/crash`, { headers: { connection: 'close' } })).status, 202);
         await server.waitForLine(() => server.lines.filter((l) => l.includes('"msg":"worker 0 restarted"')).length === round);
         assert.equal((await fetch(`${server.url}/json`, { headers: { connection: 'close' } })).status, 200);
       }
       assert.equal(server.proc.exitCode, null, 'still running');
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+    });
   });
 
   test('the fault hook does not exist without its exact env phrase', async () => {
-    const server = await startServer([], { [FaultHookEnv]: 'yes' });
-    try {
+    await withServer({ env: { [FaultHookEnv]: 'yes' } }, async (server) => {
       assert.equal((await fetch(`${server.url}/__mock/test/crash`)).status, 404);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
 describe('go-bench-suite CLI compatibility and TLS', () => {
   test('`upstream --addr 127.0.0.1:0` serves /json/valid', async () => {
     // startServer passes --port 0 first; --addr must win, as the later, more specific flag.
-    const server = await startServer(['upstream', '--addr', '127.0.0.1:0']);
-    try {
+    await withServer({ args: ['upstream', '--addr', '127.0.0.1:0'] }, async (server) => {
       assert.equal((await fetch(`${server.url}/json/valid`)).status, 200);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('--tlsCert/--tlsKey serve HTTPS', async () => {
@@ -209,8 +191,7 @@ describe('go-bench-suite CLI compatibility and TLS', () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const server = await startServer(['upstream', '--tlsCert', cert, '--tlsKey', key]);
-    try {
+    await withServer({ args: ['upstream', '--tlsCert', cert, '--tlsKey', key] }, async (server) => {
       const listening = await server.waitForLine((l) => l.event === 'listening');
       assert.equal(listening.tls, true);
       const body = await new Promise<string>((resolve, reject) => {
@@ -223,8 +204,6 @@ describe('go-bench-suite CLI compatibility and TLS', () => {
         req.end();
       });
       assert.equal(body, '{"message":"Hello, World!"}');
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
