@@ -8,8 +8,8 @@ export type Bytes = ArrayBuffer | ArrayBufferView | string;
 
 /** One request, readable only synchronously inside the handler that received it. */
 export interface EngineRequest {
-  /** A request header by its lower-case name; '' when absent. */
-  getHeader(lowerCaseName: string): string;
+  /** A request header by its lower-case name (hot names are precomputed ArrayBuffers); '' when absent. */
+  getHeader(lowerCaseName: Bytes): string;
   /** A `:name` path parameter by position. */
   getParameter(index: number): string | undefined;
   /** The path, without the query string. */

@@ -115,6 +115,9 @@ class PortableApp implements EngineApp {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = PortableRequest.lower(msg.method ?? '');
+    // Node would add "Keep-Alive: timeout=10" to every answer (uWS sends none); this field feeds only that
+    // header (Node 20.20 and 24.22, checked: idle connections still close after keepAliveTimeout).
+    (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = 0;
     const response = new PortableResponse(msg, res);
     const req = this.req;
     req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);

@@ -1,7 +1,7 @@
 // The portable engine's request: uWS's HttpRequest over node's IncomingMessage. One object per app serves
 // every request, valid only while the handler runs (as uWS's req is): nothing is allocated to route.
 import type { IncomingMessage } from 'node:http';
-import type { EngineRequest } from '../engine.js';
+import type { Bytes, EngineRequest } from '../engine.js';
 import type { Router } from './router.js';
 
 // Node's parser accepts upper-case methods only; lower-casing through a table allocates nothing.
@@ -38,10 +38,11 @@ export class PortableRequest implements EngineRequest {
     return this.msg;
   }
 
-  getHeader(lowerCaseName: string): string {
+  getHeader(lowerCaseName: Bytes): string {
     // The first header of that name, as uWS answers (node's req.headers joins or drops repeats).
     const raw = this.bound().rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) if (sameName(raw[i], lowerCaseName)) return raw[i + 1];
+    const name = typeof lowerCaseName === 'string' ? lowerCaseName : nameText(lowerCaseName);
+    for (let i = 0; i < raw.length; i += 2) if (sameName(raw[i], name)) return raw[i + 1];
     return '';
   }
 
@@ -82,6 +83,17 @@ export class PortableRequest implements EngineRequest {
     this.yielded = yieldToNext;
     return this;
   }
+}
+
+// Header names the app precomputes as bytes (x-mock, x-delay) are decoded once and found by identity.
+const names = new WeakMap<object, string>();
+function nameText(b: ArrayBuffer | ArrayBufferView): string {
+  let s = names.get(b);
+  if (s === undefined) {
+    s = (b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
+    names.set(b, s);
+  }
+  return s;
 }
 
 // ASCII case-insensitive compare against a lower-case name, without allocating a lower-cased copy.
