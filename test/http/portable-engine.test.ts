@@ -157,6 +157,16 @@ const complete = (n: number) => (d: string): boolean => {
   return true;
 };
 const bodyOf = (d: string): string => d.slice(d.indexOf('\r\n\r\n') + 4);
+function dechunk(b: string): string {
+  let out = '';
+  for (let at = 0; ;) {
+    const eol = b.indexOf('\r\n', at);
+    const n = Number.parseInt(b.slice(at, eol), 16);
+    if (n === 0) return out;
+    out += b.slice(eol + 2, eol + 2 + n);
+    at = eol + 4 + n;
+  }
+}
 
 test('request adapter: url, method, query, params, headers (first of a name), forEach', async () => {
   let seen: Record<string, unknown> = {};
@@ -220,7 +230,8 @@ test('write() goes out chunked; endWithoutBody keeps the length it is given; HEA
   try {
     const w = await raw(s.port, get('/wr'), complete(1));
     assert.match(w.data, /Transfer-Encoding: chunked\r\n/);
-    assert.ok(w.data.endsWith('\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n'));
+    // Node 20 sends the two chunks as written; Node 24 joins them ("6\r\nabcdef"): same body either way.
+    assert.equal(dechunk(bodyOf(w.data)), 'abcdef');
     const h = await raw(s.port, `HEAD /len HTTP/1.1\r\nHost: x\r\n\r\n${get('/hello')}`, complete(2));
     // The HEAD answer has Content-Length: 5 and no bytes after its head, so the GET after it parses.
     assert.match(h.data, /^HTTP\/1.1 200 OK\r\n[^]*Content-Length: 5\r\n[^]*\r\n\r\nHTTP\/1.1 200 OK\r\n[^]*\r\n\r\nhello$/);
