@@ -403,6 +403,13 @@ test('the app answers the same status and bytes on the portable engine as on nat
     [get('/json/valid?x=1', 'X-Mock: close\r\n'), complete(1)],
     [get('/json/valid', 'X-Delay: 20ms\r\n'), complete(1)],
     [get('/anything/a/b?q=%C3%A9'), complete(1)],
+    // Streamed with tryEnd/onWritable (bodies over 8 KB), chunked with timers and cork, gzip negotiated.
+    [get('/size/300KB'), complete(1)],
+    [get('/drip?numbytes=4&duration=0.05&delay=0'), complete(1)],
+    [get('/stream-bytes/3000?chunk_size=1000&seed=1'), complete(1)],
+    [get('/payloads/', 'Accept-Encoding: gzip\r\n'), complete(1)],
+    [get('/redirect/2'), complete(1)],
+    [get('/headers', 'X-Dup: 1\r\nX-Dup: 2\r\n'), complete(1)],
   ];
   const answers = async (e: Engine): Promise<string[]> => {
     const built = createApp(e, { config: cmd.config, startedAt: Date.now(), workerIndex: 0 });
@@ -420,6 +427,10 @@ test('the app answers the same status and bytes on the portable engine as on nat
   assert.match(portable[2], /"Body":"hello"/);
   assert.match(portable[3], /^HTTP\/1.1 404 /);
   assert.match(portable[4], /^HTTP\/1.1 200 OK\n/);
+  assert.match(portable[10], /^HTTP\/1.1 200 OK\n[^]*Content-Length: 307200\n/);
+  assert.ok(portable[10].length > 307_200);
+  assert.match(portable[11], /Transfer-Encoding: chunked|Content-Length: 4\n/);
+  assert.match(portable[15], /"X-Dup"/);
   if (native === null) return;
   const reference = await answers(native);
   for (let i = 0; i < asks.length; i++) assert.equal(portable[i], reference[i], asks[i][0].split('\r\n')[0]);
