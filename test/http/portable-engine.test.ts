@@ -6,6 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPortableEngine, reusePortSupported } from '../../src/http/portable/engine.js';
 import { Router } from '../../src/http/portable/router.js';
 import { queryValue } from '../../src/http/portable/request.js';
@@ -360,8 +365,31 @@ test('tryEnd streams with real backpressure: a slow reader stalls it, onWritable
   } finally { s.close(); }
 });
 
-test('TLS: SSLApp serves over node:https; a missing key throws "App construction failed"', () => {
+test('TLS: SSLApp serves over node:https; a missing key throws "App construction failed"', async () => {
   assert.throws(() => engine.SSLApp({ cert_file_name: '/nonexistent.pem', key_file_name: '/nonexistent.key' }), /App construction failed/);
+  const dir = mkdtempSync(join(tmpdir(), 'portable-tls-'));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const app = engine.SSLApp({ cert_file_name: cert, key_file_name: key });
+  app.any('/*', (res, req) => { res.end(`tls ${req.getUrl()}`); });
+  const token = await new Promise<ListenToken | false>((r) => app.listen('127.0.0.1', 0, r));
+  assert.notEqual(token, false);
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      const r = httpsRequest({ host: '127.0.0.1', port: engine.us_socket_local_port(token as ListenToken), path: '/x', rejectUnauthorized: false }, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => { b += d.toString(); });
+        res.on('end', () => resolve(b));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    assert.equal(body, 'tls /x');
+  } finally {
+    app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('listen: an exclusive listener refuses a taken port (cb false); sharing follows reusePort support', async () => {
