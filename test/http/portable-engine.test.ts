@@ -307,6 +307,20 @@ test('onAborted fires when the client leaves a pending response, never after it 
   } finally { s.close(); }
 });
 
+test('res.close() runs onAborted at once, as uWS does', async () => {
+  const log: string[] = [];
+  const s = await serve(engine, (app) => app.any('/c', (res) => {
+    res.onAborted(() => log.push('aborted'));
+    setTimeout(() => { res.close(); log.push('closed'); }, 20);
+  }));
+  try {
+    const r = await raw(s.port, get('/c'));
+    assert.equal(r.closed, true);
+    await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(log, ['aborted', 'closed']);
+  } finally { s.close(); }
+});
+
 test('app.close() aborts pending responses; us_listen_socket_close stops accepting only', async () => {
   let aborted = 0;
   const s = await serve(engine, (app) => app.any('/pending', (res) => { res.onAborted(() => { aborted++; }); }));

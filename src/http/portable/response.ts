@@ -171,6 +171,8 @@ export class PortableResponse implements EngineResponse {
   }
 
   close(): this {
+    // uWS runs onAborted inside close() (probed); the socket's own 'close' comes a tick later.
+    this.abort();
     this.msg.socket.destroy();
     return this;
   }
