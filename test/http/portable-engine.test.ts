@@ -307,6 +307,30 @@ test('onAborted fires when the client leaves a pending response, never after it 
   } finally { s.close(); }
 });
 
+test('a client that half-closes: a deferred answer is aborted and the connection closes (as uWS on FIN)', async () => {
+  let aborted = 0;
+  const s = await serve(engine, (app) => {
+    app.any('/d', (res) => {
+      let gone = false;
+      res.onAborted(() => { gone = true; aborted++; });
+      setTimeout(() => { if (!gone) res.cork(() => res.end('late')); }, 50);
+    });
+    app.any('/now', (res) => { res.end('now'); });
+  });
+  const halfClosed = (path: string): Promise<string> => new Promise((resolve) => {
+    const c = connect(s.port, '127.0.0.1');
+    let d = '';
+    c.on('data', (x) => { d += x.toString(); });
+    c.on('close', () => resolve(d));
+    c.end(get(path));
+  });
+  try {
+    assert.equal(await halfClosed('/d'), '');
+    assert.equal(aborted, 1);
+    assert.ok((await halfClosed('/now')).endsWith('\r\n\r\nnow'), 'an answer written at once still arrives');
+  } finally { s.close(); }
+});
+
 test('res.close() runs onAborted at once, as uWS does', async () => {
   const log: string[] = [];
   const s = await serve(engine, (app) => app.any('/c', (res) => {

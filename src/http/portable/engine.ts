@@ -103,7 +103,10 @@ class PortableApp implements EngineApp {
     const handle = (msg: IncomingMessage, res: ServerResponse): void => this.dispatch(msg, res);
     const server = this.tls === null ? createServer(opts, handle)
       : createTlsServer({ ...opts, cert: this.tls.cert, key: this.tls.key }, handle);
-    // Responses never time out (uWS: a pending response waits for its timer, however long).
+    // Responses never time out (uWS: a pending response waits for its timer, however long). Node's
+    // default on a client's FIN is kept: like uWS, it aborts what is pending and closes, so a client that
+    // leaves with destroy() (a FIN) aborts its responses at once (half-closing clients lose deferred answers
+    // on both engines; test/hardening/hostile-http.test.ts has that as a todo).
     server.timeout = 0;
     // Each deferred response watches its socket's 'close'; many pipelined ones are not a leak.
     server.on('connection', (s: Socket) => s.setMaxListeners(0));
