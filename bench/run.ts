@@ -9,6 +9,7 @@ import { runDelayBench } from './delay.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
 import { runGcBench } from './gc.bench.js';
 import { runJsonValidBench } from './json-valid.bench.js';
+import { runEnginesBench } from './engines.bench.js';
 import { runLargeBodyBench } from './large-body.bench.js';
 import { groupedBarChart } from './lib/chart.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
@@ -31,6 +32,8 @@ interface Bench {
 // One line per bench.
 const Benches: readonly Bench[] = [
   { name: 'json-valid', run: runJsonValidBench },
+  // What --engine portable costs (information, no budget).
+  { name: 'engines', run: runEnginesBench },
   { name: 'controls-cost', run: runControlsCostBench },
   { name: 'routes', run: runRoutesBench },
   { name: 'large-body', run: runLargeBodyBench },

@@ -1,6 +1,7 @@
 // Builds a worker's uWS app: the one route table, from every route family, plus the 404 fallback.
 import type { ServerConfig } from '../config/options.js';
-import type { HttpResponse, TemplatedApp, Uws } from '../http/uws.js';
+import type { HttpResponse, TemplatedApp } from '../http/uws.js';
+import type { Engine } from '../http/engine.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../features/admin.js';
 import { Controls } from '../features/controls.js';
@@ -66,8 +67,8 @@ export interface BuiltApp {
 }
 
 /** Create the app (TLS when configured) with every route registered on every method, and the admin app
- * when --admin-port moves /__mock/* to its own listener. */
-export function createApp(uws: Uws, opts: AppOptions): BuiltApp {
+ * when --admin-port moves /__mock/* to its own listener. `uws`: the loaded uWS module or another engine. */
+export function createApp(uws: Pick<Engine, 'App' | 'SSLApp'>, opts: AppOptions): BuiltApp {
   const { config } = opts;
   const app = (config.tls
     ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })

@@ -8,8 +8,8 @@ export type Bytes = ArrayBuffer | ArrayBufferView | string;
 
 /** One request, readable only synchronously inside the handler that received it. */
 export interface EngineRequest {
-  /** A request header by its lower-case name; '' when absent. */
-  getHeader(lowerCaseName: string): string;
+  /** A request header by its lower-case name (hot names are precomputed ArrayBuffers); '' when absent. */
+  getHeader(lowerCaseName: Bytes): string;
   /** A `:name` path parameter by position. */
   getParameter(index: number): string | undefined;
   /** The path, without the query string. */
@@ -18,8 +18,8 @@ export interface EngineRequest {
   getMethod(): string;
   /** The method as the client sent it. */
   getCaseSensitiveMethod(): string;
-  /** The whole query string (no '?'), or one decoded parameter (undefined when absent). */
-  getQuery(): string;
+  /** The whole query string (no '?'; undefined when the URL has none, as uWS 20.30 answers), or one decoded parameter (undefined when absent). */
+  getQuery(): string | undefined;
   getQuery(name: string): string | undefined;
   /** Every header, lower-case names, in arrival order. */
   forEach(cb: (name: string, value: string) => void): void;
@@ -58,3 +58,48 @@ export interface EngineResponse {
 
 /** A route handler: reads req synchronously, answers now or registers onAborted and answers later. */
 export type EngineHandler = (res: EngineResponse, req: EngineRequest) => void;
+
+/** What listen() hands back: an opaque listener, to close it or ask its port. */
+export type ListenToken = object;
+
+/** TLS files, as uWS's SSLApp takes them. */
+export interface TlsFiles {
+  cert_file_name: string;
+  key_file_name: string;
+}
+
+/** A route handler as uWS types it: the engine may await nothing, but uWS allows an async handler. */
+export type AppHandler = (res: EngineResponse, req: EngineRequest) => void | Promise<void>;
+
+/** One app: routes, listeners and their connections (uWS's TemplatedApp, the part we use; nothing is chained). */
+export interface EngineApp {
+  any(pattern: string, handler: AppHandler): unknown;
+  get(pattern: string, handler: AppHandler): unknown;
+  post(pattern: string, handler: AppHandler): unknown;
+  put(pattern: string, handler: AppHandler): unknown;
+  del(pattern: string, handler: AppHandler): unknown;
+  patch(pattern: string, handler: AppHandler): unknown;
+  options(pattern: string, handler: AppHandler): unknown;
+  head(pattern: string, handler: AppHandler): unknown;
+  /** Listen; cb gets a token, or false when the port cannot be had. options: LIBUS_LISTEN_EXCLUSIVE_PORT or 0. */
+  listen(host: string, port: number, cb: (token: ListenToken | false) => void): unknown;
+  listen(host: string, port: number, options: number, cb: (token: ListenToken | false) => void): unknown;
+  /** Close every listener and every connection (pending responses see onAborted). */
+  close(): unknown;
+}
+
+/**
+ * The module surface the runtime uses: the loaded uWebSockets.js module satisfies it as it is (name
+ * aside: see nativeEngine in uws.ts); createPortableEngine() implements it on node:http.
+ */
+export interface Engine {
+  readonly name: 'native' | 'portable';
+  App(): EngineApp;
+  SSLApp(files: TlsFiles): EngineApp;
+  /** Stop accepting on this listener; open connections stay. */
+  us_listen_socket_close(token: ListenToken): void;
+  /** The port a listener got (the real one after listen(port 0)). */
+  us_socket_local_port(token: ListenToken): number;
+  /** listen() option: fail instead of sharing the port (no SO_REUSEPORT). */
+  readonly LIBUS_LISTEN_EXCLUSIVE_PORT: number;
+}

@@ -1,11 +1,15 @@
 // Loads the native uWebSockets.js build, refusing the package's silent pure-JS fallback.
 import { createRequire } from 'node:module';
 import type * as UwsTypes from 'uWebSockets.js';
+import type { Engine } from './engine.js';
 
 /** The uWebSockets.js module surface we use (its typings lack a few natives, added here). */
-export type Uws = typeof UwsTypes & {
+export type Uws = Omit<typeof UwsTypes, 'App' | 'SSLApp'> & {
   _cfg(key: string): void;
   LIBUS_LISTEN_EXCLUSIVE_PORT: number;
+  /** Apps as they are: with close(), which the typings lack (so the module satisfies the Engine interface). */
+  App(options?: UwsTypes.AppOptions): TemplatedApp;
+  SSLApp(options: UwsTypes.AppOptions): TemplatedApp;
 };
 export type HttpResponse = UwsTypes.HttpResponse;
 export type HttpRequest = UwsTypes.HttpRequest;
@@ -54,4 +58,12 @@ export function loadUws(): Uws {
   mod._cfg('silent');
   loaded = mod;
   return mod;
+}
+
+/** The loaded native module as an Engine: the same functions, only the name is ours. */
+export function nativeEngine(uws: Uws): Engine {
+  return {
+    name: 'native', App: uws.App, SSLApp: uws.SSLApp, us_listen_socket_close: uws.us_listen_socket_close,
+    us_socket_local_port: uws.us_socket_local_port, LIBUS_LISTEN_EXCLUSIVE_PORT: uws.LIBUS_LISTEN_EXCLUSIVE_PORT,
+  };
 }
