@@ -7,6 +7,7 @@ import { passOn, RouteTable, type RouteCell } from '../../src/app/router.js';
 import type { Handler, Route } from '../../src/features/context.js';
 import type { ConfiguredRoute } from '../../src/features/configured.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../src/http/uws.js';
+import { Writer } from '../../src/http/writer.js';
 
 /** What the fake app was asked to register, in order. */
 interface FakeApp {
@@ -96,7 +97,7 @@ function table(maxRoutes = 100): { t: RouteTable; fake: FakeApp; names: string[]
   const t = new RouteTable(fake.app, names, (cell) => {
     cells.set(cell.pattern, cell);
     return (res, req) => cell.handler(res, req);
-  }, maxRoutes);
+  }, maxRoutes, new Writer());
   return { t, fake, names, cells };
 }
 
