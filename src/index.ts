@@ -19,6 +19,11 @@ export interface MockUpstreamOptions {
   port?: number;
   /** Interface; default 127.0.0.1 (a fixture should not listen on every interface). */
   host?: string;
+  /**
+   * HTTP engine (as --engine); default 'auto' here: native uWebSockets.js where its build loads (Node 20),
+   * else the portable node:http engine. The result's `engine` says which one serves.
+   */
+  engine?: 'native' | 'portable' | 'auto';
   /** Worker threads; default 1. */
   workers?: number | 'auto';
   /** pino level for the server's own log lines (stdout); default 'silent'. */
@@ -54,13 +59,16 @@ type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
 const optionsMatchTable: SameKeys<Exclude<keyof MockUpstreamOptions, 'routes'>, FixtureSettingKey> = true;
 void optionsMatchTable;
 
-/** The fixture's own defaults: a free port on loopback, one quiet worker that reads X-Mock-<Name> headers. */
-const FixtureDefaults: MockUpstreamOptions = { port: 0, host: '127.0.0.1', workers: 1, logLevel: 'silent', mockHeaders: true };
+/** The fixture's own defaults: a free port on loopback, one quiet worker that reads X-Mock-<Name> headers, any engine that runs. */
+const FixtureDefaults: MockUpstreamOptions = { port: 0, host: '127.0.0.1', workers: 1, logLevel: 'silent', mockHeaders: true, engine: 'auto' };
 
 /** A running fixture. Always await close() before your process exits. */
 export interface MockUpstream {
   readonly url: string;
   readonly port: number;
+  /** The engine serving: 'native' (uWebSockets.js) or 'portable' (node:http, on Nodes without the native build). */
+  readonly engine: 'native' | 'portable';
+  /** The config in force (its `engine` is the one serving). */
   readonly config: ServerConfig;
   /** Drain in-flight responses (within grace) and stop every worker. */
   close(): Promise<void>;
@@ -119,7 +127,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   return {
     url: `http://${host}:${server.port}`,
     port: server.port,
-    config,
+    engine: server.engine,
+    config: deepFreeze({ ...config, engine: server.engine, workers: server.workers }),
     async close() {
       await server.shutdown();
     },

@@ -46,3 +46,7 @@ export const FaultHookPhrase = 'crash-workers-for-tests';
  * the drain message, as a worker stuck in its drain would, to exercise the shutdown timeout.
  */
 export const FaultIgnoreDrainEnv = 'MOCK_UPSTREAM_FAULT_IGNORE_DRAIN';
+
+/** What --engine takes: the native uWS build, the portable node:http engine, or native where it loads (src/http/engines.ts). */
+export const EngineChoices = ['native', 'portable', 'auto'] as const;
+export type EngineChoice = (typeof EngineChoices)[number];

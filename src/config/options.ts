@@ -11,12 +11,17 @@ import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from 
 import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
-  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix,
+  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, type EngineChoice,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
 /** Effective configuration shared (structured-cloned) with every worker thread. */
 export interface ServerConfig {
+  /**
+   * The HTTP engine: as asked (--engine) in a parsed config; the one serving (native or portable) in the
+   * config the workers get, once startServer has chosen.
+   */
+  readonly engine: EngineChoice;
   readonly host: string;
   readonly port: number;
   readonly workers: number;
@@ -232,6 +237,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
   }
   const context = { maxDelayMs };
   return deepFreeze<ServerConfig>({
+    engine: s.read('engine') ?? 'native',
     admin: !s.on('noAdmin'),
     adminPrefix,
     adminPort,

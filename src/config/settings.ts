@@ -21,7 +21,8 @@ import { formatSize, parseSize } from '../grammar/size.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 import {
   AdminPrefix, DefaultGraceMs, DefaultHost, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultLogLevel,
-  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, HeaderToken, MaxJournalEntries, MaxWorkers,
+  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
+  type EngineChoice,
 } from './defaults.js';
 
 /** Longest --grace and --max-delay (ms). */
@@ -92,6 +93,13 @@ function parseLogLevel(t: string, p: string): string {
   return t;
 }
 
+function parseEngine(t: string, p: string): EngineChoice {
+  if (!(EngineChoices as readonly string[]).includes(t)) {
+    throw new GrammarError(p, `invalid engine ${quoteValue(t)} for ${p}: use one of ${EngineChoices.join(', ')}`);
+  }
+  return t as EngineChoice;
+}
+
 /** A number from 0 to 1 (a share or a utilisation). */
 function parseFraction(t: string, p: string): number {
   const n = Number(t);
@@ -153,6 +161,11 @@ export const Settings = {
   host: {
     flag: 'host', env: 'HOST', value: 'ADDR', help: `interface to listen on (default ${DefaultHost})`, parse: text, fixture: true,
     file: { type: 'string', description: 'Interface (address) to listen on. Default 0.0.0.0, every interface. Flag --host, env HOST.' },
+  },
+  engine: {
+    flag: 'engine', env: 'MOCK_ENGINE', value: 'native|portable|auto', fixture: true, parse: parseEngine,
+    help: 'HTTP engine: native uWebSockets.js; portable node:http (any Node, about half the throughput); auto = native where it loads, else portable (default native; the fixture: auto)',
+    file: { enum: [...EngineChoices], description: 'HTTP engine: "native" (the default) is uWebSockets.js and refuses to start where its build does not load (Node 22 and later); "portable" is node:http on any Node, at about half the throughput; "auto" is native where it loads, else portable. The engine in use is in the listening log line and /__mock/stats. Flag --engine, env MOCK_ENGINE.' },
   },
   workers: {
     flag: 'workers', short: 'w', env: 'WORKERS', value: 'auto|N', help: 'worker threads, each listening on the port (default auto = available cores)', parse: parseWorkers, fixture: true,

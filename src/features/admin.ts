@@ -100,7 +100,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
     if (registry === null) {
       const { createRegistry } = await import('../observe/metrics.js');
       registry ??= createRegistry(ctx.allCounters, () => ctx.routeNames, {
-        version: Version, uws: uwsBuild(), node: process.versions.node, startedAt: ctx.startedAt,
+        version: Version, engine: ctx.config.engine, uws: ctx.config.engine === 'native' ? uwsBuild() : 'none', node: process.versions.node, startedAt: ctx.startedAt,
       });
     }
     return registry.metrics();
@@ -128,7 +128,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         else sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
       } },
     { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
-      handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt))) },
+      handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt, ctx.config.engine))) },
     { pattern: `${ctx.config.adminPrefix}metrics`, about: 'Prometheus text exposition',
       handler: (res) => {
         // prom-client renders asynchronously: the response must survive an abort and write corked.

@@ -48,10 +48,13 @@ export function loadUws(): Uws {
   }
   // Only the native build exports this constant; the JS fallback would run many times slower.
   if (typeof mod.LIBUS_LISTEN_EXCLUSIVE_PORT !== 'number') {
-    const reason = said.replace(/\s+/g, ' ').match(/Error: [^.]*/)?.[0] ?? 'unsupported platform';
+    const reason = said.includes('Cannot find module')
+      ? `it has no binary for this Node's ABI ${process.versions.modules}`
+      : said.replace(/\s+/g, ' ').match(/Error: [^.]*/)?.[0] ?? 'unsupported platform';
     throw new StartupError(
-      `native uWebSockets.js did not load on ${process.platform}-${process.arch} Node ${process.versions.node} ` +
-      `(${reason}); mock-upstream needs Node 20 on glibc Linux (x64/arm64), macOS or Windows`,
+      `native uWebSockets.js did not load on ${process.platform}-${process.arch} Node ${process.versions.node}${libcDescription()} ` +
+      `(${reason}); its build covers Node 16, 18 and 20 on glibc Linux (x64/arm64), macOS and Windows: ` +
+      'run on Node 20, or start with --engine portable (node:http, about half the throughput; see docs/engines.md)',
     );
   }
   // Without this every response carries a "uWebSockets: 20" header.
@@ -66,4 +69,12 @@ export function nativeEngine(uws: Uws): Engine {
     name: 'native', App: uws.App, SSLApp: uws.SSLApp, us_listen_socket_close: uws.us_listen_socket_close,
     us_socket_local_port: uws.us_socket_local_port, LIBUS_LISTEN_EXCLUSIVE_PORT: uws.LIBUS_LISTEN_EXCLUSIVE_PORT,
   };
+}
+
+/** ", glibc 2.36" (the C library on Linux, for messages about native builds); '' elsewhere. */
+export function libcDescription(): string {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const glibc = report?.header?.glibcVersionRuntime;
+  if (glibc !== undefined) return `, glibc ${glibc}`;
+  return process.platform === 'linux' ? ', not glibc' : '';
 }

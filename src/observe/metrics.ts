@@ -9,6 +9,8 @@ import { newestRss } from './stats.js';
 export interface MetricsInfo {
   readonly version: string;
   readonly uws: string;
+  /** The HTTP engine serving: native or portable. */
+  readonly engine: string;
   readonly node: string;
   readonly startedAt: number;
 }
@@ -73,8 +75,8 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
     collect() { this.set((Date.now() - info.startedAt) / 1000); },
   });
   new Gauge({
-    name: 'mock_upstream_build_info', help: 'Build information (always 1).', labelNames: ['version', 'uws', 'node'], registers: [registry],
-    collect() { this.set({ version: info.version, uws: info.uws, node: info.node }, 1); },
+    name: 'mock_upstream_build_info', help: 'Build information (always 1).', labelNames: ['version', 'engine', 'uws', 'node'], registers: [registry],
+    collect() { this.set({ version: info.version, engine: info.engine, uws: info.uws, node: info.node }, 1); },
   });
   return registry;
 }

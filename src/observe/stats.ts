@@ -19,9 +19,10 @@ export interface WorkerStats {
  * The /__mock/stats body: per-worker gauges (sampled each second) and totals. Memory fields:
  * `workers[i].heapUsedBytes` is worker i's own V8 heap in use (its isolate, not the main thread's), and
  * `totals.rssBytes` the resident set size of the whole process (all threads, native memory included);
- * both from the newest once-a-second sample, 0 until a worker has sampled.
+ * both from the newest once-a-second sample, 0 until a worker has sampled. `engine`: the HTTP engine serving
+ * (native or portable), so a benchmark's figures say what produced them.
  */
-export function statsJson(counters: Counters, startedAt: number): string {
+export function statsJson(counters: Counters, startedAt: number, engine: string): string {
   const workers: WorkerStats[] = [];
   const rssBytes = newestRss(counters);
   for (let w = 0; w < counters.workers; w++) {
@@ -40,6 +41,7 @@ export function statsJson(counters: Counters, startedAt: number): string {
   }
   const sum = (f: (s: WorkerStats) => number): number => workers.reduce((a, s) => a + f(s), 0);
   return serializeStats({
+    engine,
     workers,
     totals: {
       rps: Math.round(sum((s) => s.rps) * 10) / 10, inFlight: sum((s) => s.inFlight), pending: sum((s) => s.pending),

@@ -11,7 +11,11 @@ import { allocateCounters, Counters, F } from '../observe/counters.js';
 import { serializeError } from '../serializers/index.js';
 import { ControlPlane } from './control.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { loadUws, StartupError, type ListenSocket, type TemplatedApp } from '../http/uws.js';
+import { StartupError } from '../http/uws.js';
+import { chooseEngine } from '../http/engines.js';
+import type { Engine, ListenToken } from '../http/engine.js';
+import { reusePortSupported } from '../http/portable/engine.js';
+import { deepFreeze } from '../config/options.js';
 
 /** First restart delay after a worker dies (ms); doubles per consecutive crash. */
 const RestartBaseMs = 100;
@@ -31,6 +35,8 @@ const ShutdownSlackMs = 3_000;
 /** A running server, as the CLI and the public API see it. */
 export interface RunningServer {
   readonly port: number;
+  /** The engine serving: native uWebSockets.js, or portable node:http. */
+  readonly engine: 'native' | 'portable';
   readonly workers: number;
   /** Begin graceful shutdown (first call) or stop at once (second call); resolves with the exit code. */
   shutdown(): Promise<number>;
@@ -41,15 +47,34 @@ export interface RunningServer {
 }
 
 /** Start the server described by config; rejects with StartupError for anything the user must fix. */
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+export async function startServer(asked: ServerConfig, log: Logger): Promise<RunningServer> {
   const t0 = performance.now();
-  // Loaded first: a missing native build is the first thing to report, before any file or port check.
-  loadUws();
-  const ports = await preflight(config);
+  // Chosen first: a missing native build is the first thing to report, before any file or port check.
+  const { engine, fallbackReason } = chooseEngine(asked.engine);
+  const config = servingConfig(asked, engine, log, fallbackReason);
+  const ports = await preflight(config, engine);
   const supervisor = new Supervisor(config, log, ports);
   await supervisor.start();
   supervisor.announce(performance.now() - t0);
   return supervisor.running();
+}
+
+/**
+ * The config the workers get: the engine's name in place of `auto`, and one worker where the portable
+ * engine cannot share the port (Node before 22.12: no `reusePort`). Each change is said in a warning.
+ */
+function servingConfig(asked: ServerConfig, engine: Engine, log: Logger, fallbackReason: string | null): ServerConfig {
+  let workers = asked.workers;
+  if (fallbackReason !== null) {
+    log.warn({ event: 'engine-fallback', engine: engine.name, reason: fallbackReason },
+      'serving with the portable engine (node:http, about half the throughput): the native uWebSockets.js build did not load');
+  }
+  if (engine.name === 'portable' && workers > 1 && !reusePortSupported()) {
+    log.warn({ event: 'one-worker', asked: workers, node: process.versions.node },
+      `the portable engine runs 1 worker on Node ${process.versions.node}: sharing a port needs reusePort (Node 22.12 or later on Linux)`);
+    workers = 1;
+  }
+  return deepFreeze({ ...asked, engine: engine.name, workers });
 }
 
 /** The ports probed at startup (0: no admin listener). */
@@ -61,15 +86,15 @@ interface Ports {
 
 // Everything the user must fix is found here, before a worker starts: unreadable TLS files, a missing
 // payload folder, a port in use.
-async function preflight(config: ServerConfig): Promise<Ports> {
+async function preflight(config: ServerConfig, engine: Engine): Promise<Ports> {
   if (config.tls) {
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
   }
   checkFolder(config.payloadsDir, '--payloads');
-  const port = await probePort(config.host, config.port, '--port', '--host');
+  const port = await probePort(engine, config.host, config.port, '--port', '--host');
   const adminHost = config.adminHost ?? config.host;
-  const adminPort = config.admin && config.adminPort !== null ? await probePort(adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
+  const adminPort = config.admin && config.adminPort !== null ? await probePort(engine, adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
   if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
   return { port, adminPort, adminHost };
 }
@@ -157,8 +182,8 @@ class Supervisor {
     log.info({
       event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
       adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: this.control.current().length,
-      uws: uwsBuild(), tls: config.tls !== null, startupMs: Math.round(startupMs),
-    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s)`);
+      engine: config.engine, uws: config.engine === 'native' ? uwsBuild() : null, node: process.versions.node, tls: config.tls !== null, startupMs: Math.round(startupMs),
+    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s) (${config.engine} engine)`);
     if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
       log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
         `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);
@@ -174,6 +199,7 @@ class Supervisor {
   running(): RunningServer {
     return {
       port: this.ports.port,
+      engine: this.config.engine === 'portable' ? 'portable' : 'native',
       workers: this.config.workers,
       closed: this.exit.closed,
       admin: (ask) => this.control.handle(ask),
@@ -404,11 +430,10 @@ function checkReadable(file: string, flag: string): void {
  * Listen exclusively once, then release: SO_REUSEPORT would otherwise let us silently share the port
  * with a stale server. Also resolves port 0 to one concrete port for every worker.
  */
-function probePort(host: string, wanted: number, flag: string, hostFlag: string): Promise<number> {
-  const uws = loadUws();
-  const app = uws.App() as TemplatedApp;
+function probePort(engine: Engine, host: string, wanted: number, flag: string, hostFlag: string): Promise<number> {
+  const app = engine.App();
   return new Promise<number>((resolve, reject) => {
-    app.listen(host, wanted, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenSocket | false) => {
+    app.listen(host, wanted, engine.LIBUS_LISTEN_EXCLUSIVE_PORT, (token: ListenToken | false) => {
       if (!token) {
         app.close();
         // uWS gives no errno: ask the OS whether the address itself is the problem.
@@ -417,8 +442,8 @@ function probePort(host: string, wanted: number, flag: string, hostFlag: string)
           : `address ${host} is not available on this machine: choose another ${hostFlag}`)));
         return;
       }
-      const port = uws.us_socket_local_port(token);
-      uws.us_listen_socket_close(token);
+      const port = engine.us_socket_local_port(token);
+      engine.us_listen_socket_close(token);
       app.close();
       resolve(port);
     });

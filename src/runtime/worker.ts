@@ -1,4 +1,4 @@
-// Worker thread entry: one uWS app listening on the shared port (SO_REUSEPORT), drained on request.
+// Worker thread entry: one app of the chosen engine listening on the shared port (SO_REUSEPORT), drained on request.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -8,7 +8,8 @@ import { startSampler } from '../observe/saturation.js';
 import { AskTimeoutMs, FaultHookEnv, FaultHookPhrase, FaultIgnoreDrainEnv } from '../config/defaults.js';
 import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { loadUws, type ListenSocket, type TemplatedApp, type Uws } from '../http/uws.js';
+import { engineNamed } from '../http/engines.js';
+import type { Engine, EngineApp, ListenToken } from '../http/engine.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -22,10 +23,10 @@ function tell(msg: FromWorker): void {
   port?.postMessage(msg);
 }
 
-let uws: Uws;
-let app: TemplatedApp | null = null;
-let adminApp: TemplatedApp | null = null;
-let adminToken: ListenSocket | null = null;
+let engine: Engine;
+let app: EngineApp | null = null;
+let adminApp: EngineApp | null = null;
+let adminToken: ListenToken | null = null;
 let ctx: RouteContext | null = null;
 let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null;
 let nextAsk = 1;
@@ -57,7 +58,7 @@ function settle(id: number, reply: AdminReply): void {
   asks.delete(id);
   resolve?.(reply);
 }
-let token: ListenSocket | null = null;
+let token: ListenToken | null = null;
 
 // An exception escaping to here would end this thread with its app still open, and uWebSockets.js then aborts
 // the whole process, every worker with it (docs/operations.md, "Crashes"): close the app first, then leave
@@ -93,8 +94,8 @@ function drain(graceMs: number): void {
   if (ctx === null || app === null) return closeAndExit(0);
   const c = ctx;
   c.draining = true;
-  if (token !== null) uws.us_listen_socket_close(token);
-  if (adminToken !== null) uws.us_listen_socket_close(adminToken);
+  if (token !== null) engine.us_listen_socket_close(token);
+  if (adminToken !== null) engine.us_listen_socket_close(adminToken);
   adminToken = null;
   token = null;
   const done = (): void => {
@@ -161,8 +162,8 @@ port.on('message', (msg: ToWorker) => {
 });
 
 try {
-  uws = loadUws();
-  const built = createApp(uws, {
+  engine = engineNamed(init.config.engine === 'portable' ? 'portable' : 'native');
+  const built = createApp(engine, {
     config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
     routes: init.routes, patterns: init.patterns, ask,
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
@@ -175,7 +176,7 @@ try {
   ctx = built.ctx;
   if (adminApp !== null) {
     const adminHost = init.config.adminHost ?? init.config.host;
-    adminApp.listen(adminHost, init.adminPort, (t: ListenSocket | false) => {
+    adminApp.listen(adminHost, init.adminPort, (t: ListenToken | false) => {
       if (!t) {
         tell({ type: 'failed', message: `worker ${init.index} could not listen on admin port ${adminHost}:${init.adminPort}` });
         closeAndExit(1);
@@ -184,7 +185,7 @@ try {
       adminToken = t;
     });
   }
-  app.listen(init.config.host, init.port, (t: ListenSocket | false) => {
+  app.listen(init.config.host, init.port, (t: ListenToken | false) => {
     if (!t) {
       tell({ type: 'failed', message: `worker ${init.index} could not listen on ${init.config.host}:${init.port}` });
       closeAndExit(1);

@@ -47,6 +47,7 @@ export const anythingSchema = {
 export const statsSchema = {
   type: 'object',
   properties: {
+    engine: { type: 'string' },
     workers: {
       type: 'array',
       items: {
