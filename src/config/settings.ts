@@ -164,7 +164,7 @@ export const Settings = {
   },
   engine: {
     flag: 'engine', env: 'MOCK_ENGINE', value: 'native|portable|auto', fixture: true, parse: parseEngine,
-    help: 'HTTP engine: native uWebSockets.js; portable node:http (any Node, about half the throughput); auto = native where it loads, else portable (default native; the fixture: auto)',
+    help: 'HTTP engine: native uWebSockets.js; portable node:http (any Node, about half the throughput); auto = native where it loads, else portable, as startMockUpstream does (default native)',
     file: { enum: [...EngineChoices], description: 'HTTP engine: "native" (the default) is uWebSockets.js and refuses to start where its build does not load (Node 22 and later); "portable" is node:http on any Node, at about half the throughput; "auto" is native where it loads, else portable. The engine in use is in the listening log line and /__mock/stats. Flag --engine, env MOCK_ENGINE.' },
   },
   workers: {

@@ -1,4 +1,5 @@
 // Admin endpoints under the reserved prefix, /__mock/ unless --admin-prefix says otherwise (spec 2.6).
+import { MaxQueryNumber, wholeNumber } from '../grammar/integer.js';
 import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 
 export { FaultHookEnv, FaultHookPhrase };
@@ -48,11 +49,11 @@ function journalQuery(ctx: RouteContext, res: HttpResponse, req: HttpRequest): v
   const limitText = req.getQuery('limit');
   let limit: number | undefined;
   if (limitText !== undefined && limitText !== '') {
-    if (!/^\d{1,9}$/.test(limitText)) {
+    limit = wholeNumber(limitText);
+    if (limit < 0 || limit > MaxQueryNumber) {
       sendError(writer, res, 400, `invalid limit ${quoteValue(limitText)}: use a whole number of entries, e.g. limit=10`, 'limit');
       return;
     }
-    limit = Number(limitText);
   }
   const status = req.getQuery('status');
   if (status !== undefined && status !== '' && statusFilter(status) === null) {

@@ -27,6 +27,9 @@ export function wholeNumber(text: string): number {
   return n <= Number.MAX_SAFE_INTEGER ? n : -1;
 }
 
+/** Largest number a request's query or path may give where no tighter bound applies (9 digits, as before). */
+export const MaxQueryNumber = 999_999_999;
+
 /** How a bounded whole number is named and limited in its error message. */
 export interface IntegerBounds {
   /** Smallest accepted value (>= 0). */

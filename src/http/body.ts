@@ -1,5 +1,6 @@
 // Request bodies for the routes that need them (echo). Every other route leaves the body to uWS,
 // which discards it and keeps the connection usable.
+import { wholeNumber } from '../grammar/integer.js';
 import type { HttpResponse } from './uws.js';
 import { formatSize } from '../grammar/size.js';
 import { sendError } from './errors.js';
@@ -23,7 +24,7 @@ export class BodyReader {
    */
   collect(res: HttpResponse, contentLength: string, maxBytes: number, onBody: BodyHandler): void {
     const writer = this.writer;
-    if (contentLength !== '' && Number(contentLength) > maxBytes) {
+    if (contentLength !== '' && wholeNumber(contentLength) > maxBytes) {
       tooLarge(writer, res, maxBytes);
       return;
     }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lineSplitter, parseLogLine } from '../helpers/log-lines.js';
+import { nativeLoads } from '../helpers/engines.js';
 
 const Root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,9 +15,11 @@ const Root = fileURLToPath(new URL('../../../', import.meta.url));
  * Start the installed bin as the README's child-process recipes do (no npx: npm -> sh -> node would keep
  * SIGTERM from the server), wait for the listening line, fetch, SIGTERM; resolves with what happened.
  */
-function runBin(bin: string, cwd: string): Promise<{ port: number; status: number; code: number | null; signal: NodeJS.Signals | null }> {
+function runBin(bin: string, cwd: string, args: string[] = []): Promise<{ port: number; status: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--port', '0', '--workers', '1', '--host', '127.0.0.1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // MOCK_ENGINE unset: the engine is what the arguments say (CI sets it for the rest of the suite).
+    const env = { ...process.env, MOCK_ENGINE: '' };
+    const child = spawn(bin, ['--port', '0', '--workers', '1', '--host', '127.0.0.1', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let port = 0;
@@ -34,7 +37,7 @@ function runBin(bin: string, cwd: string): Promise<{ port: number; status: numbe
         .finally(() => child.kill('SIGTERM'));
     }));
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ port, status, code, signal }); });
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ port, status, code, signal, stderr: err }); });
   });
 }
 
@@ -53,28 +56,60 @@ test('npm pack -> install -> import { startMockUpstream } -> serve -> close', { 
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, stdio: 'ignore' });
+  // What a test author does first: start it in-process, hit a route, a delay, an echo and a route of their own.
   writeFileSync(join(app, 'use.mjs'), `
     import { startMockUpstream } from 'mock-upstream';
     const t0 = performance.now();
     const mock = await startMockUpstream({ port: 0, workers: 1 });
     const startMs = performance.now() - t0;
-    const r = await fetch(mock.url + '/json/valid');
-    const body = await r.text();
+    const valid = await fetch(mock.url + '/json/valid');
+    const validBody = await valid.text();
+    const d0 = performance.now();
+    const delayed = await fetch(mock.url + '/delay/100ms');
+    await delayed.arrayBuffer();
+    const delayMs = performance.now() - d0;
+    const echo = await fetch(mock.url + '/echo', { method: 'POST', body: 'hello fixture' });
+    const echoBody = await echo.text();
+    await mock.addRoute({ path: '/orders/:id', status: 201, body: { template: { id: '{{params.id}}' } } });
+    const route = await fetch(mock.url + '/orders/42');
+    const routeBody = await route.text();
     await mock.close();
-    console.log(JSON.stringify({ status: r.status, body, port: mock.port, startMs }));
+    console.log(JSON.stringify({ engine: mock.engine, configEngine: mock.config.engine, port: mock.port, startMs,
+      valid: [valid.status, validBody], delayed: [delayed.status, delayMs], echo: [echo.status, echoBody], route: [route.status, routeBody] }));
   `);
-  const result = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' })) as { status: number; body: string; port: number; startMs: number };
-  assert.equal(result.status, 200);
-  assert.match(result.body, /^\{"time": "/);
+  const result = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8', env: { ...process.env, MOCK_ENGINE: '' } })) as {
+    engine: string; configEngine: string; port: number; startMs: number;
+    valid: [number, string]; delayed: [number, number]; echo: [number, string]; route: [number, string];
+  };
+  const expected = nativeLoads() ? 'native' : 'portable';
+  assert.equal(result.engine, expected, `the fixture says which engine serves on Node ${process.versions.node}`);
+  assert.equal(result.configEngine, expected);
   assert.ok(result.port > 0);
+  assert.equal(result.valid[0], 200);
+  assert.match(result.valid[1], /^\{"time": "/);
+  assert.equal(result.delayed[0], 200);
+  assert.ok(result.delayed[1] >= 95, `/delay/100ms answered after ${result.delayed[1]} ms`);
+  assert.equal(result.echo[0], 200);
+  const echoed = JSON.parse(result.echo[1]) as { Method: string; Body: string };
+  assert.deepEqual([echoed.Method, echoed.Body], ['POST', 'hello fixture']);
+  assert.deepEqual(result.route, [201, '{"id":"42"}']);
   // The 300 ms start-up budget is measured in bench/, not asserted here; report it for the log.
-  console.log(`startMockUpstream from the installed tarball started in ${result.startMs.toFixed(0)} ms`);
+  console.log(`startMockUpstream (${result.engine} engine) from the installed tarball started in ${result.startMs.toFixed(0)} ms`);
 
   // The README's child-process recipe (Python, Go): node_modules/.bin/mock-upstream is a symlink to a
   // `#!/usr/bin/env node` file, so the child is node itself and SIGTERM drains it to exit 0.
   const bin = join(app, 'node_modules/.bin/mock-upstream');
   assert.match(readFileSync(bin, 'utf8').split('\n')[0], /^#!\/usr\/bin\/env node$/);
-  const run = await runBin(bin, app);
+  if (!nativeLoads()) {
+    // Never silently slow: without the native build the CLI refuses to serve until --engine portable is given.
+    const refused = await runBin(bin, app);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.port, 0, 'it did not listen');
+    assert.match(refused.stderr, /--engine portable/);
+    assert.match(refused.stderr, new RegExp(`Node ${process.versions.node.replace(/\./g, '\\.')}`));
+    assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`);
+  }
+  const run = await runBin(bin, app, nativeLoads() ? [] : ['--engine', 'portable']);
   assert.ok(run.port > 0, 'printed the listening line with a port');
   assert.equal(run.status, 200);
   assert.deepEqual([run.code, run.signal], [0, null], 'SIGTERM to the child stops the server, exit 0');

@@ -1,4 +1,5 @@
 // go-bench-suite's /resource: 100 seeded resources, a page of them or one by id, every body precomputed.
+import { MaxQueryNumber, wholeNumber } from '../../grammar/integer.js';
 import { GrammarError } from '../../grammar/errors.js';
 import { sendBadValue, sendError } from '../../http/errors.js';
 import { makeHead } from '../../http/head.js';
@@ -38,11 +39,11 @@ export function resourceRoutes(ctx: RouteContext): Route[] {
         const text = req.getQuery('limit') ?? '';
         let n = DefaultResourceLimit;
         if (text !== '') {
-          if (!/^\d{1,9}$/.test(text)) {
+          n = wholeNumber(text);
+          if (n < 0 || n > MaxQueryNumber) {
             sendError(writer, res, 400, `invalid limit "${text}": use a whole number; 0 means the default ${DefaultResourceLimit}, above ${ResourceCount} gives all ${ResourceCount}`, 'limit');
             return;
           }
-          n = Number(text);
           // go-bench-suite treats 0 as "not given".
           if (n === 0) n = DefaultResourceLimit;
         }
@@ -51,11 +52,11 @@ export function resourceRoutes(ctx: RouteContext): Route[] {
     { pattern: '/resource/:id', about: 'one resource by id (0-99), 404 JSON if absent',
       handler: (res, req) => {
         const text = req.getParameter(0);
-        if (!/^\d{1,9}$/.test(text)) {
+        const id = wholeNumber(text);
+        if (id < 0 || id > MaxQueryNumber) {
           sendBadValue(writer, res, new GrammarError('id', `invalid resource id "${text}": use a whole number from 0 to ${ResourceCount - 1}`));
           return;
         }
-        const id = Number(text);
         if (id >= ResourceCount) {
           sendError(writer, res, 404, `resource ${id} not found: ids are 0 to ${ResourceCount - 1}`, 'id');
           return;

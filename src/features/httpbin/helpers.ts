@@ -1,4 +1,5 @@
 // Request readers shared by the httpbin handlers (not hot paths: they allocate).
+import { wholeNumber } from '../../grammar/integer.js';
 import type { HttpRequest } from '../../http/uws.js';
 import { GrammarError, quoteValue } from '../../grammar/errors.js';
 
@@ -17,8 +18,8 @@ export function readHeaders(req: HttpRequest): Record<string, string> {
 export function queryInt(req: HttpRequest, name: string, dflt: number, min: number, max: number): number {
   const text = req.getQuery(name) ?? '';
   if (text === '') return dflt;
-  const n = Number(text);
-  if (!/^\d{1,9}$/.test(text) || n < min || n > max) {
+  const n = wholeNumber(text);
+  if (n < min || n > max) {
     throw new GrammarError(name, `invalid ${name} ${quoteValue(text)}: use a whole number from ${min} to ${max}`);
   }
   return n;

@@ -1,4 +1,5 @@
 // httpbin's /redirect/:n: a 302 chain of n redirects ending at /anything.
+import { wholeNumber } from '../../grammar/integer.js';
 import { GrammarError, quoteValue } from '../../grammar/errors.js';
 import { sendBadValue } from '../../http/errors.js';
 import type { Route, RouteContext } from '../context.js';
@@ -13,8 +14,8 @@ export function redirectRoutes(ctx: RouteContext): Route[] {
     { pattern: '/redirect/:n', about: '302 chain of n redirects ending at /anything',
       handler: (res, req) => {
         const text = req.getParameter(0);
-        const n = Number(text);
-        if (!/^\d{1,3}$/.test(text) || n < 1 || n > MaxRedirects) {
+        const n = wholeNumber(text);
+        if (n < 1 || n > MaxRedirects) {
           sendBadValue(writer, res, new GrammarError('n', `invalid redirect count ${quoteValue(text)}: use a whole number from 1 to ${MaxRedirects}`));
           return;
         }
