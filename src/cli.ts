@@ -8,15 +8,23 @@ import type { EarlySignals } from './main.js';
 import { FaultHookEnv, FaultHookPhrase } from './config/defaults.js';
 
 const signals: EarlySignals = { signal: null, handler: null };
+// Test-only (fault-hook phrase and an IPC channel): the start-up handshake with test/runtime/early-signal.test.ts.
+const handshake = process.send !== undefined && process.env[FaultHookEnv] === FaultHookPhrase;
 const onSignal = (signal: NodeJS.Signals): void => {
   if (signals.handler !== null) signals.handler(signal);
   else signals.signal ??= signal;
+  if (handshake && process.connected) process.send?.('signal-seen');
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
-// Test-only (fault-hook phrase and an IPC channel): say when the handlers are in, so a test can signal at the
-// earliest moment without guessing Node's own boot time (a signal before this line gets Node's default action).
-if (process.send !== undefined && process.env[FaultHookEnv] === FaultHookPhrase) process.send('signals-ready', () => process.disconnect());
+// The handshake: say when the handlers are in, then wait for the test's go-ahead before loading the rest, so
+// the test decides whether a signal lands before main.js loads or during start-up, whatever Node's speed
+// (a signal before this line gets Node's default action).
+if (handshake) {
+  process.send?.('signals-ready');
+  await new Promise((resolve) => process.once('message', resolve));
+  process.disconnect();
+}
 
 const { main, failUnexpected } = await import('./main.js');
 main(signals).catch(failUnexpected);

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { adminPrefixClash, BuiltInPatterns, MaxPathBytes, MaxPathSegments, pathProblem, routeShape } from '../../src/grammar/route-shape.js';
 import { createApp } from '../../src/app/app.js';
 import { parseCommand } from '../../src/config/options.js';
-import { loadUws } from '../../src/http/uws.js';
+import { defaultEngine, nativeOnly } from '../helpers/engines.js';
 
 const uwsPath = createRequire(import.meta.url).resolve('uWebSockets.js');
 
@@ -22,7 +22,7 @@ function register(patterns: string[]): { registered: number; aborted: boolean } 
 
 const x = (n: number): string => '/x'.repeat(n);
 
-test('uWS facts: a pattern registered twice aborts; only the first 100 segments count', () => {
+test('uWS facts: a pattern registered twice aborts; only the first 100 segments count', nativeOnly(), () => {
   assert.deepEqual(register(['/a', '/a']), { registered: 1, aborted: true });
   assert.deepEqual(register([`${x(MaxPathSegments)}/a`, `${x(MaxPathSegments)}/b`]), { registered: 1, aborted: true },
     'two paths sharing their first 100 segments are one route to uWS');
@@ -76,7 +76,7 @@ test('BuiltInPatterns is the route table the app registers (every built-in data 
   assert.equal(cmd.kind, 'serve');
   if (cmd.kind !== 'serve') return;
   // Built in this process, never listening: the app is only read for its route names.
-  const { ctx } = createApp(loadUws(), { config: cmd.config, startedAt: 0, workerIndex: 0 });
+  const { ctx } = createApp(defaultEngine(), { config: cmd.config, startedAt: 0, workerIndex: 0 });
   const data = ctx.routeNames.filter((p) => !p.startsWith(cmd.config.adminPrefix) && p !== '/*');
   assert.deepEqual([...data].sort(), [...BuiltInPatterns].sort());
 });
@@ -86,5 +86,5 @@ test('the route table throws, rather than let uWS abort the process, when a buil
   if (cmd.kind !== 'serve') throw new Error('serve expected');
   // An admin prefix the option check would refuse, forced in: its ${'${prefix}*'} is the built-in /anything/*.
   const config = { ...cmd.config, adminPrefix: '/anything/' };
-  assert.throws(() => createApp(loadUws(), { config, startedAt: 0, workerIndex: 0 }), /route \/anything\/\* clashes with \/anything\/\*, registered before it/);
+  assert.throws(() => createApp(defaultEngine(), { config, startedAt: 0, workerIndex: 0 }), /route \/anything\/\* clashes with \/anything\/\*, registered before it/);
 });

@@ -85,7 +85,7 @@ describe('startup errors exit 1 with one clear line', () => {
   });
 
   test('the pure-JS uWebSockets.js fallback is refused', async () => {
-    const r = await runCli(['--port', '0'], { UWS_USE_FALLBACK: '1' });
+    const r = await runCli(['--port', '0'], { UWS_USE_FALLBACK: '1', MOCK_ENGINE: 'native' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /native uWebSockets\.js/);
     assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -3,9 +3,9 @@
 // loads on any Node. Node does the HTTP/1.1 work (parsing, keep-alive, pipelining order, HEAD framing,
 // chunked bodies); the router and the request/response adapters give handlers uWS's semantics.
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { AppHandler, Engine, EngineApp, ListenToken, TlsFiles } from '../engine.js';
 import { PortableRequest } from './request.js';
 import { PortableResponse } from './response.js';
@@ -15,12 +15,13 @@ import { Router, type Runner } from './router.js';
 export const ExclusivePort = 1;
 
 /**
- * Server limits, close to uWS's: idle keep-alive connections close after 10 s (uWS ~10 s); a client has
+ * Server limits, close to uWS's: idle keep-alive connections close after 10 s (uWS ~10 s), and so does a
+ * connection silent for 10 s in the middle of a request (closeIfAwaitingRequest); a client has
  * 15 s to send its head and 60 s for its whole request, so a slow client cannot hold a parser's memory
  * (uWS has no such bound but reads everything at once); heads up to 16 KB (node's default; uWS takes a
  * larger head in one read, 4 KB across reads). Responses themselves never time out, as with uWS.
  */
-export const Limits = { keepAliveTimeoutMs: 10_000, headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxHeaderSize: 16 * 1024 } as const;
+export const Limits = { keepAliveTimeoutMs: 10_000, idleTimeoutMs: 10_000, headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxHeaderSize: 16 * 1024 } as const;
 
 /**
  * Whether this Node can share a port between listeners (net's `reusePort`, Node 22.12+/23.1+; older Nodes
@@ -31,6 +32,30 @@ export function reusePortSupported(version = process.versions.node, platform: st
   if (!['linux', 'freebsd', 'sunos', 'aix'].includes(platform)) return false;
   const [major, minor] = version.split('.').map((n) => Number.parseInt(n, 10));
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/** What node:http keeps on a connection (internals, read only here): the request being parsed, the response first in line. */
+interface HttpSocket extends Socket {
+  parser?: { incoming?: IncomingMessage | null } | null;
+  _httpMessage?: ServerResponse | null;
+}
+
+// A connection silent for idleTimeoutMs: closed when it owes us request bytes (an unfinished head or body)
+// or nothing is pending; kept when the silence is ours (a response not yet complete for a whole request).
+function closeIfAwaitingRequest(socket: HttpSocket): void {
+  const incoming = socket.parser?.incoming ?? null;
+  const owed = socket._httpMessage ?? null;
+  if ((incoming !== null && !incoming.complete) || owed === null || owed.writableFinished) socket.destroy();
+}
+
+/** Requests a connection may have waiting behind an unread answer before it is closed (see dispatch). */
+export const MaxDeferred = 1024;
+
+/** A connection with requests waiting behind an answer its client has not read (see PortableApp.dispatch). */
+interface DeferringSocket extends HttpSocket {
+  mockDeferred?: (IncomingMessage | ServerResponse)[];
+  /** node's own pause flag (it paused reading because answers queued up). */
+  _paused?: boolean;
 }
 
 class Listener {
@@ -107,13 +132,71 @@ class PortableApp implements EngineApp {
     // default on a client's FIN is kept: like uWS, it aborts what is pending and closes, so a client that
     // leaves with destroy() (a FIN) aborts its responses at once (half-closing clients lose deferred answers
     // on both engines; test/hardening/hostile-http.test.ts has that as a todo).
-    server.timeout = 0;
+    // uWS closes a connection that sends nothing for ~10 s while it waits for request bytes (a head or a
+    // body that stalls). Node's socket timeout fires on any 10 s of silence; a response we still owe (a
+    // /delay, a drip) is not the client's silence, so only a connection awaiting request bytes is closed.
+    server.timeout = Limits.idleTimeoutMs;
+    server.on('timeout', closeIfAwaitingRequest);
     // Each deferred response watches its socket's 'close'; many pipelined ones are not a leak.
     server.on('connection', (s: Socket) => s.setMaxListeners(0));
+    // Node hands a CONNECT request over as a raw socket (a tunnel); uWS routes it like any method. So do we,
+    // on a response of our own over that socket, closed once it is answered (no tunnel, no keep-alive).
+    server.on('connect', (msg: IncomingMessage, socket: Socket) => {
+      msg.push(null);
+      const res = new ServerResponse(msg);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.once('finish', () => socket.end());
+      socket.once('close', () => res.detachSocket(socket));
+      this.handle(msg, res);
+    });
     return server;
   }
 
+  // A pipelining client that does not read its answers: node parses every request in a read (up to
+  // 64 KB, ~1,800 small GETs) before it can pause, and would make every answer (each a 16 KB /size body:
+  // ~30 MB per connection). uWS stops reading behind an unread answer; here requests that arrive while
+  // the socket is full behind an earlier answer wait, unanswered and without a body made, until it drains
+  // (the socket paused meanwhile), and a connection with more than MaxDeferred of them is closed.
   private dispatch(msg: IncomingMessage, res: ServerResponse): void {
+    const s = msg.socket as DeferringSocket;
+    if (s.destroyed) return;
+    const waiting = s.mockDeferred;
+    if ((waiting !== undefined && waiting.length > 0) || (s.writableNeedDrain && s._httpMessage !== res)) {
+      this.defer(s, msg, res);
+      return;
+    }
+    this.handle(msg, res);
+  }
+
+  private defer(s: DeferringSocket, msg: IncomingMessage, res: ServerResponse): void {
+    let waiting = s.mockDeferred;
+    if (waiting === undefined) {
+      const q: (IncomingMessage | ServerResponse)[] = [];
+      waiting = s.mockDeferred = q;
+      s.on('drain', () => this.runDeferred(s, q));
+      s.once('close', () => { q.length = 0; });
+    }
+    if (waiting.length >= 2 * MaxDeferred) {
+      s.destroy();
+      return;
+    }
+    waiting.push(msg, res);
+    s.pause();
+  }
+
+  private runDeferred(s: DeferringSocket, q: (IncomingMessage | ServerResponse)[]): void {
+    let i = 0;
+    while (i < q.length && !s.destroyed && !s.writableNeedDrain) {
+      this.handle(q[i] as IncomingMessage, q[i + 1] as ServerResponse);
+      i += 2;
+    }
+    q.splice(0, i);
+    // Resumed only when node did not pause it too (it resumes its own pause, with its parser, on drain).
+    if (q.length === 0 && !s.destroyed && s._paused !== true) s.resume();
+  }
+
+  private handle(msg: IncomingMessage, res: ServerResponse): void {
     const url = msg.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -152,7 +235,9 @@ export function createPortableEngine(): Engine {
     name: 'portable',
     App: () => new PortableApp(null),
     SSLApp: (files) => new PortableApp(readTls(files)),
-    us_listen_socket_close: (token) => { listener(token).server.close(); },
+    // net's close, not http's: http.Server.close() also closes idle keep-alive connections (Node 19+), and
+    // uWS's listener close leaves every connection open (a draining worker still answers on them).
+    us_listen_socket_close: (token) => { NetServer.prototype.close.call(listener(token).server); },
     us_socket_local_port: (token) => (listener(token).server.address() as AddressInfo).port,
     LIBUS_LISTEN_EXCLUSIVE_PORT: ExclusivePort,
   };

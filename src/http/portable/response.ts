@@ -68,6 +68,14 @@ export class PortableResponse implements EngineResponse {
     if (this.state === Open) this.sendHead(-1, false);
     const b = body(chunk);
     this.offset += b.byteLength;
+    // Node 24+ corks the response itself on a write outside a corked socket and joins every chunk written
+    // in that tick into one (a /stream-bytes chunk_size=1 stream became one 4 KB chunk). With the socket
+    // corked instead, each write stays its own chunk and the tick's writes still leave in one writev.
+    const s = this.msg.socket;
+    if (s !== null && s.writableCorked === 0) {
+      s.cork();
+      process.nextTick(uncorkSocket, s);
+    }
     return this.res.write(b);
   }
 
@@ -265,4 +273,8 @@ function copy(b: Buffer): ArrayBuffer {
   const out = new ArrayBuffer(b.byteLength);
   new Uint8Array(out).set(b);
   return out;
+}
+
+function uncorkSocket(s: Socket): void {
+  s.uncork();
 }
