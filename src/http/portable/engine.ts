@@ -48,12 +48,16 @@ function closeIfAwaitingRequest(socket: HttpSocket): void {
   if ((incoming !== null && !incoming.complete) || owed === null || owed.writableFinished) socket.destroy();
 }
 
-/** Requests a connection may have waiting behind an unread answer before it is closed (see dispatch). */
+/** Answers a connection may have in the making at once (see PortableApp.dispatch). */
+export const MaxAhead = 16;
+/** Requests a connection may have waiting behind them before it is closed (see PortableApp.dispatch). */
 export const MaxDeferred = 1024;
 
 /** A connection with requests waiting behind an answer its client has not read (see PortableApp.dispatch). */
 interface DeferringSocket extends HttpSocket {
   mockDeferred?: (IncomingMessage | ServerResponse)[];
+  /** Answers started and not yet complete. */
+  mockAhead?: number;
   /** node's own pause flag (it paused reading because answers queued up). */
   _paused?: boolean;
 }
@@ -153,16 +157,17 @@ class PortableApp implements EngineApp {
     return server;
   }
 
-  // A pipelining client that does not read its answers: node parses every request in a read (up to
-  // 64 KB, ~1,800 small GETs) before it can pause, and would make every answer (each a 16 KB /size body:
-  // ~30 MB per connection). uWS stops reading behind an unread answer; here requests that arrive while
-  // the socket is full behind an earlier answer wait, unanswered and without a body made, until it drains
-  // (the socket paused meanwhile), and a connection with more than MaxDeferred of them is closed.
+  // A pipelining client that does not read its answers: node parses every request of a read (up to 64 KB,
+  // ~1,800 small GETs) at once and queues every answer until the one before it is written, so 20 such
+  // clients on /size/16KB held ~180 MB. uWS stops reading behind an unread answer. Here at most MaxAhead
+  // answers per connection are in the making; later requests wait, with no body made and the socket
+  // paused, until one completes, and a connection with more than MaxDeferred waiting is closed. A
+  // reading client's pipeline only sees its requests answered MaxAhead at a time.
   private dispatch(msg: IncomingMessage, res: ServerResponse): void {
     const s = msg.socket as DeferringSocket;
     if (s.destroyed) return;
     const waiting = s.mockDeferred;
-    if ((waiting !== undefined && waiting.length > 0) || (s.writableNeedDrain && s._httpMessage !== res)) {
+    if ((s.mockAhead ?? 0) >= MaxAhead || (waiting !== undefined && waiting.length > 0)) {
       this.defer(s, msg, res);
       return;
     }
@@ -170,14 +175,9 @@ class PortableApp implements EngineApp {
   }
 
   private defer(s: DeferringSocket, msg: IncomingMessage, res: ServerResponse): void {
-    let waiting = s.mockDeferred;
-    if (waiting === undefined) {
-      const q: (IncomingMessage | ServerResponse)[] = [];
-      waiting = s.mockDeferred = q;
-      s.on('drain', () => this.runDeferred(s, q));
-      s.once('close', () => { q.length = 0; });
-    }
+    const waiting = (s.mockDeferred ??= []);
     if (waiting.length >= 2 * MaxDeferred) {
+      waiting.length = 0;
       s.destroy();
       return;
     }
@@ -185,14 +185,18 @@ class PortableApp implements EngineApp {
     s.pause();
   }
 
-  private runDeferred(s: DeferringSocket, q: (IncomingMessage | ServerResponse)[]): void {
+  // One answer of this connection completed (or was cut): start the waiting requests that now fit.
+  private answered(s: DeferringSocket): void {
+    s.mockAhead = (s.mockAhead ?? 1) - 1;
+    const q = s.mockDeferred;
+    if (q === undefined || q.length === 0 || s.destroyed) return;
     let i = 0;
-    while (i < q.length && !s.destroyed && !s.writableNeedDrain) {
+    while (i < q.length && (s.mockAhead ?? 0) < MaxAhead && !s.destroyed) {
       this.handle(q[i] as IncomingMessage, q[i + 1] as ServerResponse);
       i += 2;
     }
     q.splice(0, i);
-    // Resumed only when node did not pause it too (it resumes its own pause, with its parser, on drain).
+    // Resumed only when node did not pause it too (node resumes its own pause, with its parser, on drain).
     if (q.length === 0 && !s.destroyed && s._paused !== true) s.resume();
   }
 
@@ -205,6 +209,10 @@ class PortableApp implements EngineApp {
     // header (Node 20.20 and 24.22, checked: idle connections still close after keepAliveTimeout).
     (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = 0;
     const response = new PortableResponse(msg, res);
+    const s = msg.socket as DeferringSocket;
+    s.mockAhead = (s.mockAhead ?? 0) + 1;
+    // 'close' comes once per response, after it finished or when its connection went away.
+    res.once('close', () => this.answered(s));
     const req = this.req;
     req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);
     this.current = response;
