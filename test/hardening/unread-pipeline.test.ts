@@ -6,9 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, statusLines, type TestServer } from '../helpers/server.js';
 import { assertServes, openClients, pollUntil, rssBytes } from './util.js';
+import { serverEngine } from '../helpers/engines.js';
 
 const Request = 'GET /size/16KB HTTP/1.1\r\nHost: t\r\n\r\n';
 const MB = 1024 * 1024;
+// uWS stops reading behind an unread answer. node:http parses a whole read of pipelined requests first:
+// the portable engine keeps at most 16 answers in the making and 512 requests waiting per connection
+// (each waiting request is node's request and response objects, ~10 KB), and closes a connection past that.
+const Bound = serverEngine() === 'native' ? 60 * MB : 120 * MB;
 
 describe('unread pipelined responses', () => {
   let server: TestServer;
@@ -39,7 +44,7 @@ describe('unread pipelined responses', () => {
         peak = Math.max(peak, rssBytes(server.proc.pid as number));
         return performance.now() > until;
       }, 5000, 50);
-      assert.ok(peak - base < 60 * MB, `RSS grew by ${((peak - base) / MB).toFixed(1)} MB (bound 60 MB)`);
+      assert.ok(peak - base < Bound, `RSS grew by ${((peak - base) / MB).toFixed(1)} MB (bound ${Bound / MB} MB)`);
       await assertServes(server);
       const { data } = await (async () => {
         const [h] = await openClients(server.port, 1, 'GET /__mock/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');

@@ -51,7 +51,7 @@ function closeIfAwaitingRequest(socket: HttpSocket): void {
 /** Answers a connection may have in the making at once (see PortableApp.dispatch). */
 export const MaxAhead = 16;
 /** Requests a connection may have waiting behind them before it is closed (see PortableApp.dispatch). */
-export const MaxDeferred = 1024;
+export const MaxDeferred = 512;
 
 /** A connection with requests waiting behind an answer its client has not read (see PortableApp.dispatch). */
 interface DeferringSocket extends HttpSocket {
