@@ -172,7 +172,7 @@ type HandlerErrorReport = (route: string, err: Error) => void;
 
 // Setting the route id is one store; the counters attribute every response written under it. The try is
 // free in optimized code and is what stands between a handler bug and the whole process: uWS aborts every
-// thread when a handler throws before responding (uws-notes).
+// thread when a handler throws before responding (docs/operations.md, "Crashes").
 function counted(writer: Writer, counters: WorkerCounters, cell: RouteCell, report: HandlerErrorReport): Handler {
   const id = cell.id;
   return (res, req) => {

@@ -1,4 +1,4 @@
-// Admin endpoints under the reserved prefix, /__mock/ unless --admin-prefix says otherwise (spec 2.6).
+// Admin endpoints under the reserved prefix, /__mock/ unless --admin-prefix says otherwise.
 import { MaxQueryNumber, wholeNumber } from '../grammar/integer.js';
 import { FaultHookEnv, FaultHookPhrase } from '../config/defaults.js';
 

@@ -1,4 +1,4 @@
-// Request-level controls on any data route (spec 2.3): `delay`, `status`, `size`, `header`, `close`, by
+// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
 // go-bench-suite's X-Delay. Why one header rather than five `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with

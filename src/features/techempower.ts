@@ -1,4 +1,4 @@
-// TechEmpower / Lwan style routes (spec 2.2): constant bodies, precomputed.
+// TechEmpower / Lwan style routes: constant bodies, precomputed.
 import { prepare } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { Route, RouteContext } from './context.js';

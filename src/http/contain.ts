@@ -1,5 +1,5 @@
 // Containment for callbacks uWS runs outside the route handler (onData, onAborted, cork, timers, promise
-// continuations): an exception there escapes the route's try/catch and would kill the worker (uws-notes).
+// continuations): an exception there escapes the route's try/catch and would kill the worker (docs/operations.md, "Crashes").
 import type { HttpResponse } from './uws.js';
 import type { Writer } from './writer.js';
 import { sendError } from './errors.js';

@@ -34,7 +34,7 @@ export function sendError(writer: Writer, res: HttpResponse, code: 400 | 404 | 4
 
 /**
  * 400 for a bad grammar value. Anything else is our bug: answer 500 rather than rethrow, because a
- * handler that throws before responding takes down every worker thread (uws-notes).
+ * handler that throws before responding takes down every worker thread (docs/operations.md, "Crashes").
  */
 export function sendBadValue(writer: Writer, res: HttpResponse, err: unknown): void {
   if (err instanceof GrammarError) sendError(writer, res, 400, err.message, err.param);

@@ -89,7 +89,7 @@ export class FillerSender {
     this.streamClosing(res, src, length);
   }
 
-  // tryEnd cannot close the connection after the last byte (uws-notes), so a `close` control on a streamed
+  // tryEnd cannot close the connection after the last byte (docs/operations.md, "Limits"), so a `close` control on a streamed
   // body is announced with the header: the client closes once it has read the body.
   private streamClosing(res: HttpResponse, src: Buffer, size: number): void {
     if (this.writer.closing()) res.writeHeader(ConnectionName, CloseValue);
@@ -148,7 +148,7 @@ export class FillerSender {
     }
   }
 
-  // onWritable runs outside the route's try/catch: an exception here would be the worker's (uws-notes), so
+  // onWritable runs outside the route's try/catch: an exception here would be the worker's (docs/operations.md, "Crashes"), so
   // it closes this one connection and is reported instead. The try costs nothing in optimized code.
   private resume(slot: number, offset: number): boolean {
     const res = this.res[slot] as HttpResponse;

@@ -1,5 +1,5 @@
 // A route handler that throws before answering is a bug, but it must cost one 500, not the process:
-// uWS aborts every worker thread when a handler returns without responding (uws-notes).
+// uWS aborts every worker thread when a handler returns without responding (docs/operations.md, "Crashes").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withServer } from '../helpers/server.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { Server as NetServer, Socket as NetSocket, type AddressInfo, type Socket } from 'node:net';
 import type { AppHandler, Engine, EngineApp, ListenToken, TlsFiles } from '../engine.js';
 import { PortableRequest } from './request.js';
 import { PortableResponse } from './response.js';
@@ -48,10 +48,17 @@ function closeIfAwaitingRequest(socket: HttpSocket): void {
   if ((incoming !== null && !incoming.complete) || owed === null || owed.writableFinished) socket.destroy();
 }
 
+/** A socket's resume() while requests wait behind its answers: it stays paused (see PortableApp.dispatch). */
+function resumeUnlessWaiting(this: DeferringSocket): DeferringSocket {
+  const waiting = this.mockDeferred;
+  if (waiting !== undefined && waiting.length > 0) return this;
+  return NetSocket.prototype.resume.call(this) as DeferringSocket;
+}
+
 /** Answers a connection may have in the making at once (see PortableApp.dispatch). */
 export const MaxAhead = 16;
 /** Requests a connection may have waiting behind them before it is closed (see PortableApp.dispatch). */
-export const MaxDeferred = 512;
+export const MaxDeferred = 4096;
 
 /** A connection with requests waiting behind an answer its client has not read (see PortableApp.dispatch). */
 interface DeferringSocket extends HttpSocket {
@@ -159,10 +166,10 @@ class PortableApp implements EngineApp {
 
   // A pipelining client that does not read its answers: node parses every request of a read (up to 64 KB,
   // ~1,800 small GETs) at once and queues every answer until the one before it is written, so 20 such
-  // clients on /size/16KB held ~180 MB. uWS stops reading behind an unread answer. Here at most MaxAhead
-  // answers per connection are in the making; later requests wait, with no body made and the socket
-  // paused, until one completes, and a connection with more than MaxDeferred waiting is closed. A
-  // reading client's pipeline only sees its requests answered MaxAhead at a time.
+  // clients on /size/16KB held ~180 MB. uWS stops reading behind an unanswered request. Here at most
+  // MaxAhead answers per connection are in the making; later requests wait, with no body made, and the
+  // connection reads nothing more until they are all answered (node's own resume on drain included), so
+  // what waits is at most the rest of one read. A connection with more than MaxDeferred waiting is closed.
   private dispatch(msg: IncomingMessage, res: ServerResponse): void {
     const s = msg.socket as DeferringSocket;
     if (s.destroyed) return;
@@ -175,7 +182,12 @@ class PortableApp implements EngineApp {
   }
 
   private defer(s: DeferringSocket, msg: IncomingMessage, res: ServerResponse): void {
-    const waiting = (s.mockDeferred ??= []);
+    let waiting = s.mockDeferred;
+    if (waiting === undefined) {
+      waiting = s.mockDeferred = [];
+      // node resumes a socket it paused once its queued answers drain; not while requests wait here.
+      s.resume = resumeUnlessWaiting;
+    }
     if (waiting.length >= 2 * MaxDeferred) {
       waiting.length = 0;
       s.destroy();
@@ -197,7 +209,7 @@ class PortableApp implements EngineApp {
     }
     q.splice(0, i);
     // Resumed only when node did not pause it too (node resumes its own pause, with its parser, on drain).
-    if (q.length === 0 && !s.destroyed && s._paused !== true) s.resume();
+    if (q.length === 0 && !s.destroyed && s._paused !== true) NetSocket.prototype.resume.call(s);
   }
 
   private handle(msg: IncomingMessage, res: ServerResponse): void {
