@@ -1,6 +1,6 @@
 // What `--engine portable` costs: mock-upstream's /json/valid on keep-alive connections, served by the
-// native uWS engine (the CLI) and by the portable engine (the same app on node:http,
-// bench/servers/portable-app.ts), beside plain node:http writing a constant buffer, in the same run.
+// native uWS engine and by the portable engine (the CLI with --engine portable), beside plain node:http
+// writing a constant buffer, in the same run.
 // No budget: the figures tell users the price of the portable engine.
 // Run alone: node dist/bench/engines.bench.js [--quick]
 import { benchServerSpec, oursSpec, runNotes, summarise, runAlone, withServers, prepareBench } from './lib/common.js';
@@ -23,7 +23,7 @@ export async function runEnginesBench(options: BenchOptions): Promise<BenchResul
   const { pinning, log } = await prepareBench('engines');
   const specs = [
     { label: Native, spec: oursSpec() },
-    { label: Portable, spec: benchServerSpec('portable-app', 'portable-app.js') },
+    { label: Portable, spec: oursSpec({ name: 'mock-upstream-portable', extraArgs: ['--engine', 'portable'] }) },
     { label: NodeHttp, spec: benchServerSpec('node-http', 'node-http.js') },
   ];
   return withServers(log, async (started) => {
@@ -40,7 +40,7 @@ export async function runEnginesBench(options: BenchOptions): Promise<BenchResul
       name: 'engines',
       title: `engines: mock-upstream \`${Route}\` keep-alive on the native and the portable engine, and node:http`,
       method: [
-        `The same app (1 worker) on native uWS (the CLI) and on the portable engine (node:http; bench/servers/portable-app.ts), and node:http ` +
+        `The same app (1 worker) on native uWS (the CLI) and on the portable engine (the CLI with --engine portable: node:http), and node:http ` +
           `answering a constant body of the same size (bench/servers/node-http.ts). CPU pinning: ${pinning.description}. ` +
           `${rounds} round(s) of ${durationSec} s after ${WarmupSec} s of warm-up each, the order rotating between rounds; medians over rounds.`,
       ],

@@ -12,24 +12,8 @@ import { FillerSender } from '../../src/http/filler.js';
 import { Scheduler, type Responder } from '../../src/http/scheduler.js';
 import type { HttpRequest, HttpResponse } from '../../src/http/uws.js';
 import { Writer } from '../../src/http/writer.js';
+import { fakeRes } from '../helpers/fake-response.js';
 
-type Call = [string, ...unknown[]];
-
-function text(v: unknown): unknown {
-  if (v instanceof ArrayBuffer) return Buffer.from(v).toString('latin1');
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-  return v;
-}
-
-function fakeRes(): { res: HttpResponse; calls: Call[] } {
-  const calls: Call[] = [];
-  const rec = (name: string) => (...args: unknown[]) => { calls.push([name, ...args.map(text)]); return res; };
-  const res = {
-    writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
-    onAborted: rec('onAborted'), cork(fn: () => void) { fn(); return res; },
-  } as unknown as HttpResponse;
-  return { res, calls };
-}
 
 /** A request with this query string (no '?') and these lower-case headers. */
 function fakeReq(query: string, headers: Record<string, string> = {}): HttpRequest {

@@ -8,25 +8,8 @@ import { Recorder } from '../../src/http/recorder.js';
 import { allocateCounters, Counters, F, WorkerCounters } from '../../src/observe/counters.js';
 import { Journal } from '../../src/observe/journal.js';
 import type { HttpRequest, HttpResponse } from '../../src/http/uws.js';
+import { fakeRes } from '../helpers/fake-response.js';
 
-type Call = [string, ...unknown[]];
-
-function text(v: unknown): unknown {
-  if (v instanceof ArrayBuffer) return Buffer.from(v).toString('latin1');
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-  return v;
-}
-
-/** A response recording calls, with ArrayBuffers and views shown as text. */
-function fakeRes(): { res: HttpResponse; calls: Call[] } {
-  const calls: Call[] = [];
-  const rec = (name: string) => (...args: unknown[]) => { calls.push([name, ...args.map(text)]); return res; };
-  const res = {
-    writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
-    cork(fn: () => void) { fn(); return res; },
-  } as unknown as HttpResponse;
-  return { res, calls };
-}
 
 const fakeReq = {} as HttpRequest;
 

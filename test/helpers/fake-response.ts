@@ -1,0 +1,24 @@
+// A response that records the calls made on it, for in-process unit tests of the writer, controls and
+// scheduler: ArrayBuffers and views are recorded as latin1 text, so a test compares what would go on the wire.
+import type { HttpResponse } from '../../src/http/uws.js';
+
+/** One recorded call: the method's name, then its arguments. */
+export type Call = [string, ...unknown[]];
+
+/** A recorded argument as text when it is bytes. */
+export function asText(v: unknown): unknown {
+  if (v instanceof ArrayBuffer) return Buffer.from(v).toString('latin1');
+  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  return v;
+}
+
+/** A response recording writeStatus, writeHeader, end, endWithoutBody and onAborted; cork runs its callback. */
+export function fakeRes(): { res: HttpResponse; calls: Call[] } {
+  const calls: Call[] = [];
+  const rec = (name: string) => (...args: unknown[]) => { calls.push([name, ...args.map(asText)]); return res; };
+  const res = {
+    writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
+    onAborted: rec('onAborted'), cork(fn: () => void) { fn(); return res; },
+  } as unknown as HttpResponse;
+  return { res, calls };
+}
