@@ -152,8 +152,13 @@ describe('workers', () => {
       const down = probes.filter((p) => p.start >= crashedAt && p.end <= restartedAt);
       t.diagnostic(`${probes.length} requests from the crash to the restart (${Math.round(restartedAt - crashedAt)} ms down): ` +
         `${count(probes, 'ok')} ok, ${count(probes, 'connection')} connection errors, ${count(probes, 'http')} failed; ${down.length} while down`);
-      const failed = probes.filter((p) => p.outcome !== 'ok');
-      assert.deepEqual(failed.map((p) => `${p.outcome}: ${p.detail}`), [], 'every request answered 200, none refused or reset');
+      // A connection the kernel queued on the crashing worker's listener (SO_REUSEPORT hashes each one to a
+      // listener) is reset when that listener closes, unless net.ipv4.tcp_migrate_req=1 moves it to another
+      // (docs/operations.md, "Crashes"). Those started before the exit was logged; they may only be resets.
+      const inCrash = probes.filter((p) => p.start < crashedAt && p.outcome !== 'ok');
+      assert.deepEqual(inCrash.filter((p) => p.outcome !== 'connection').map((p) => `${p.outcome}: ${p.detail}`), [], 'around the crash: answered 200 or reset, never a wrong answer');
+      const failed = probes.filter((p) => p.start >= crashedAt && p.outcome !== 'ok');
+      assert.deepEqual(failed.map((p) => `${p.outcome}: ${p.detail}`), [], 'once the worker was gone, every request answered 200, none refused or reset');
       assert.ok(down.length >= 5, `only ${down.length} requests were served while the worker was down`);
       // And once it is back, both serve again.
       for (let i = 0; i < 10; i++) assert.equal((await probe()).outcome, 'ok');
