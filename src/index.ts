@@ -1,4 +1,6 @@
 // Public API: start mock-upstream in-process as a test fixture.
+import type { EngineChoice } from './config/defaults.js';
+import type { EngineName } from './http/engines.js';
 import { deepFreeze, parseCommand, type ServerConfig } from './config/options.js';
 import { SettingRows, type FixtureSettingKey } from './config/settings.js';
 import { checkConfig, ConfigFileError, type RouteConfig } from './config/file.js';
@@ -8,7 +10,7 @@ import type { JournalFilter } from './observe/journal.js';
 import { createLogger } from './observe/log.js';
 import { startServer } from './runtime/supervisor.js';
 
-export type { JournalEntry, JournalFilter, RouteConfig, ServerConfig };
+export type { EngineChoice, EngineName, JournalEntry, JournalFilter, RouteConfig, ServerConfig };
 
 /**
  * Options for startMockUpstream; each (routes aside) is a row of the settings table marked `fixture`
@@ -23,7 +25,7 @@ export interface MockUpstreamOptions {
    * HTTP engine (as --engine); default 'auto' here: native uWebSockets.js where its build loads (Node 20),
    * else the portable node:http engine. The result's `engine` says which one serves.
    */
-  engine?: 'native' | 'portable' | 'auto';
+  engine?: EngineChoice;
   /** Worker threads; default 1. */
   workers?: number | 'auto';
   /** pino level for the server's own log lines (stdout); default 'silent'. */
@@ -67,7 +69,7 @@ export interface MockUpstream {
   readonly url: string;
   readonly port: number;
   /** The engine serving: 'native' (uWebSockets.js) or 'portable' (node:http, on Nodes without the native build). */
-  readonly engine: 'native' | 'portable';
+  readonly engine: EngineName;
   /** The config in force (its `engine` is the one serving). */
   readonly config: ServerConfig;
   /** Drain in-flight responses (within grace) and stop every worker. */

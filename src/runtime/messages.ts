@@ -1,4 +1,5 @@
 // The messages between the main thread and worker threads, in one place.
+import type { EngineName } from '../http/engines.js';
 import type { RouteConfig } from '../config/file.js';
 import type { ServerConfig } from '../config/options.js';
 import type { JournalEntry, JournalFilter } from '../observe/journal.js';
@@ -9,6 +10,8 @@ export type { AdminAsk, AdminReply, JournalFilter };
 /** What a worker thread starts with. */
 export interface WorkerInit {
   readonly config: ServerConfig;
+  /** The engine the main thread chose (config.engine may still say what was asked). */
+  readonly engine: EngineName;
   readonly index: number;
   /** The probed port (resolves --port 0 once for every worker). */
   readonly port: number;

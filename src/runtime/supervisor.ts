@@ -12,7 +12,7 @@ import { serializeError } from '../serializers/index.js';
 import { ControlPlane } from './control.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { StartupError } from '../http/uws.js';
-import { chooseEngine } from '../http/engines.js';
+import { chooseEngine, type EngineName } from '../http/engines.js';
 import type { Engine, ListenToken } from '../http/engine.js';
 import { reusePortSupported } from '../http/portable/engine.js';
 import { deepFreeze } from '../config/options.js';
@@ -36,7 +36,7 @@ const ShutdownSlackMs = 3_000;
 export interface RunningServer {
   readonly port: number;
   /** The engine serving: native uWebSockets.js, or portable node:http. */
-  readonly engine: 'native' | 'portable';
+  readonly engine: EngineName;
   readonly workers: number;
   /** Begin graceful shutdown (first call) or stop at once (second call); resolves with the exit code. */
   shutdown(): Promise<number>;
@@ -53,7 +53,7 @@ export async function startServer(asked: ServerConfig, log: Logger): Promise<Run
   const { engine, fallbackReason } = chooseEngine(asked.engine);
   const config = servingConfig(asked, engine, log, fallbackReason);
   const ports = await preflight(config, engine);
-  const supervisor = new Supervisor(config, log, ports);
+  const supervisor = new Supervisor(config, engine.name, log, ports);
   await supervisor.start();
   supervisor.announce(performance.now() - t0);
   return supervisor.running();
@@ -150,7 +150,7 @@ class Supervisor {
   private stopping = false;
   private forced = false;
 
-  constructor(private readonly config: ServerConfig, private readonly log: Logger, private readonly ports: Ports) {
+  constructor(private readonly config: ServerConfig, private readonly engine: EngineName, private readonly log: Logger, private readonly ports: Ports) {
     this.sab = allocateCounters(config.workers);
     this.counters = new Counters(this.sab);
     this.slots = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
@@ -199,7 +199,7 @@ class Supervisor {
   running(): RunningServer {
     return {
       port: this.ports.port,
-      engine: this.config.engine === 'portable' ? 'portable' : 'native',
+      engine: this.engine,
       workers: this.config.workers,
       closed: this.exit.closed,
       admin: (ask) => this.control.handle(ask),
@@ -219,7 +219,7 @@ class Supervisor {
   private spawn(index: number): Promise<void> {
     const { port, adminPort } = this.ports;
     const init: WorkerInit = {
-      config: this.config, index, port, adminPort, startedAt: this.startedAt, counters: this.sab,
+      config: this.config, engine: this.engine, index, port, adminPort, startedAt: this.startedAt, counters: this.sab,
       routes: this.control.current(), patterns: this.control.registeredPatterns(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });

@@ -175,7 +175,7 @@ port.on('message', (msg: ToWorker) => {
 });
 
 try {
-  engine = engineNamed(init.config.engine === 'portable' ? 'portable' : 'native');
+  engine = engineNamed(init.engine);
   const built = createApp(engine, {
     config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
     routes: init.routes, patterns: init.patterns, ask,
