@@ -54,6 +54,51 @@ export interface EngineResponse {
   close(): unknown;
   /** The peer address as text. */
   getRemoteAddressAsText(): ArrayBuffer;
+  /**
+   * Accept a WebSocket upgrade (only inside a WsBehavior's upgrade handler, or corked after it deferred):
+   * userData becomes the socket's, extensions '' declines permessage-deflate.
+   */
+  upgrade<U>(userData: U, secWebSocketKey: Bytes, secWebSocketProtocol: Bytes, secWebSocketExtensions: Bytes, context: WsContext): void;
+}
+
+/** The opaque context an upgrade handler is given and hands back to upgrade(). */
+export type WsContext = object;
+
+/** One open WebSocket (uWS's WebSocket, the part we use). Valid from open until close; nothing after. */
+export interface EngineWebSocket<U> {
+  /** Send one message: 1 sent, 0 sent but buffered (backpressure), 2 dropped (over maxBackpressure). */
+  send(message: Bytes, isBinary?: boolean, compress?: boolean): number;
+  /** Close with a code and reason (a close frame; close() is called after). */
+  end(code?: number, shortMessage?: Bytes): void;
+  /** Drop the connection at once, without a close frame. */
+  close(): unknown;
+  /** Bytes queued and not yet taken by the socket. */
+  getBufferedAmount(): number;
+  /** What upgrade() was given. */
+  getUserData(): U;
+  /** Batch the writes of cb; required for sends outside the socket's own callbacks. */
+  cork(cb: () => void): unknown;
+}
+
+/** A WebSocket route (uWS's WebSocketBehavior, the part we use). */
+export interface WsBehavior<U> {
+  /** Largest message taken; a larger one drops the connection (uWS: code 1006, no close frame). */
+  maxPayloadLength?: number;
+  /** Seconds without traffic before the engine closes the socket; 0: never. */
+  idleTimeout?: number;
+  /** permessage-deflate: engine.DISABLED or engine.SHARED_COMPRESSOR (negotiated when upgrade() passes the client's extensions). */
+  compression?: number;
+  /** Buffered bytes past which send() drops (returns 2). */
+  maxBackpressure?: number;
+  /** Decide: res.upgrade(...) now, answer HTTP (refuse), or register onAborted and upgrade later (corked). */
+  upgrade(res: EngineResponse, req: EngineRequest, context: WsContext): void;
+  open?(ws: EngineWebSocket<U>): void;
+  /** A whole message; the ArrayBuffer is valid only during the call. */
+  message?(ws: EngineWebSocket<U>, message: ArrayBuffer, isBinary: boolean): void;
+  /** The socket took what was buffered: sending may go on. */
+  drain?(ws: EngineWebSocket<U>): void;
+  /** The socket is gone (any reason); it must not be used after. */
+  close?(ws: EngineWebSocket<U>, code: number, message: ArrayBuffer): void;
 }
 
 /** A route handler: reads req synchronously, answers now or registers onAborted and answers later. */
@@ -86,6 +131,8 @@ export interface EngineApp {
   listen(host: string, port: number, options: number, cb: (token: ListenToken | false) => void): unknown;
   /** Close every listener and every connection (pending responses see onAborted). */
   close(): unknown;
+  /** A WebSocket route: GET requests to pattern with upgrade headers go to behavior.upgrade; others fall through to the HTTP routes. */
+  ws<U>(pattern: string, behavior: WsBehavior<U>): unknown;
 }
 
 /**
@@ -102,4 +149,8 @@ export interface Engine {
   us_socket_local_port(token: ListenToken): number;
   /** listen() option: fail instead of sharing the port (no SO_REUSEPORT). */
   readonly LIBUS_LISTEN_EXCLUSIVE_PORT: number;
+  /** WsBehavior.compression: no permessage-deflate. */
+  readonly DISABLED: number;
+  /** WsBehavior.compression: permessage-deflate with one shared compressor (no context takeover). */
+  readonly SHARED_COMPRESSOR: number;
 }

@@ -14,12 +14,18 @@ export interface Responder {
   send(res: HttpResponse, arg: object | null, n: number): void;
 }
 
+/** A timed job that is not a response (a stream's next push, an idle check): run once when due, uncorked. */
+export interface Task {
+  run(arg: object, n: number): void;
+}
+
 const InitialSlots = 1024;
 
 /** Per-thread scheduler of deferred responses. */
 export class Scheduler {
   private res: (HttpResponse | null)[] = [];
   private responder: (Responder | null)[] = [];
+  private task: (Task | null)[] = [];
   private arg: (object | null)[] = [];
   // The journal entry of each pending response (null when the journal is off), to record its status.
   private entry: (JournalEntry | null)[] = [];
@@ -56,6 +62,8 @@ export class Scheduler {
       recorder.endAnswer(entry);
     }
   };
+  /** Told when a task threw (the others go on). */
+  onTaskError: ((err: unknown) => void) | null = null;
   /** Called when pending drops to zero (used by graceful shutdown). */
   onIdle: (() => void) | null = null;
 
@@ -92,6 +100,30 @@ export class Scheduler {
     if (due < this.armedAt) this.arm(due);
   }
 
+  /**
+   * Run task.run(arg, n) after delayMs (never early). Returns the slot, for cancel() until the task runs.
+   * Use a scheduler of its own for tasks: pending, onIdle and flushAll count responses, not tasks.
+   */
+  scheduleTask(delayMs: number, task: Task, arg: object, n: number): number {
+    if (this.free.length === 0) this.grow(this.due.length * 2);
+    const slot = this.free.pop() as number;
+    this.task[slot] = task;
+    this.arg[slot] = arg;
+    this.n[slot] = n;
+    const due = performance.now() + delayMs;
+    this.due[slot] = due;
+    this.push(slot);
+    if (due < this.armedAt) this.arm(due);
+    return slot;
+  }
+
+  /** Forget a task that has not run (its owner is gone); a slot that ran or was cancelled is ignored. */
+  cancel(slot: number): void {
+    if (slot < 0 || slot >= this.heapPos.length || this.heapPos[slot] < 0 || this.task[slot] === null) return;
+    this.remove(slot);
+    this.release(slot);
+  }
+
   /** Answer every pending response now (shutdown past its grace, or a forced stop). */
   flushAll(): void {
     while (this.size > 0) this.complete(this.heap[0]);
@@ -115,6 +147,7 @@ export class Scheduler {
     for (let s = n - 1; s >= old; s--) {
       this.res.push(null);
       this.responder.push(null);
+      this.task.push(null);
       this.arg.push(null);
       this.entry.push(null);
       this.n.push(0);
@@ -145,6 +178,19 @@ export class Scheduler {
 
   private complete(slot: number): void {
     this.remove(slot);
+    const task = this.task[slot];
+    if (task !== null) {
+      const arg = this.arg[slot] as object;
+      const n = this.n[slot];
+      this.release(slot);
+      // A task that throws must not stop the others (nor escape the timer and end the worker).
+      try {
+        task.run(arg, n);
+      } catch (err) {
+        this.onTaskError?.(err);
+      }
+      return;
+    }
     const res = this.res[slot] as HttpResponse;
     this.current = slot;
     // A responder that throws must not escape the timer (it would kill the worker and every pending
@@ -161,6 +207,7 @@ export class Scheduler {
   private release(slot: number): void {
     this.res[slot] = null;
     this.responder[slot] = null;
+    this.task[slot] = null;
     this.arg[slot] = null;
     this.entry[slot] = null;
     this.free.push(slot);

@@ -26,7 +26,11 @@ export const F = {
   memoryAt: 11,
   routes: 16,
 } as const;
-const RowSlots = F.routes + MaxRoutes * StatusClasses.length;
+/** Per-route stream counters (WebSocket and SSE routes), after the status table. open is a gauge. */
+export const S = { open: 0, messagesIn: 1, messagesOut: 2, bytesIn: 3, bytesOut: 4, refused: 5, closed: 6 } as const;
+const StreamFields = 7;
+const StreamBase = F.routes + MaxRoutes * StatusClasses.length;
+const RowSlots = StreamBase + MaxRoutes * StreamFields;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
@@ -53,6 +57,19 @@ export class Counters {
   inFlight(i: number): number {
     const b = i * RowSlots;
     return this.cells[b + F.pending] + this.cells[b + F.streaming];
+  }
+
+  /** Stream field `field` (S.*) of `route`, summed over every worker. */
+  streamTotal(route: number, field: number): number {
+    let sum = 0;
+    const at = StreamBase + route * StreamFields + field;
+    for (let i = 0; i < this.workers; i++) sum += this.cells[i * RowSlots + at];
+    return sum;
+  }
+
+  /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
+  clearOpenStreams(i: number): void {
+    for (let r = 0; r < MaxRoutes; r++) this.cells[i * RowSlots + StreamBase + r * StreamFields + S.open] = 0;
   }
 
   /** Sum of one field over every worker. */
@@ -89,6 +106,11 @@ export class WorkerCounters {
     c[b + F.requests]++;
     c[b + F.bytes] += bytes;
     c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
+  }
+
+  /** Add `delta` to stream field `field` (S.*) of `route` (WebSocket and SSE routes). */
+  stream(route: number, field: number, delta: number): void {
+    this.cells[this.base + StreamBase + route * StreamFields + field] += delta;
   }
 
   /** Store a gauge (pending, streaming, elu, rps, saturated, alive, heapUsed, rss, memoryAt). */

@@ -297,6 +297,7 @@ class Supervisor {
     const { counters } = this;
     counters.cells[counters.row(index) + F.saturated] = 0;
     counters.cells[counters.row(index) + F.elu] = 0;
+    counters.clearOpenStreams(index);
     const slot = this.slots[index];
     if (slot.saturated) {
       slot.saturated = false;

@@ -95,6 +95,8 @@ class PortableApp implements EngineApp {
   constructor(private readonly tls: { cert: Buffer; key: Buffer } | null) {}
 
   any(pattern: string, handler: AppHandler): this { this.router.add(null, pattern, handler); return this; }
+  // WebSocket routes are not served yet on this engine: upgrade requests reach the HTTP routes.
+  ws(): this { return this; }
   get(pattern: string, handler: AppHandler): this { this.router.add('get', pattern, handler); return this; }
   post(pattern: string, handler: AppHandler): this { this.router.add('post', pattern, handler); return this; }
   put(pattern: string, handler: AppHandler): this { this.router.add('put', pattern, handler); return this; }
@@ -260,5 +262,7 @@ export function createPortableEngine(): Engine {
     us_listen_socket_close: (token) => { NetServer.prototype.close.call(listener(token).server); },
     us_socket_local_port: (token) => (listener(token).server.address() as AddressInfo).port,
     LIBUS_LISTEN_EXCLUSIVE_PORT: ExclusivePort,
+    DISABLED: 0,
+    SHARED_COMPRESSOR: 1,
   };
 }

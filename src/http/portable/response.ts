@@ -185,6 +185,10 @@ export class PortableResponse implements EngineResponse {
     return this;
   }
 
+  upgrade(): void {
+    throw new Error('WebSocket upgrades are not served by the portable engine yet');
+  }
+
   getRemoteAddressAsText(): ArrayBuffer {
     const a = this.msg.socket.remoteAddress ?? '';
     return copy(Buffer.from(a.startsWith('::ffff:') ? a.slice(7) : a, 'latin1'));
