@@ -35,6 +35,8 @@ export interface MockUpstreamOptions {
   maxBody?: string;
   maxDelay?: string;
   maxSize?: string;
+  /** Largest WebSocket message a socket takes, as a size ('1MiB'; as --ws-max-message). */
+  wsMaxMessage?: string;
   /** A config file (routes and server settings), as --config. */
   config?: string;
   /** The payload folder served at /payloads/ and read by body.file (as --payloads); default the shipped one. */

@@ -29,6 +29,7 @@ import { GoTimeBodies } from '../http/clock.js';
 import { sendError } from '../http/errors.js';
 import { FillerSender } from '../http/filler.js';
 import { Scheduler } from '../http/scheduler.js';
+import { WsTable, wsHttpRoutes } from '../features/ws/routes.js';
 
 /** Options a worker passes when building its app. */
 export interface AppOptions {
@@ -53,7 +54,8 @@ export interface AppOptions {
 
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext, controls: Controls): Route[] {
-  return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx)];
+  return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx),
+    ...wsHttpRoutes(ctx)];
 }
 
 /** What createApp returns: the apps, the worker's context and the hook that swaps configured routes. */
@@ -62,13 +64,15 @@ export interface BuiltApp {
   /** The admin listener's app when --admin-port moves /__mock/* there. */
   readonly adminApp: TemplatedApp | null;
   readonly ctx: RouteContext;
+  /** The WebSocket routes and their open sockets (shutdown tells them 1001). */
+  readonly ws: WsTable;
   /** Make these the configured routes (compiled first: on error nothing changes and this throws). */
   setRoutes(routes: readonly RouteConfig[]): void;
 }
 
 /** Create the app (TLS when configured) with every route registered on every method, and the admin app
  * when --admin-port moves /__mock/* to its own listener. `uws`: the loaded uWS module or another engine. */
-export function createApp(uws: Pick<Engine, 'App' | 'SSLApp'>, opts: AppOptions): BuiltApp {
+export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSOR'>, opts: AppOptions): BuiltApp {
   const { config } = opts;
   const app = (config.tls
     ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
@@ -140,13 +144,18 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp'>, opts: AppOptions)
   // Every path configured earlier in this process, in the same order as in the other workers, so route
   // ids (and so metric labels read across workers) agree after a restart.
   data.reserve(opts.patterns ?? []);
+  const report = opts.onHandlerError ?? noReport;
+  const ws = new WsTable(ctx, app, uws.SHARED_COMPRESSOR, (p) => data.idOf(p),
+    (err) => report('WebSocket timer', err instanceof Error ? err : new Error(String(err))));
   // Configured routes win over a built-in route of the same shape (see router.ts).
   const setRoutes = (next: readonly RouteConfig[]): void => {
-    data.configure(configuredRoutes(ctx, next, config.payloadsDir));
+    const compiled = configuredRoutes(ctx, next, config.payloadsDir);
+    data.configure(compiled);
+    ws.configure(compiled.flatMap((r) => (r.ws === null ? [] : [r.ws])));
     ctx.routeConfigs = next;
   };
   setRoutes(routes);
-  return { app, adminApp, ctx, setRoutes };
+  return { app, adminApp, ctx, ws, setRoutes };
 }
 
 function noReport(): void {}

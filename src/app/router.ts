@@ -48,6 +48,11 @@ export class RouteTable {
     this.register(route.pattern, route.handler, data);
   }
 
+  /** The counter id of the cell serving this path's shape, or -1. */
+  idOf(pattern: string): number {
+    return this.cells.get(routeShape(pattern))?.id ?? -1;
+  }
+
   /** Register configured paths from earlier in the process, unclaimed, so ids match the other workers'. */
   reserve(patterns: readonly string[]): void {
     for (const p of patterns) if (!this.cells.has(routeShape(p))) this.register(p, null, true);

@@ -12,6 +12,10 @@ export const DefaultMaxBodyBytes = 16 * 1024 * 1024;
 export const DefaultMaxDelayMs = 5 * 60 * 1000;
 /** Largest generated body any control or path may ask for (bytes). */
 export const DefaultMaxSizeBytes = 256 * 1024 * 1024;
+/** Default --ws-max-message: uWS buffers a whole message before handing it over, so this bounds memory per socket. */
+export const DefaultWsMaxMessageBytes = 1024 * 1024;
+/** Largest --ws-max-message. */
+export const MaxWsMessageBytes = 64 * 1024 * 1024;
 /** Body bytes the request journal keeps per request (the rest is counted, not kept). */
 export const DefaultJournalBodyBytes = 64 * 1024;
 /** Most requests the journal keeps per worker. */

@@ -3,13 +3,14 @@
 import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { MaxConfiguredPaths, ServerWrittenHeaders } from './defaults.js';
+import { MaxConfiguredPaths, MaxWsMessageBytes, ServerWrittenHeaders } from './defaults.js';
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
 import { serverSchema, SettingRows, type FileSettingKey } from './settings.js';
 import { scanTemplate } from '../grammar/template.js';
 import { pathProblem, routeShape } from '../grammar/route-shape.js';
+import { compilePlan, parseCloseRule } from '../grammar/ws-plan.js';
 
 export { routeShape };
 
@@ -30,6 +31,25 @@ export interface RouteConfig {
   body?: { json?: unknown; text?: string; file?: string; size?: string | number; template?: unknown };
   latency?: string;
   close?: number;
+  /** Makes the path a WebSocket route (see docs/websocket.md); the other fields then apply to the upgrade. */
+  ws?: WsRouteConfig;
+}
+
+/** One scripted WebSocket message: text, a JSON value sent as text, or base64 bytes sent as a binary frame. */
+export type WsMessageConfig = string | { json: unknown } | { binary: string };
+
+/** A configured WebSocket route. */
+export interface WsRouteConfig {
+  /** Echo client messages (default: true when there are no messages). */
+  echo?: boolean;
+  /** Sent in order after the upgrade, one per interval. */
+  messages?: WsMessageConfig[];
+  /** Time between scripted messages, a latency expression (default 0ms: back to back). */
+  interval?: string;
+  /** Close code sent after the last message (default: stay open). */
+  close?: number;
+  /** WebSocket controls in query syntax, e.g. "deflate=on&idle=30s" (a request's own win). */
+  controls?: string;
 }
 
 /** Server settings a file may hold (flags and env override them): the settings table's rows with a `file` schema. */
@@ -157,6 +177,14 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     }
     if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
     if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
+    if (r.ws !== null && typeof r.ws === 'object') {
+      const ws = r.ws;
+      if (typeof ws.interval === 'string') grammar(`${at}/ws/interval`, () => parseLatency(ws.interval as string, 'interval', limits.maxDelayMs));
+      if (typeof ws.controls === 'string') grammar(`${at}/ws/controls`, () => compilePlan(ws.controls as string, '', { maxDelayMs: limits.maxDelayMs, maxMessage: MaxWsMessageBytes }));
+      if (typeof ws.close === 'number') grammar(`${at}/ws/close`, () => parseCloseRule(String(ws.close), 'close', 0));
+      if (r.body !== undefined) errors.push(`${at}/body: a WebSocket route has no HTTP body: use ws.messages`);
+      if (r.method !== undefined && r.method !== 'GET') errors.push(`${at}/method: a WebSocket route is upgraded from GET: leave method out or use "GET"`);
+    }
     // A malformed body is the schema's error; the value checks below need an object.
     if (r.body === null || typeof r.body !== 'object') return;
     if (r.body?.size !== undefined) grammar(`${at}/body/size`, () => parseSize(String(r.body?.size), 'size', limits.maxSizeBytes));

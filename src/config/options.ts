@@ -10,7 +10,7 @@ import { GrammarError } from '../grammar/errors.js';
 import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from './file.js';
 import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
-  DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes,
+  DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultWsMaxMessageBytes,
   DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, type EngineChoice,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   readonly maxDelayMs: number;
   readonly maxSizeBytes: number;
+  /** Largest WebSocket message a socket takes (--ws-max-message). */
+  readonly wsMaxMessageBytes: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** Base seed for every random choice (each worker adds its index); null = unpredictable. */
   readonly seed: number | null;
@@ -253,6 +255,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     maxBodyBytes: s.read('maxBody') ?? DefaultMaxBodyBytes,
     maxDelayMs,
     maxSizeBytes,
+    wsMaxMessageBytes: s.read('wsMaxMessage') ?? DefaultWsMaxMessageBytes,
     seed: s.read('seed') ?? null,
     requestControls: !s.on('noRequestControls'),
     mockHeaders: s.on('mockHeaders'),

@@ -21,7 +21,7 @@ import { formatSize, parseSize } from '../grammar/size.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 import {
   AdminPrefix, DefaultGraceMs, DefaultHost, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultLogLevel,
-  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
+  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
   type EngineChoice,
 } from './defaults.js';
 
@@ -197,6 +197,11 @@ export const Settings = {
     flag: 'max-size', env: 'MOCK_MAX_SIZE', value: 'SIZE', help: `largest generated body; 400 beyond (default ${formatSize(DefaultMaxSizeBytes)})`, fixture: true,
     parse: (t, p) => parseSize(t, p, 2 ** 40),
     file: { type: 'string', description: 'Largest generated body (/size, /bytes, size= controls, body.size), a size such as 256MiB (the default); a request over it is answered 400. Flag --max-size, env MOCK_MAX_SIZE.' },
+  },
+  wsMaxMessage: {
+    flag: 'ws-max-message', env: 'MOCK_WS_MAX_MESSAGE', value: 'SIZE', help: `largest WebSocket message a socket takes (default ${formatSize(DefaultWsMaxMessageBytes)}); max-message= lowers it per socket (close 1009)`, fixture: true,
+    parse: (t, p) => parseSize(t, p, MaxWsMessageBytes),
+    file: { type: 'string', description: `Largest WebSocket message a socket takes, a size such as 1MiB (the default), at most 64MiB: a larger one ends the connection (uWS drops it without a close frame); a max-message control lowers it per socket and closes with 1009. It also caps /ws/stream's size. Flag --ws-max-message, env MOCK_WS_MAX_MESSAGE.` },
   },
   seed: {
     flag: 'seed', env: 'MOCK_SEED', value: 'N', help: 'make every random choice reproducible (worker i uses N + i)', fixture: true,

@@ -128,8 +128,8 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         else if (m === 'get') journalQuery(ctx, res, req);
         else sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
       } },
-    { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals',
-      handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt, ctx.config.engine))) },
+    { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals; stream routes',
+      handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt, ctx.config.engine, ctx.routeNames))) },
     { pattern: `${ctx.config.adminPrefix}metrics`, about: 'Prometheus text exposition',
       handler: (res) => {
         // prom-client renders asynchronously: the response must survive an abort and write corked.

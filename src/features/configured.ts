@@ -2,7 +2,9 @@
 // become one Prepared response; templates become literal chunks with slots filled per request.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { payloadFilePath, type RouteConfig } from '../config/file.js';
+import { payloadFilePath, type RouteConfig, type WsRouteConfig } from '../config/file.js';
+import { wsUpgradeRequired, type WsServe } from './ws/routes.js';
+import { Kind } from './ws/sockets.js';
 import { serializeTemplateValue } from '../serializers/index.js';
 import { pathParams, scanTemplate } from '../grammar/template.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
@@ -56,6 +58,23 @@ function render(t: Template, req: HttpRequest, now: () => string): Buffer {
 /** A configured route with the methods it answers (null = any). */
 export interface ConfiguredRoute extends Route {
   readonly methods: ReadonlySet<string> | null;
+  /** What the path serves as a WebSocket route; null for an HTTP route. */
+  readonly ws: WsServe | null;
+}
+
+// A configured WebSocket route: its messages made once, its route-level settings as control text (the
+// request's own controls come first and win, see WsTable).
+function wsServe(r: RouteConfig, ws: WsRouteConfig): WsServe {
+  const messages = (ws.messages ?? []).map((m) => (typeof m === 'string' ? Buffer.from(m)
+    : 'binary' in m ? Buffer.from(m.binary, 'base64') : Buffer.from(JSON.stringify(m.json))));
+  const binary = (ws.messages ?? []).map((m) => typeof m === 'object' && 'binary' in m);
+  const controls = new URLSearchParams();
+  if (r.latency !== undefined) controls.set('delay', r.latency);
+  if (r.status !== undefined) controls.set('status', String(r.status));
+  controls.set('interval', ws.interval ?? '0ms');
+  const own = ws.controls ?? '';
+  const script = { messages, binary, echo: ws.echo ?? messages.length === 0, closeCode: ws.close ?? 0 };
+  return { pattern: r.path, kind: Kind.Script, script, controls: own.length === 0 ? controls.toString() : `${own}&${controls.toString()}` };
 }
 
 /** Compile the configured routes for one worker. */
@@ -63,6 +82,9 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
   const { writer } = ctx;
   const { config } = ctx;
   return routes.map((r): ConfiguredRoute => {
+    if (r.ws !== undefined) {
+      return { pattern: r.path, methods: new Set(['get']), about: `configured WebSocket: ${r.path}`, handler: wsUpgradeRequired(ctx, r.path), ws: wsServe(r, r.ws) };
+    }
     // A Content-Type among the headers replaces the body kind's default instead of adding a second one.
     const all = Object.entries(r.headers ?? {});
     const ownType = all.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
@@ -104,6 +126,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       methods,
       about: `configured: ${r.method ?? 'any method'} ${r.path}`,
       handler: (res, req) => ctx.respondRoute(res, req, responder, t === null ? null : render(t, req, now), asked),
+      ws: null,
     };
   });
 }

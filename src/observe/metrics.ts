@@ -2,7 +2,7 @@
 // whichever worker gets the scrape answers for all of them. Loaded on the first scrape only (prom-client
 // costs ~60 ms to import).
 import { Counter, Gauge, Registry } from 'prom-client';
-import { Counters, F, StatusClasses } from './counters.js';
+import { Counters, F, S, StatusClasses } from './counters.js';
 import { newestRss } from './stats.js';
 
 /** Static facts for the build-info metric and uptime. */
@@ -45,6 +45,32 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
       collect() { for (let w = 0; w < workers; w++) this.set({ worker: String(w) }, counters.cells[row(w) + field]); },
     });
   };
+  // Stream routes (WebSocket and SSE), by route; an SSE event counts as a message out.
+  const streamCounter = (name: string, help: string, fields: readonly (readonly [number, string | null])[], gauge = false): void => {
+    const Metric = gauge ? Gauge : Counter;
+    const labelNames = fields[0][1] === null ? ['route'] : ['route', 'direction'];
+    new Metric({
+      name, help, labelNames, registers: [registry],
+      collect(this: Counter | Gauge) {
+        this.reset();
+        const names = routeNames();
+        for (let r = 0; r < names.length; r++) {
+          for (const [f, direction] of fields) {
+            const v = counters.streamTotal(r, f);
+            if (v === 0 && !(gauge && counters.streamTotal(r, S.closed) > 0)) continue;
+            const labels = direction === null ? { route: names[r] } : { route: names[r], direction };
+            if (this instanceof Gauge) this.set(labels, v);
+            else this.inc(labels, v);
+          }
+        }
+      },
+    });
+  };
+  streamCounter('mock_upstream_stream_open', 'WebSockets and SSE streams open now, by route.', [[S.open, null]], true);
+  streamCounter('mock_upstream_stream_messages_total', 'WebSocket messages (and SSE events) by route and direction.', [[S.messagesIn, 'in'], [S.messagesOut, 'out']]);
+  streamCounter('mock_upstream_stream_bytes_total', 'WebSocket message (and SSE event) bytes by route and direction.', [[S.bytesIn, 'in'], [S.bytesOut, 'out']]);
+  streamCounter('mock_upstream_stream_refused_total', 'WebSocket upgrades (and SSE streams) refused: bad controls or a refusing status.', [[S.refused, null]]);
+  streamCounter('mock_upstream_stream_closed_total', 'WebSockets and SSE streams closed, for any reason.', [[S.closed, null]]);
   perWorker('mock_upstream_pending_responses', 'Deferred responses waiting for their time, per worker.', F.pending);
   perWorker('mock_upstream_streaming_responses', 'Large bodies being streamed, per worker.', F.streaming);
   perWorker('mock_upstream_event_loop_utilization', 'Event-loop utilisation over the last second, per worker (0..1).', F.elu);

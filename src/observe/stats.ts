@@ -1,6 +1,6 @@
 // /__mock/stats: per-worker gauges and totals as JSON, read from the shared counters.
 import { serializeStats } from '../serializers/index.js';
-import { F, type Counters } from './counters.js';
+import { F, S, type Counters } from './counters.js';
 
 /** One worker's entry in /__mock/stats. */
 export interface WorkerStats {
@@ -15,14 +15,44 @@ export interface WorkerStats {
   heapUsedBytes: number;
 }
 
+/** One stream route's entry in /__mock/stats (WebSocket and SSE routes; messages are SSE events). */
+export interface StreamStats {
+  route: string;
+  /** Sockets or event streams open now. */
+  open: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Upgrades (or streams) refused: a bad control or a refusing status. */
+  refused: number;
+  /** Sockets or streams closed, for any reason. */
+  closed: number;
+}
+
+/** Every route with stream activity, summed over the workers. */
+export function streamStats(counters: Counters, routeNames: readonly string[]): StreamStats[] {
+  const out: StreamStats[] = [];
+  for (let r = 0; r < routeNames.length; r++) {
+    const t = (f: number): number => counters.streamTotal(r, f);
+    const entry: StreamStats = {
+      route: routeNames[r], open: t(S.open), messagesIn: t(S.messagesIn), messagesOut: t(S.messagesOut), bytesIn: t(S.bytesIn),
+      bytesOut: t(S.bytesOut), refused: t(S.refused), closed: t(S.closed),
+    };
+    if (entry.open + entry.messagesIn + entry.messagesOut + entry.refused + entry.closed > 0) out.push(entry);
+  }
+  return out;
+}
+
 /**
  * The /__mock/stats body: per-worker gauges (sampled each second) and totals. Memory fields:
  * `workers[i].heapUsedBytes` is worker i's own V8 heap in use (its isolate, not the main thread's), and
  * `totals.rssBytes` the resident set size of the whole process (all threads, native memory included);
  * both from the newest once-a-second sample, 0 until a worker has sampled. `engine`: the HTTP engine serving
- * (native or portable), so a benchmark's figures say what produced them.
+ * (native or portable), so a benchmark's figures say what produced them. `streams`: WebSocket and SSE routes
+ * with any activity (see StreamStats).
  */
-export function statsJson(counters: Counters, startedAt: number, engine: string): string {
+export function statsJson(counters: Counters, startedAt: number, engine: string, routeNames: readonly string[] = []): string {
   const workers: WorkerStats[] = [];
   const rssBytes = newestRss(counters);
   for (let w = 0; w < counters.workers; w++) {
@@ -48,6 +78,7 @@ export function statsJson(counters: Counters, startedAt: number, engine: string)
       requests: sum((s) => s.requests), bytes: counters.total(F.bytes), saturatedWorkers: sum((s) => (s.saturated ? 1 : 0)),
       rssBytes,
     },
+    streams: streamStats(counters, routeNames),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
 }

@@ -66,6 +66,16 @@ export const statsSchema = {
         bytes: { type: 'integer' }, saturatedWorkers: { type: 'integer' }, rssBytes: { type: 'integer' },
       },
     },
+    streams: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          route: { type: 'string' }, open: { type: 'integer' }, messagesIn: { type: 'integer' }, messagesOut: { type: 'integer' },
+          bytesIn: { type: 'integer' }, bytesOut: { type: 'integer' }, refused: { type: 'integer' }, closed: { type: 'integer' },
+        },
+      },
+    },
     uptimeSeconds: { type: 'number' },
   },
 } as const;

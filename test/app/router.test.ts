@@ -86,7 +86,7 @@ function builtIn(pattern: string, handler: Handler): Route {
 }
 
 function configured(pattern: string, methods: string[] | null, handler: Handler): ConfiguredRoute {
-  return { pattern, handler, about: '', methods: methods === null ? null : new Set(methods) };
+  return { pattern, handler, about: '', methods: methods === null ? null : new Set(methods), ws: null };
 }
 
 /** A table over a fake app; its wrapper calls the cell's current handler, as app.ts's wrapper does. */
