@@ -1,7 +1,7 @@
 // The stamp every pushed stream message carries (/ws/stream messages, /sse event data), so a client behind a
 // gateway can measure per-message latency, loss and reordering: valid JSON with fixed-width fields,
 //   {"seq":         1,"sent":1733427600123.456,"pad":"xxxx…"}
-// JSON allows spaces before a value, so the sequence number is right-aligned in a fixed field and a message
+// JSON allows spaces before a value, so both numbers are right-aligned in fixed fields and a message
 // is a template made once per size, rewritten in place per send (no string built per message).
 // `sent` is the server's wall clock in epoch milliseconds with microseconds (performance.timeOrigin + now()).
 
@@ -44,17 +44,22 @@ export function writeStamp(b: Uint8Array, at: number, seq: number, sentMs: numbe
     v = Math.floor(v / 10);
   } while (v > 0);
   while (i >= at + SeqAt) b[i--] = 0x20;
-  // Sent: microseconds as an integer (< 2^53), written backwards with the point before the last three digits.
+  // Sent: microseconds as an integer (< 2^53), written backwards: three decimals, the point, then the whole
+  // milliseconds right-aligned (JSON allows no leading zeros, so spaces fill the field).
   let us = Math.round(sentMs * 1000);
+  if (!(us > 0)) us = 0;
   const start = at + SentAt;
-  for (let j = start + SentWidth - 1; j >= start; j--) {
-    if (j === start + SentWidth - 4) {
-      b[j] = 0x2e;
-      continue;
-    }
-    b[j] = 0x30 + (us % 10);
+  let j = start + SentWidth - 1;
+  for (let k = 0; k < 3; k++) {
+    b[j--] = 0x30 + (us % 10);
     us = Math.floor(us / 10);
   }
+  b[j--] = 0x2e;
+  do {
+    b[j--] = 0x30 + (us % 10);
+    us = Math.floor(us / 10);
+  } while (us > 0 && j >= start);
+  while (j >= start) b[j--] = 0x20;
 }
 
 /** What a stamp says: the sequence number and the server's send time (epoch ms). */

@@ -88,3 +88,24 @@ test('onIdle fires when the last pending response leaves', async () => {
   await until(() => s.pending === 0);
   assert.equal(idle, 1);
 });
+
+test('tasks run in due order, never early, uncorked; a cancelled task never runs; a throwing one does not stop the rest', async () => {
+  const s = new Scheduler(2);
+  const ran: number[] = [];
+  const errors: unknown[] = [];
+  s.onTaskError = (e) => errors.push(e);
+  const t0 = performance.now();
+  const at: number[] = [];
+  const task = { run(_arg: object, n: number) { at[n] = performance.now() - t0; ran.push(n); if (n === 3) throw new Error('task 3'); } };
+  const delays = [40, 10, 30, 20, 50];
+  const slots = delays.map((d, i) => s.scheduleTask(d, task, {}, i));
+  s.cancel(slots[4]);
+  s.cancel(slots[4]); // twice: ignored
+  assert.equal(s.pending, 5 - 1, 'pending counts what waits (tasks included)');
+  await until(() => ran.length === 4);
+  await new Promise((r) => setTimeout(r, 70));
+  assert.deepEqual(ran, [1, 3, 2, 0]);
+  delays.slice(0, 4).forEach((d, i) => assert.ok(at[i] >= d, `task ${i} due at ${d} ran at ${at[i]}`));
+  assert.equal(errors.length, 1);
+  assert.equal((errors[0] as Error).message, 'task 3');
+});
