@@ -25,7 +25,8 @@ const Backpressure = 0;
 const Dropped = 2;
 
 // uWS closes an oversize or idle socket without a close frame; its close handler gets 1006 and these.
-const TooBig = Buffer.from('Received too big message, or other inflation error');
+const TooBig = Buffer.from('Received too big message');
+const TooBigInflated = Buffer.from('Received too big message, or other inflation error');
 const TimedOut = Buffer.from('WebSocket timed out from inactivity');
 const NoReason = Buffer.alloc(0);
 
@@ -44,7 +45,13 @@ function chosenProtocol(): string | false {
   return acceptingProtocol === '' ? false : acceptingProtocol;
 }
 
+// ws names the parameters in the other order; uWS's answer, byte for byte.
+const WsDeflateAnswer = 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover';
+const UwsDeflateAnswer = 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover';
+
 function addHeaders(headers: string[]): void {
+  const at = headers.indexOf(WsDeflateAnswer);
+  if (at >= 0) headers[at] = UwsDeflateAnswer;
   const extra = acceptingHeaders;
   if (extra !== null) for (let i = 0; i + 1 < extra.length; i += 2) headers.push(`${extra[i]}: ${extra[i + 1]}`);
 }
@@ -247,7 +254,7 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
     receiver?.prependListener('error', (err: { code?: string }) => {
       if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
       this.closeCode = 1006;
-      this.closeReason = TooBig;
+      this.closeReason = ws.extensions === '' ? TooBig : TooBigInflated;
       socket.destroy();
     });
     // uWS pings a socket idle for half its idleTimeout and drops it (1006) when the rest passes without a
