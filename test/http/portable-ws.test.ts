@@ -73,8 +73,8 @@ async function serve(engine: Engine, extra: Partial<WsBehavior<{ mode: string }>
     open: (ws) => { open.add(ws); log.add(`open ${ws.getUserData().mode}`); if (ws.getUserData().mode === 'flood') flood(ws, log); },
     message: (ws, message, isBinary) => {
       const text = Buffer.from(message).toString();
-      if (text === 'end') ws.end(4001, 'bye now');
-      else if (text === 'close') ws.close();
+      if (text === 'end') { ws.end(4001, 'bye now'); log.add('after end'); }
+      else if (text === 'close') { ws.close(); log.add('after close'); }
       else log.add(`send ${ws.send(message, isBinary, true)}`);
     },
     drain: (ws) => log.add(`drain ${ws.getBufferedAmount()}`),
@@ -241,6 +241,9 @@ for (const name of availableEngines()) {
     assert.deepEqual(closed.events.slice(-1), ['close 1006 ']);
     await s.log.until(s.log.has('close 1006 '), 'the close handler after close()');
     assert.equal(s.log.events.filter((e) => e.startsWith('close')).length, 2, 'one close handler call per socket');
+    // uWS runs the close handler inside end() and close() (any later call on the socket throws there).
+    const order = s.log.events.filter((e) => e.startsWith('close') || e.startsWith('after'));
+    assert.deepEqual(order, ['close 4001 bye now', 'after end', 'close 1006 ', 'after close']);
   });
 
   t('backpressure: send returns 1, then 0 (buffered), then 2 (dropped) past maxBackpressure; drain when the client reads', async (s) => {

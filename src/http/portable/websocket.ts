@@ -227,8 +227,11 @@ export class PortableUpgrade {
 export class PortableWebSocket<U> implements EngineWebSocket<U> {
   /** A send reported backpressure: drain is owed once the buffered amount is back to zero. */
   private waiting = false;
+  /** The close handler ran: the socket is closed for its user (sends are dropped). */
   private closed = false;
-  /** What the close handler reports instead of ws's code (end()'s own code, or uWS's abrupt closes). */
+  /** ws closed the connection. */
+  private gone = false;
+  /** What the close handler reports instead of ws's code (uWS's abrupt closes). */
   private closeCode = 0;
   private closeReason: Buffer = NoReason;
   /** The idle timer fired once and a ping went out; nothing came back yet. */
@@ -240,7 +243,8 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
     const behavior = route.behavior;
     ws.on('message', (data: ArrayBuffer, isBinary: boolean) => {
       this.pinged = false;
-      behavior.message?.(this, data, isBinary);
+      // Messages still arriving during the close handshake are not the user's: the socket is closed for it.
+      if (!this.closed) behavior.message?.(this, data, isBinary);
     });
     ws.on('pong', () => { this.pinged = false; });
     ws.on('ping', () => { this.pinged = false; });
@@ -285,21 +289,22 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
     if (this.closed || ws.readyState !== 1) return;
     const reason = shortMessage === undefined ? NoReason : typeof shortMessage === 'string' ? Buffer.from(shortMessage) : copyOf(shortMessage) as Buffer;
     // uWS's close handler reports the code end() sent (the client's echo may differ).
-    if (code !== undefined && code !== 0) {
-      this.closeCode = code;
-      this.closeReason = reason;
-    }
+    const sent = code === undefined || code === 0 ? undefined : code;
     try {
-      ws.close(code === 0 ? undefined : code, reason);
+      ws.close(sent, reason);
     } catch {
       // ws refuses codes outside the protocol's ranges and reasons over 123 bytes (uWS sends them): close bare.
       ws.close();
     }
+    // uWS runs the close handler inside end(), with the code end() sent (probed: any later call on the
+    // socket throws there); ws finishes the close handshake afterwards.
+    this.report(sent ?? 1005, reason);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.ws.terminate();
+    if (!this.gone) this.ws.terminate();
+    // As uWS: the close handler runs inside close().
+    this.report(1006, NoReason);
   }
 
   getBufferedAmount(): number {
@@ -327,7 +332,7 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
   }
 
   private idle(): void {
-    if (this.closed) return;
+    if (this.gone) return;
     if (!this.pinged) {
       this.pinged = true;
       this.ws.ping();
@@ -339,13 +344,18 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
   }
 
   private closedWith(code: number, reason: Buffer): void {
-    if (this.closed) return;
-    this.closed = true;
+    this.gone = true;
     this.socket.removeListener('drain', this.written);
     this.route.hub.sockets.delete(this as PortableWebSocket<unknown>);
-    const c = this.closeCode !== 0 ? this.closeCode : code;
-    const r = this.closeCode !== 0 ? this.closeReason : reason;
-    this.route.behavior.close?.(this, c, arrayBufferOf(r));
+    if (this.closeCode !== 0) this.report(this.closeCode, this.closeReason);
+    else this.report(code, reason);
+  }
+
+  // The close handler, once per socket.
+  private report(code: number, reason: Buffer): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.route.behavior.close?.(this, code, arrayBufferOf(reason));
   }
 }
 
