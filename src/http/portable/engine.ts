@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { Server as NetServer, Socket as NetSocket, type AddressInfo, type Socket } from 'node:net';
-import type { AppHandler, Engine, EngineApp, ListenToken, TlsFiles } from '../engine.js';
+import type { AppHandler, Engine, EngineApp, EngineRequest, EngineResponse, ListenToken, TlsFiles, WsBehavior } from '../engine.js';
 import { PortableRequest } from './request.js';
 import { PortableResponse } from './response.js';
 import { Router, type Runner } from './router.js';
+import { Disabled, isWebSocketHandshake, PortableUpgrade, SharedCompressor, WsHub, WsRoute } from './websocket.js';
 
 /** listen() option meaning "do not share the port" (the native build's value). */
 export const ExclusivePort = 1;
@@ -84,6 +85,9 @@ class PortableApp implements EngineApp {
   private readonly req = new PortableRequest(this.router);
   private readonly servers = new Set<Server>();
   private current: PortableResponse | null = null;
+  /** The Upgrade request being routed (node handed its socket over), null for an ordinary request. */
+  private upgrading: PortableUpgrade | null = null;
+  private readonly hub = new WsHub();
   // One runner for every request: the response being routed is a field, so routing allocates no closure.
   private readonly run: Runner = (handler) => {
     const req = this.req;
@@ -95,8 +99,12 @@ class PortableApp implements EngineApp {
   constructor(private readonly tls: { cert: Buffer; key: Buffer } | null) {}
 
   any(pattern: string, handler: AppHandler): this { this.router.add(null, pattern, handler); return this; }
-  // WebSocket routes are not served yet on this engine: upgrade requests reach the HTTP routes.
-  ws(): this { return this; }
+  // A ws route is a GET route, as in uWS: it takes WebSocket handshakes and yields everything else.
+  ws<U>(pattern: string, behavior: WsBehavior<U>): this {
+    const route = new WsRoute<U>(behavior, this.hub) as WsRoute<unknown>;
+    this.router.add('get', pattern, (res, req) => this.offerUpgrade(route, res, req));
+    return this;
+  }
   get(pattern: string, handler: AppHandler): this { this.router.add('get', pattern, handler); return this; }
   post(pattern: string, handler: AppHandler): this { this.router.add('post', pattern, handler); return this; }
   put(pattern: string, handler: AppHandler): this { this.router.add('put', pattern, handler); return this; }
@@ -127,6 +135,8 @@ class PortableApp implements EngineApp {
   }
 
   close(): void {
+    // Open WebSockets and Upgrade requests left node's connection list when node handed their sockets over.
+    this.hub.closeAll();
     for (const s of this.servers) {
       s.close();
       // Pending responses see their socket close, so their onAborted runs (as with uWS's app.close()).
@@ -163,7 +173,48 @@ class PortableApp implements EngineApp {
       socket.once('close', () => res.detachSocket(socket));
       this.handle(msg, res);
     });
+    // An Upgrade request (WebSocket, h2c...) comes as a raw socket; it is routed like any request.
+    server.on('upgrade', (msg: IncomingMessage, socket: Socket, head: Buffer) => this.upgradeRequest(server, msg, socket, head));
     return server;
+  }
+
+  private upgradeRequest(server: Server, msg: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Behind an answer still owed on this connection: uWS closes a connection pipelining behind a pending response.
+    if ((socket as HttpSocket)._httpMessage != null) {
+      socket.destroy();
+      return;
+    }
+    const ctx = new PortableUpgrade(server, msg, socket, head, this.hub, answerFor);
+    const url = msg.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = PortableRequest.lower(msg.method ?? '');
+    const req = this.req;
+    req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);
+    this.current = new PortableResponse(msg, ctx.res);
+    this.upgrading = ctx;
+    let answered: boolean;
+    try {
+      answered = path.charCodeAt(0) === 47 && this.router.route(method, path.slice(1).split('/'), this.run);
+    } finally {
+      req.reset(null);
+      this.current = null;
+      this.upgrading = null;
+    }
+    if (!answered) socket.destroy();
+    else ctx.settle();
+  }
+
+  // A ws route's handler: a WebSocket handshake arriving as an Upgrade goes to the behavior; anything
+  // else (no upgrade headers, or an ordinary request) goes on to the HTTP routes.
+  private offerUpgrade(route: WsRoute<unknown>, res: EngineResponse, req: EngineRequest): void {
+    const ctx = this.upgrading;
+    if (ctx === null || !isWebSocketHandshake(req.getHeader('upgrade'), req.getHeader('sec-websocket-key'))) {
+      req.setYield(true);
+      return;
+    }
+    ctx.route = route;
+    route.behavior.upgrade(res, req, ctx);
   }
 
   // A pipelining client that does not read its answers: node parses every request of a read (up to 64 KB,
@@ -243,6 +294,13 @@ class PortableApp implements EngineApp {
   }
 }
 
+// The answer to an Upgrade request, over its raw socket: no Keep-Alive header (see handle()).
+function answerFor(msg: IncomingMessage): ServerResponse {
+  const res = new ServerResponse(msg);
+  (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = 0;
+  return res;
+}
+
 function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
   try {
     return { cert: readFileSync(files.cert_file_name), key: readFileSync(files.key_file_name) };
@@ -262,7 +320,7 @@ export function createPortableEngine(): Engine {
     us_listen_socket_close: (token) => { NetServer.prototype.close.call(listener(token).server); },
     us_socket_local_port: (token) => (listener(token).server.address() as AddressInfo).port,
     LIBUS_LISTEN_EXCLUSIVE_PORT: ExclusivePort,
-    DISABLED: 0,
-    SHARED_COMPRESSOR: 1,
+    DISABLED: Disabled,
+    SHARED_COMPRESSOR: SharedCompressor,
   };
 }

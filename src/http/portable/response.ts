@@ -3,7 +3,8 @@
 // turns uWS's calls into one writeHead(code, reason, flatHeaders) and end()/write().
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Bytes, EngineResponse } from '../engine.js';
+import type { Bytes, EngineResponse, WsContext } from '../engine.js';
+import { PortableUpgrade } from './websocket.js';
 
 /** A status line parsed once: code, reason and the header lines that followed it (names and values alternate). */
 interface ParsedHead {
@@ -185,8 +186,14 @@ export class PortableResponse implements EngineResponse {
     return this;
   }
 
-  upgrade(): void {
-    throw new Error('WebSocket upgrades are not served by the portable engine yet');
+  upgrade<U>(userData: U, _secWebSocketKey: Bytes, secWebSocketProtocol: Bytes, secWebSocketExtensions: Bytes, context: WsContext): void {
+    if (!(context instanceof PortableUpgrade)) throw new TypeError('upgrade: not the context of a portable-engine upgrade handler');
+    // After an answer or an abort there is nothing to upgrade (uWS would throw on an aborted response).
+    if (this.state !== Open) return;
+    this.finish();
+    // Headers written before upgrade() go out with the 101, as uWS sends them. ws takes the key from the
+    // request itself (the same header the handler read).
+    context.accept(userData, secWebSocketProtocol, secWebSocketExtensions, this.extra);
   }
 
   getRemoteAddressAsText(): ArrayBuffer {
