@@ -64,6 +64,8 @@ export class Session {
   held = false;
   /** The server sent its close frame: nothing more goes out. */
   ending = false;
+  /** The last send left bytes queued: check the queue before the next (a native call, skipped otherwise). */
+  pressured = false;
   template: Buffer | null = null;
   // A deferred upgrade's handshake values (the request is gone by then).
   key = '';
@@ -139,17 +141,18 @@ export class Sockets {
       return;
     }
     if (s.kind === Kind.Stream || (s.kind === Kind.Script && !(s.script as Script).echo)) return;
-    if (ws.getBufferedAmount() > MaxBufferedBytes) {
+    if (s.pressured && ws.getBufferedAmount() > MaxBufferedBytes) {
       end(s, 1008, NotReading);
       return;
     }
-    ws.send(message, isBinary, true);
+    s.pressured = ws.send(message, isBinary, true) !== 1;
     this.sentOne(s, bytes);
   }
 
   /** The socket took its queue (the engine's drain callback): a held push goes now. */
   drained(ws: EngineWebSocket<Session>): void {
     const s = ws.getUserData();
+    s.pressured = ws.getBufferedAmount() > 0;
     if (s.held && s.open && !s.ending) {
       s.held = false;
       this.push(s);
@@ -214,7 +217,7 @@ export class Sockets {
   // do not drift by the timer's lateness.
   private push(s: Session): void {
     const ws = s.ws as EngineWebSocket<Session>;
-    if (ws.getBufferedAmount() > MaxBufferedBytes) {
+    if (s.pressured && ws.getBufferedAmount() > MaxBufferedBytes) {
       s.held = true;
       return;
     }
@@ -223,7 +226,7 @@ export class Sockets {
     if (s.kind === Kind.Stream) {
       const t = s.template as Buffer;
       writeStamp(t, 0, s.next, performance.timeOrigin + performance.now());
-      ws.send(t, plan.binary, true);
+      s.pressured = ws.send(t, plan.binary, true) !== 1;
       last = plan.count !== 0 && s.next >= plan.count;
       s.next++;
       this.sentOne(s, t.length);
@@ -231,7 +234,7 @@ export class Sockets {
       const script = s.script as Script;
       if (script.messages.length === 0) return;
       const m = script.messages[s.next];
-      ws.send(m, script.binary[s.next], true);
+      s.pressured = ws.send(m, script.binary[s.next], true) !== 1;
       s.next++;
       last = s.next >= script.messages.length;
       this.sentOne(s, m.length);
