@@ -1,6 +1,6 @@
 // The SSE probe: one GET over node:http/https, the body parsed by eventsource-parser, every event's data read as
 // a stamp. Events that arrived in one read of the socket share an arrival time; the most of them is "bursts".
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createParser } from 'eventsource-parser';
 import { readStamp } from '../serializers/stamp.js';
@@ -41,7 +41,6 @@ export function probeSse(options: ProbeOptions, tally: Tally, stop: AbortSignal)
     const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
     for (const [name, value] of options.headers) headers[name.toLowerCase()] = value;
     const request = options.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    let req: ClientRequest;
 
     const finish = (end: StreamEnd): void => {
       if (settled) return;
@@ -67,7 +66,8 @@ export function probeSse(options: ProbeOptions, tally: Tally, stop: AbortSignal)
       req.destroy();
     };
 
-    req = request(options.url, { headers, agent: false, rejectUnauthorized: !options.insecure }, (res: IncomingMessage) => {
+    // finish/fail/onStop above use req: they run only from its callbacks or after this line.
+    const req = request(options.url, { headers, agent: false, rejectUnauthorized: !options.insecure }, (res: IncomingMessage) => {
       const type = res.headers['content-type'] ?? '';
       if (res.statusCode !== 200 || !type.toLowerCase().startsWith('text/event-stream')) {
         fail(new ProbeConnectError(`${options.url.href} answered ${res.statusCode} ${res.statusMessage ?? ''} with content-type "${type}", not a 200 text/event-stream`.replace('  ', ' ')));
