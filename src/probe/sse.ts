@@ -69,8 +69,10 @@ export function probeSse(options: ProbeOptions, tally: Tally, stop: AbortSignal)
     // finish/fail/onStop above use req: they run only from its callbacks or after this line.
     const req = request(options.url, { headers, agent: false, rejectUnauthorized: !options.insecure }, (res: IncomingMessage) => {
       const type = res.headers['content-type'] ?? '';
-      if (res.statusCode !== 200 || !type.toLowerCase().startsWith('text/event-stream')) {
-        fail(new ProbeConnectError(`${options.url.href} answered ${res.statusCode} ${res.statusMessage ?? ''} with content-type "${type}", not a 200 text/event-stream`.replace('  ', ' ')));
+      // A 2xx other than 204 streams (the server's status control); anything else is not a stream.
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299 || status === 204 || !type.toLowerCase().startsWith('text/event-stream')) {
+        fail(new ProbeConnectError(`${options.url.href} answered ${res.statusCode} ${res.statusMessage ?? ''} with content-type "${type}", not a 2xx text/event-stream`.replace('  ', ' ')));
         res.resume();
         return;
       }

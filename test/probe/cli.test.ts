@@ -102,7 +102,7 @@ describe('probe failures: exit 1 with one line on stderr and nothing on stdout',
   const cases: { name: string; args: () => Promise<string[]>; line: RegExp }[] = [
     { name: 'refused (ws)', args: async () => [`ws://127.0.0.1:${await deadPort()}/ws/stream`], line: /cannot open ws:\/\/.*ECONNREFUSED/ },
     { name: 'refused (sse)', args: async () => [`http://127.0.0.1:${await deadPort()}/sse`], line: /cannot open http:\/\/.*ECONNREFUSED/ },
-    { name: 'not a stream (404)', args: async () => [`http://127.0.0.1:${fake.port}/nothing`], line: /answered 404 Not Found .*not a 200 text\/event-stream/ },
+    { name: 'not a stream (404)', args: async () => [`http://127.0.0.1:${fake.port}/nothing`], line: /answered 404 Not Found .*not a 2xx text\/event-stream/ },
     { name: 'ws upgrade refused', args: async () => [`ws://127.0.0.1:${fake.port}/nothing`], line: /cannot open ws:\/\/.*Unexpected server response: 400/ },
     { name: 'not a URL', args: async () => ['not a url'], line: /invalid URL "not a url"/ },
     { name: 'unsupported scheme', args: async () => ['ftp://127.0.0.1/x'], line: /unsupported URL scheme "ftp:"/ },
