@@ -9,7 +9,8 @@ import { dirname, relative, resolve, sep } from 'node:path';
  */
 export const Floors = [
   { name: 'entry', paths: ['cli.ts', 'main.ts', 'index.ts'] },
-  { name: 'runtime', paths: ['runtime'] },
+  // probe/: the stream client (`mock-upstream probe`), a second program beside the server's runtime.
+  { name: 'runtime', paths: ['runtime', 'probe'] },
   { name: 'app', paths: ['app'] },
   { name: 'features', paths: ['features'] },
   { name: 'core', paths: ['http'] },

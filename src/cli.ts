@@ -26,5 +26,16 @@ if (handshake) {
   process.disconnect();
 }
 
-const { main, failUnexpected } = await import('./main.js');
-main(signals).catch(failUnexpected);
+// `mock-upstream probe URL`: the stream-fidelity client (src/probe/), loaded instead of anything of the server.
+if (process.argv[2] === 'probe') {
+  const { runProbe } = await import('./probe/run.js');
+  runProbe(process.argv.slice(3), signals).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`mock-upstream probe: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`, () => process.exit(1));
+    },
+  );
+} else {
+  const { main, failUnexpected } = await import('./main.js');
+  main(signals).catch(failUnexpected);
+}

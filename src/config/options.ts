@@ -86,6 +86,7 @@ export function helpText(): string {
   const lines = [
     'Usage: mock-upstream [serve|upstream] [options]',
     '       mock-upstream check FILE   validate a config file without starting (exit 0, or 1 with every error)',
+    '       mock-upstream probe URL    measure what a gateway does to a stream (ws:// WebSocket, http:// SSE); see probe --help',
     '',
     'The HTTP upstream for API-gateway benchmarks; `upstream` is the go-bench-suite spelling of `serve`.',
     'Precedence: flags > environment variables > the config file\'s "server" object > defaults.',
