@@ -6,7 +6,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { availableEngines } from '../helpers/engines.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { rawRequest, startServer, type TestServer } from '../helpers/server.js';
 import { MinStampBytes, readStamp } from '../../src/serializers/stamp.js';
 
 /** One event as the client saw it: the parsed event, its stamp, and when its chunk arrived (epoch ms). */
@@ -211,6 +211,31 @@ for (const engine of availableEngines()) {
         assert.deepEqual(ids(r), [1]);
         assert.ok(r.events[0].sent - t0 >= 149, `first event sent ${r.events[0].sent - t0} ms after the request`);
       }
+    });
+
+    test('a finished stream leaves its connection reusable; close=100 closes it after the terminating chunk', async () => {
+      const ends = (d: string, n: number): boolean => (d.match(/\r\n0\r\n\r\n/g) ?? []).length >= n;
+      // Two streams one after the other on one connection (not pipelined: uWS closes on a request behind a pending one).
+      const data = await new Promise<string>((resolve, reject) => {
+        const sock = connect(server.port, '127.0.0.1', () => sock.write('GET /sse?count=2&interval=0 HTTP/1.1\r\nHost: t\r\n\r\n'));
+        let text = '';
+        const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no second stream; got ${JSON.stringify(text)}`)); }, 10_000);
+        sock.setEncoding('latin1');
+        sock.on('data', (d: string) => {
+          const first = ends(text, 1);
+          text += d;
+          if (!first && ends(text, 1)) sock.write('GET /sse?count=1&interval=0 HTTP/1.1\r\nHost: t\r\n\r\n');
+          if (ends(text, 2)) { clearTimeout(timer); sock.destroy(); resolve(text); }
+        });
+        sock.on('close', () => reject(new Error(`closed after ${JSON.stringify(text)}`)));
+        sock.on('error', reject);
+      });
+      assert.equal((data.match(/HTTP\/1\.1 200/g) ?? []).length, 2);
+      assert.equal((data.match(/\nid: /g) ?? []).length, 3);
+      const closing = await rawRequest(server.port, 'GET /sse?count=2&interval=0&close=100 HTTP/1.1\r\nHost: t\r\n\r\n');
+      assert.ok(closing.closed, 'the server closed the connection');
+      assert.ok(ends(closing.data, 1), `ended with the terminating chunk: ${JSON.stringify(closing.data.slice(-40))}`);
+      assert.equal((closing.data.match(/\nid: /g) ?? []).length, 2);
     });
 
     test('HEAD answers the head a GET gets, and no events', async () => {
