@@ -16,6 +16,7 @@ import { compatRoutes } from '../features/compat.js';
 import { jsonRoutes } from '../features/json.js';
 import { httpbinRoutes } from '../features/httpbin.js';
 import { payloadRoutes } from '../features/payloads.js';
+import { sseRoutes } from '../features/sse.js';
 import type { Handler, Route, RouteContext } from '../features/context.js';
 import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
 import type { Logger } from 'pino';
@@ -55,7 +56,7 @@ export interface AppOptions {
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext, controls: Controls): Route[] {
   return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx),
-    ...wsHttpRoutes(ctx)];
+    ...sseRoutes(ctx, controls), ...wsHttpRoutes(ctx)];
 }
 
 /** What createApp returns: the apps, the worker's context and the hook that swaps configured routes. */

@@ -67,7 +67,7 @@ export const BuiltInPatterns: readonly string[] = [
   '/json/valid', '/json/invalid', '/delay/:duration', '/size/:size', '/xml', '/soap', '/resource', '/resource/:id', '/echo',
   '/json', '/plaintext',
   '/status/:codes', '/bytes/:size', '/drip', '/stream-bytes/:size', '/anything', '/anything/*', '/headers', '/redirect/:n',
-  '/payloads', '/payloads/', '/payloads/:name', '/ws/echo', '/ws/stream',
+  '/payloads', '/payloads/', '/payloads/:name', '/sse', '/ws/echo', '/ws/stream',
 ];
 
 /**
