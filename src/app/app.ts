@@ -102,6 +102,7 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
     filler: new FillerSender(writer),
     rng: workerRandom(config.seed, opts.workerIndex),
     draining: false,
+    onDrain: [],
     journal,
     ask: opts.ask ?? noSupervisor,
     respond(res, req, responder, arg, n, extraMs) {
@@ -148,6 +149,7 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
   const report = opts.onHandlerError ?? noReport;
   const ws = new WsTable(ctx, app, uws.SHARED_COMPRESSOR, (p) => data.idOf(p),
     (err) => report('WebSocket timer', err instanceof Error ? err : new Error(String(err))));
+  ctx.onDrain.push(() => ws.sockets.goingAway());
   // Configured routes win over a built-in route of the same shape (see router.ts).
   const setRoutes = (next: readonly RouteConfig[]): void => {
     const compiled = configuredRoutes(ctx, next, config.payloadsDir);

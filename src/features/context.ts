@@ -41,6 +41,8 @@ export interface RouteContext {
   readonly startedAt: number;
   /** True once shutdown began: health answers 503 so balancers stop sending. */
   draining: boolean;
+  /** Called once when the worker starts draining (open streams end: SSE with its last chunk, WebSockets with 1001). */
+  readonly onDrain: (() => void)[];
   /** The configured routes in force (the file's, or what runtime calls made of them). */
   routeConfigs: readonly RouteConfig[];
   /** This worker's request journal (null: --journal is off). */

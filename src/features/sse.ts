@@ -38,8 +38,6 @@ const DefaultIntervalMs = 1000;
  * hold the event loop.
  */
 const BurstEvents = 32;
-/** How often, while streams are open, the worker is checked for a drain (ms): streams then end cleanly. */
-const DrainCheckMs = 100;
 /**
  * Writes up to this size are copied by both engines (uWS copies every write; the portable engine copies up to
  * 16 KB and keeps a reference to larger ones until the socket took them). A larger event is written as its
@@ -91,18 +89,18 @@ class SseStream {
   }
 }
 
-/** The /sse route of one worker: its streams, their timers and the drain watch. */
+/** The /sse route of one worker: its streams and their timers. */
 class SseRoute implements Responder, Task {
   private readonly timers = new Scheduler(64);
   private readonly open = new Set<SseStream>();
   private readonly latency = new SamplerCache();
   private readonly defaultInterval: string;
-  private watchSlot = -1;
-  private readonly watch: Task = { run: () => this.checkDrain() };
 
   constructor(private readonly ctx: RouteContext, private readonly controls: Controls) {
     this.defaultInterval = formatDuration(Math.min(DefaultIntervalMs, ctx.config.maxDelayMs));
     this.timers.onTaskError = (err) => ctx.writer.report('/sse', err instanceof Error ? err : new Error(String(err)));
+    // A draining worker ends every open stream cleanly, with its terminating chunk (the worker waits for held streams).
+    ctx.onDrain.push(() => { for (const s of this.open) this.corkedTick(s); });
   }
 
   /** The route handler: read the parameters (400 on a bad one), then answer under the request controls. */
@@ -183,7 +181,6 @@ class SseRoute implements Responder, Task {
     // Counted as streaming (the streaming gauge, in-flight) and waited for by a draining worker.
     this.ctx.filler.hold();
     this.open.add(s);
-    if (this.watchSlot < 0) this.watchSlot = this.timers.scheduleTask(DrainCheckMs, this.watch, this, 0);
     const now = performance.now();
     s.nextDue = now;
     s.lastWriteAt = now;
@@ -316,17 +313,6 @@ class SseRoute implements Responder, Task {
     counters.stream(s.route, S.closed, 1);
     this.open.delete(s);
     this.ctx.filler.unhold();
-  }
-
-  // The drain watch: a draining worker ends every open stream cleanly (the worker waits for held streams).
-  private checkDrain(): void {
-    this.watchSlot = -1;
-    if (this.open.size === 0) return;
-    if (this.ctx.draining) {
-      for (const s of this.open) this.corkedTick(s);
-      return;
-    }
-    this.watchSlot = this.timers.scheduleTask(DrainCheckMs, this.watch, this, 0);
   }
 }
 

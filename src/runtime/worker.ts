@@ -2,7 +2,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Sockets } from '../features/ws/sockets.js';
 import { createApp, type BuiltApp } from '../app/app.js';
 import type { RouteContext } from '../features/context.js';
 import { startSampler } from '../observe/saturation.js';
@@ -29,7 +28,6 @@ let app: EngineApp | null = null;
 let adminApp: EngineApp | null = null;
 let adminToken: ListenToken | null = null;
 let ctx: RouteContext | null = null;
-let sockets: Sockets | null = null;
 let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null;
 let nextAsk = 1;
 const asks = new Map<number, (reply: AdminReply) => void>();
@@ -99,8 +97,9 @@ function drain(graceMs: number): void {
   if (ctx === null || app === null) return closeAndExit(0);
   const c = ctx;
   c.draining = true;
-  // Open WebSockets hear 1001 Going Away now; they close as their clients answer, or at the cut.
-  sockets?.goingAway();
+  // Open streams end now: SSE with its terminating chunk, WebSockets with 1001 Going Away (they close as
+  // their clients answer, or at the cut).
+  for (const hook of c.onDrain) hook();
   if (token !== null) engine.us_listen_socket_close(token);
   if (adminToken !== null) engine.us_listen_socket_close(adminToken);
   adminToken = null;
@@ -191,7 +190,6 @@ try {
   app = built.app;
   adminApp = built.adminApp;
   ctx = built.ctx;
-  sockets = built.ws.sockets;
   if (adminApp !== null) {
     const adminHost = init.config.adminHost ?? init.config.host;
     adminApp.listen(adminHost, init.adminPort, (t: ListenToken | false) => {
