@@ -108,7 +108,7 @@ export async function runWsEchoBench(options: BenchOptions): Promise<BenchResult
 
   return withServers(log, async (started) => {
     const servers = await startLabelled(specs, pinning.serverCpu, started, log);
-    const [ours, bare, wsPackage] = servers;
+    const [ours, bare] = servers;
     const runs: (RoundRow & { clientCpu: number })[] = [];
 
     // Back to back: every server alone with the load CPU, the order rotating between rounds.
