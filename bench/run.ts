@@ -22,7 +22,9 @@ import { peersChartData, runPeersBench } from './peers.bench.js';
 import { runRoutesBench } from './routes.bench.js';
 import { runSoakBench } from './soak.bench.js';
 import { runStartupBench } from './startup.bench.js';
+import { runStreamsScaleBench } from './streams-scale.bench.js';
 import { runWorkersBench } from './workers.bench.js';
+import { runWsEchoBench } from './ws-echo.bench.js';
 
 interface Bench {
   name: string;
@@ -42,8 +44,12 @@ const Benches: readonly Bench[] = [
   { name: 'gc', run: runGcBench },
   { name: 'gateway', run: runGatewayBench },
   { name: 'startup', run: runStartupBench },
+  // WebSocket echo vs bare uWS (shared-CPU budget) and the ws package.
+  { name: 'ws-echo', run: runWsEchoBench },
   // The longest (10M requests): about a minute and a half of load.
   { name: 'soak', run: runSoakBench },
+  // Before delay: 10k streams held open for 20 s (WebSocket, then SSE once the route exists).
+  { name: 'streams-scale', run: runStreamsScaleBench },
   // Last: its 10k connections leave the most sockets behind in TIME_WAIT.
   { name: 'delay', run: runDelayBench },
 ];
