@@ -59,6 +59,8 @@ class SseStream {
   seq: number;
   /** performance.now() the next event is due. */
   nextDue = 0;
+  /** No event sent yet: the first one's clock reading anchors the schedule (see sendEvent). */
+  anchored = false;
   /** performance.now() of the last event or heartbeat (heartbeats measure from it). */
   lastWriteAt = 0;
   /** The pending timer task's slot, -1 when none. */
@@ -257,7 +259,14 @@ class SseRoute implements Responder, Task {
   // One event, stamped with its real send time; false under backpressure.
   private sendEvent(s: SseStream, res: HttpResponse): boolean {
     const f = s.frame as SseEventFrame;
-    const start = f.stamp(s.seq, performance.timeOrigin + performance.now());
+    const t = performance.now();
+    // The schedule runs from the first event's own stamp, so every later stamp is at or after its due time
+    // as a client computes it from the stamps (first sent + intervals), whatever delayed the first.
+    if (!s.anchored) {
+      s.anchored = true;
+      s.nextDue = t;
+    }
+    const start = f.stamp(s.seq, performance.timeOrigin + t);
     s.seq++;
     const bytes = f.bytes.length - start;
     const counters = this.ctx.counters;

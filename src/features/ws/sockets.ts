@@ -225,7 +225,11 @@ export class Sockets {
     let last: boolean;
     if (s.kind === Kind.Stream) {
       const t = s.template as Buffer;
-      writeStamp(t, 0, s.next, performance.timeOrigin + performance.now());
+      const now = performance.now();
+      // The schedule runs from the first message's own stamp, so every later stamp is at or after its due
+      // time as a client computes it from the stamps (first sent + intervals), whatever delayed the first.
+      if (s.next === 1) s.due = now;
+      writeStamp(t, 0, s.next, performance.timeOrigin + now);
       s.pressured = ws.send(t, plan.binary, true) !== 1;
       last = plan.count !== 0 && s.next >= plan.count;
       s.next++;
