@@ -306,7 +306,12 @@ function leaveAfter(port: number, path: string, events: number): Promise<void> {
   });
 }
 
-interface Stats { totals: { inFlight: number } }
+interface Stats { totals: { inFlight: number }; streams: { route: string; open: number; messagesOut: number; closed: number }[] }
+
+/** The /sse entry of /__mock/stats's stream routes (open now, events out, streams closed). */
+function sseEntry(s: Stats): { open: number; messagesOut: number; closed: number } {
+  return s.streams.find((e) => e.route === '/sse') ?? { open: 0, messagesOut: 0, closed: 0 };
+}
 
 /** Poll /__mock/stats until `want` holds; the gauges are sampled once a second, so a few seconds bound the wait. */
 async function statsUntil(server: TestServer, want: (s: Stats) => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -327,10 +332,11 @@ describe('/sse streams and the worker', () => {
     try {
       const s = connect(server.port, '127.0.0.1', () => s.write('GET /sse?count=0&interval=20ms HTTP/1.1\r\nHost: t\r\n\r\n'));
       s.on('error', () => {});
-      await statsUntil(server, (st) => st.totals.inFlight === 1, 'the open stream counted as in flight');
+      await statsUntil(server, (st) => st.totals.inFlight === 1 && sseEntry(st).open === 1, 'the open stream counted as in flight and open');
       s.destroy();
       await Promise.all(Array.from({ length: 10 }, () => leaveAfter(server.port, '/sse?count=0&interval=5ms&size=1KB', 3)));
-      await statsUntil(server, (st) => st.totals.inFlight === 0, 'every stream released after its client left');
+      await statsUntil(server, (st) => st.totals.inFlight === 0 && sseEntry(st).open === 0 && sseEntry(st).closed === 11,
+        'every stream released (open back to 0, 11 closed) after its client left');
       const r = await readSse(server.port, '/sse?count=2&interval=0');
       assert.deepEqual(ids(r), [1, 2]);
       const t0 = performance.now();
