@@ -14,6 +14,8 @@ export type AdminAsk =
   | { readonly op: 'routes.remove'; readonly path: string; readonly method: string | null }
   | { readonly op: 'journal.get'; readonly filter: JournalFilter }
   | { readonly op: 'journal.clear' }
+  /** Set a gRPC health status (grpc.health.v1) in every worker; status is a ServingStatus name. */
+  | { readonly op: 'grpc.health'; readonly service: string; readonly status: string }
   /** Test and bench only (fault-hook phrase): a full GC in every worker, then each one's heap in use. */
   | { readonly op: 'test.gc' };
 

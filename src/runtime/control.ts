@@ -30,6 +30,8 @@ export class ControlPlane {
   /** Every configured path ever registered, in registration order (workers register in this order too). */
   private readonly patterns = new Map<string, string>();
   private nextId = 1;
+  /** gRPC health statuses set at runtime, in order: a restarted worker starts with them. */
+  private readonly health = new Map<string, string>();
   private readonly gathers = new Map<number, Gather>();
   // One change at a time, so each is computed from the list the previous one left.
   private queue: Promise<unknown> = Promise.resolve();
@@ -48,6 +50,11 @@ export class ControlPlane {
   /** Every configured path registered so far, in order (a restarted worker registers them first). */
   registeredPatterns(): string[] {
     return [...this.patterns.values()];
+  }
+
+  /** The gRPC health statuses set at runtime (what a restarted worker applies). */
+  grpcHealth(): [string, string][] {
+    return [...this.health];
   }
 
   /** Carry out an admin action; never rejects (problems become 4xx/5xx replies). */
@@ -80,6 +87,7 @@ export class ControlPlane {
       case 'routes.remove': return this.remove(ask.path, ask.method);
       case 'journal.get': return this.journalAsk(false, ask.filter);
       case 'journal.clear': return this.journalAsk(true, {});
+      case 'grpc.health': return this.setHealth(ask.service, ask.status);
       case 'test.gc': return this.collectGarbage();
     }
   }
@@ -174,6 +182,17 @@ export class ControlPlane {
     const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
     const requests: JournalEntry[] = clear ? [] : selectEntries(mergeJournals(lists), filter);
     return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
+  }
+
+  // A gRPC health status in every worker (each answers `applied`); kept for workers started later.
+  private async setHealth(service: string, status: string): Promise<AdminReply> {
+    this.health.delete(service);
+    this.health.set(service, status);
+    const answers = await this.gather((id) => ({ type: 'grpcHealth', id, service, status }));
+    const failed = [...answers.answers.values()].find((a) => a.type === 'applied' && a.error !== null);
+    if (failed !== undefined) return reply(500, serializeError({ error: `health not set everywhere: ${(failed as { error: string }).error}` }));
+    // An admin reply, not a data route: made once per change.
+    return reply(200, JSON.stringify({ service, status, workers: answers.answers.size }));
   }
 
   // The live heap of every worker (after a full GC) and the process RSS: what a soak compares.

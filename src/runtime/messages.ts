@@ -24,6 +24,8 @@ export interface WorkerInit {
   readonly routes: readonly RouteConfig[];
   /** Every configured path registered earlier in this process, in order (keeps route ids equal across workers). */
   readonly patterns: readonly string[];
+  /** gRPC health statuses set at runtime (service -> ServingStatus name), for a restarted worker. */
+  readonly grpcHealth: readonly (readonly [string, string])[];
 }
 
 /** Main -> worker. `drain`: stop accepting, finish in-flight within graceMs. `stop`: close now. */
@@ -34,6 +36,8 @@ export type ToWorker =
   | { readonly type: 'routes'; readonly id: number; readonly routes: readonly RouteConfig[] }
   /** Send the journal entries matching `filter` (at most its limit) as `journal`; or clear it and send none. */
   | { readonly type: 'journal'; readonly id: number; readonly clear: boolean; readonly filter: JournalFilter }
+  /** Set this gRPC health status (answer `applied` with the same id). */
+  | { readonly type: 'grpcHealth'; readonly id: number; readonly service: string; readonly status: string }
   /** Test and bench only: run a full garbage collection, then answer `heap`. */
   | { readonly type: 'gc'; readonly id: number }
   /** The answer to the worker's `ask` with this id. */

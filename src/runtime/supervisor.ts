@@ -220,7 +220,7 @@ class Supervisor {
     const { port, adminPort } = this.ports;
     const init: WorkerInit = {
       config: this.config, engine: this.engine, index, port, adminPort, startedAt: this.startedAt, counters: this.sab,
-      routes: this.control.current(), patterns: this.control.registeredPatterns(),
+      routes: this.control.current(), patterns: this.control.registeredPatterns(), grpcHealth: this.control.grpcHealth(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     const slot = this.slots[index];
