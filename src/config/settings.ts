@@ -271,7 +271,7 @@ export const Settings = {
   tlsCert: { flag: 'tls-cert', env: 'MOCK_TLS_CERT', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)', parse: text },
   tlsKey: { flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text },
   h2Port: {
-    flag: 'h2-port', env: 'MOCK_H2_PORT', value: 'N', help: 'also serve HTTP/2 on this port: h2c (prior knowledge), or h2 and HTTP/1.1 by ALPN with --tls-cert; 0 picks a free one (default: none)',
+    flag: 'h2-port', env: 'MOCK_H2_PORT', value: 'N', help: 'also serve HTTP/2 on this port: h2c (prior knowledge), or h2 and HTTP/1.1 by ALPN with --tls-cert; 0 picks a free one; without it, no HTTP/2 listener',
     parse: parsePort, fixture: true,
     file: integer(PortBounds, 'Port of the HTTP/2 listener: cleartext h2 with prior knowledge, or with tlsCert/tlsKey h2 and HTTP/1.1 chosen by ALPN; 0 picks a free one (printed as h2Port in the listening log line). Default: no HTTP/2 listener. Flag --h2-port, env MOCK_H2_PORT.'),
   },
@@ -291,7 +291,7 @@ export const Settings = {
     file: integer(H2FrameBounds, `Largest HTTP/2 frame payload a client may send us, in bytes (SETTINGS_MAX_FRAME_SIZE), 16384 to 16777215. Default ${DefaultH2MaxFrameBytes}. Flag --h2-max-frame, env MOCK_H2_MAX_FRAME.`),
   },
   h2GoawayAfter: {
-    flag: 'h2-goaway-after', env: 'MOCK_H2_GOAWAY_AFTER', value: 'N|DURATION', help: 'send GOAWAY on every HTTP/2 connection after N streams, or DURATION after it opened (reconnection tests; default: never)',
+    flag: 'h2-goaway-after', env: 'MOCK_H2_GOAWAY_AFTER', value: 'N|DURATION', help: 'send GOAWAY on every HTTP/2 connection after N streams, or DURATION after it opened (reconnection tests)',
     parse: parseGoawayAfter, fixture: true,
     file: { type: ['string', 'integer'], description: 'Send GOAWAY on every HTTP/2 connection after this many streams (an integer), or this long after it opened (a duration such as "30s"): open streams finish, the client opens a new connection. Default: never. Flag --h2-goaway-after, env MOCK_H2_GOAWAY_AFTER.' },
   },
