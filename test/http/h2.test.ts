@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, rawRequest, type TestServer } from '../helpers/server.js';
 import { h2Ask, h2PortOf, h2Session, have, run, tlsFiles } from '../helpers/h2.js';
+import { startMockUpstream } from '../../src/index.js';
+import { reusePortSupported } from '../../src/http/portable/engine.js';
 
 const tools = { skip: have('h2load') && have('nghttp') ? false : 'h2load/nghttp missing: apt-get install -y nghttp2-client' };
 
@@ -329,5 +331,39 @@ describe('shutdown drains the h2 listener', () => {
       assert.equal((await slow).status, 200);
       assert.equal(await exited, 0);
     } finally { s.destroy(); }
+  });
+});
+
+describe('the fixture', () => {
+  test('startMockUpstream({ h2Port: 0 }) returns h2Url; without it, null', async () => {
+    const up = await startMockUpstream({ h2Port: 0, h2MaxStreams: 10, h2GoawayAfter: 2 });
+    try {
+      assert.equal(up.h2Url, `http://127.0.0.1:${up.h2Port}`);
+      const s = await h2Session(up.h2Port as number);
+      const g = goawayOf(s);
+      assert.equal((await h2Ask(s, 'GET', '/json')).status, 200);
+      assert.equal((await h2Ask(s, 'GET', '/json')).status, 200);
+      assert.deepEqual(await g, { code: 0, last: 3 });
+      assert.equal(s.remoteSettings.maxConcurrentStreams, 10);
+      s.close();
+    } finally { await up.close(); }
+    const plain = await startMockUpstream();
+    try {
+      assert.equal(plain.h2Url, null);
+      assert.equal(plain.h2Port, null);
+    } finally { await plain.close(); }
+  });
+});
+
+describe('several workers', () => {
+  test('every worker listens on the h2 port where reusePort exists; before Node 22.12 worker 0 alone, with a warning', async () => {
+    const server = await startServer(['--workers', '2', '--h2-port', '0']);
+    try {
+      const port = await h2PortOf(server);
+      const warned = server.lines.some((l) => l.includes('"event":"h2-one-worker"'));
+      assert.equal(warned, !reusePortSupported());
+      const answers = await Promise.all(Array.from({ length: 8 }, () => h2Ask(port, 'GET', '/json')));
+      assert.ok(answers.every((a) => a.status === 200));
+    } finally { assert.equal(await server.stop(), 0); }
   });
 });
