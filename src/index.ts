@@ -55,6 +55,12 @@ export interface MockUpstreamOptions {
   mockHeaders?: boolean;
   /** Make every random choice reproducible (as --seed). */
   seed?: number;
+  /** Also serve HTTP/2 on this port (as --h2-port; 0 picks one): h2c, or h2 and HTTP/1.1 by ALPN over TLS. The result's h2Url names it. */
+  h2Port?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of the HTTP/2 listener (as --h2-max-streams). */
+  h2MaxStreams?: number;
+  /** GOAWAY every HTTP/2 connection after N streams (a number) or a duration ('30s'), as --h2-goaway-after. */
+  h2GoawayAfter?: number | string;
 }
 
 // The options above and the table's fixture rows must be the same names: a row added there without its option
@@ -70,6 +76,10 @@ const FixtureDefaults: MockUpstreamOptions = { port: 0, host: '127.0.0.1', worke
 export interface MockUpstream {
   readonly url: string;
   readonly port: number;
+  /** The HTTP/2 listener's URL (http://host:port: h2c with prior knowledge; https:// with TLS), null without the h2Port option. */
+  readonly h2Url: string | null;
+  /** The HTTP/2 listener's port, null without the h2Port option. */
+  readonly h2Port: number | null;
   /** The engine serving: 'native' (uWebSockets.js) or 'portable' (node:http, on Nodes without the native build). */
   readonly engine: EngineName;
   /** The config in force (its `engine` is the one serving). */
@@ -131,6 +141,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   return {
     url: `http://${host}:${server.port}`,
     port: server.port,
+    h2Url: server.h2Port === null ? null : `${config.tls ? 'https' : 'http'}://${host}:${server.h2Port}`,
+    h2Port: server.h2Port,
     engine: server.engine,
     config: deepFreeze({ ...config, engine: server.engine, workers: server.workers }),
     async close() {

@@ -31,6 +31,7 @@ import { sendError } from '../http/errors.js';
 import { FillerSender } from '../http/filler.js';
 import { Scheduler } from '../http/scheduler.js';
 import { WsTable, wsHttpRoutes } from '../features/ws/routes.js';
+import type { H2App, H2Engine } from '../http/h2/engine.js';
 
 /** Options a worker passes when building its app. */
 export interface AppOptions {
@@ -51,6 +52,11 @@ export interface AppOptions {
   readonly ask?: (ask: AdminAsk) => Promise<AdminReply>;
   /** Told when a route handler throws (the request is answered 500 and the worker keeps serving). */
   readonly onHandlerError?: (route: string, err: Error) => void;
+  /**
+   * The h2 engine when the worker serves --h2-port: a second app with the same routes, context, writer,
+   * scheduler and counters (one worker, two listeners), its h2c or TLS form following config.tls.
+   */
+  readonly h2?: H2Engine;
 }
 
 /** Every route, in registration order; the README's route list mirrors it. */
@@ -64,6 +70,8 @@ export interface BuiltApp {
   readonly app: TemplatedApp;
   /** The admin listener's app when --admin-port moves /__mock/* there. */
   readonly adminApp: TemplatedApp | null;
+  /** The HTTP/2 listener's app (the h2 option), serving every route of `app`. */
+  readonly h2App: H2App | null;
   readonly ctx: RouteContext;
   /** The WebSocket routes and their open sockets (shutdown tells them 1001). */
   readonly ws: WsTable;
@@ -133,12 +141,12 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
   }];
   const wrap = cellWrapper(ctx, config, opts.workerIndex, opts.onHandlerError ?? noReport);
   const data = new RouteTable(app, ctx.routeNames, wrap, MaxRoutes, writer);
-  if (adminApp === null) {
-    for (const r of admin) data.add(r, false);
-    // The rest of the prefix is the admin side's 404, so a configured "/:a/:b" cannot answer under it.
-    if (config.admin) data.add(adminNotFound, false);
-  }
-  for (const r of [...routeTable(ctx, controls), notFound]) data.add(r, true);
+  // Without --admin-port the admin routes are on the data port; the rest of the prefix is the admin side's
+  // 404, so a configured "/:a/:b" cannot answer under it.
+  const dataAdmin = adminApp === null && config.admin ? [...admin, adminNotFound] : [];
+  for (const r of dataAdmin) data.add(r, false);
+  const dataRoutes = [...routeTable(ctx, controls), notFound];
+  for (const r of dataRoutes) data.add(r, true);
   if (adminApp !== null) {
     const side = new RouteTable(adminApp, ctx.routeNames, wrap, MaxRoutes, writer);
     for (const r of adminSide) side.add(r, false);
@@ -147,18 +155,43 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
   // ids (and so metric labels read across workers) agree after a restart.
   data.reserve(opts.patterns ?? []);
   const report = opts.onHandlerError ?? noReport;
-  const ws = new WsTable(ctx, app, uws.SHARED_COMPRESSOR, (p) => data.idOf(p),
-    (err) => report('WebSocket timer', err instanceof Error ? err : new Error(String(err))));
+  const wsError = (err: unknown): void => report('WebSocket timer', err instanceof Error ? err : new Error(String(err)));
+  const ws = new WsTable(ctx, app, uws.SHARED_COMPRESSOR, (p) => data.idOf(p), wsError);
   ctx.onDrain.push(() => ws.sockets.goingAway());
+  const h2 = opts.h2 === undefined ? null : h2Side(opts.h2, ctx, dataAdmin, dataRoutes, wrap, opts.patterns ?? [], wsError);
   // Configured routes win over a built-in route of the same shape (see router.ts).
   const setRoutes = (next: readonly RouteConfig[]): void => {
     const compiled = configuredRoutes(ctx, next, config.payloadsDir);
+    const wsRoutes = compiled.flatMap((r) => (r.ws === null ? [] : [r.ws]));
     data.configure(compiled);
-    ws.configure(compiled.flatMap((r) => (r.ws === null ? [] : [r.ws])));
+    ws.configure(wsRoutes);
+    h2?.data.configure(compiled);
+    h2?.ws.configure(wsRoutes);
     ctx.routeConfigs = next;
   };
   setRoutes(routes);
-  return { app, adminApp, ctx, ws, setRoutes };
+  return { app, adminApp, h2App: h2?.app ?? null, ctx, ws, setRoutes };
+}
+
+/**
+ * The HTTP/2 listener's app: the data side's routes in the same order (so a shape has the same counter id
+ * on both), admin routes only where the data port has them (not with --admin-port), WebSocket routes for
+ * HTTP/1.1 clients of its TLS port. Its route names are its own list: ctx.routeNames stays the data side's.
+ */
+function h2Side(engine: H2Engine, ctx: RouteContext, admin: readonly Route[], routes: readonly Route[], wrap: CellWrapper,
+  patterns: readonly string[], wsError: (err: unknown) => void): { app: H2App; data: RouteTable; ws: WsTable } {
+  const { config, writer } = ctx;
+  const app = config.tls ? engine.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : engine.App();
+  app.meter = ctx.counters;
+  // src/features/grpc/ plugs its stream handler in here (app.grpc = ...): every application/grpc stream is
+  // offered to it before the routes; until then the routes answer them like any request.
+  const data = new RouteTable(app as unknown as TemplatedApp, [], wrap, MaxRoutes, writer);
+  for (const r of admin) data.add(r, false);
+  for (const r of routes) data.add(r, true);
+  data.reserve(patterns);
+  const ws = new WsTable(ctx, app, engine.SHARED_COMPRESSOR, (p) => data.idOf(p), wsError);
+  ctx.onDrain.push(() => ws.sockets.goingAway());
+  return { app, data, ws };
 }
 
 function noReport(): void {}

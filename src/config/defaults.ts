@@ -54,3 +54,10 @@ export const FaultIgnoreDrainEnv = 'MOCK_UPSTREAM_FAULT_IGNORE_DRAIN';
 /** What --engine takes: the native uWS build, the portable node:http engine, or native where it loads (src/http/engines.ts). */
 export const EngineChoices = ['native', 'portable', 'auto'] as const;
 export type EngineChoice = (typeof EngineChoices)[number];
+
+/** HTTP/2 listener (--h2-*): SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2's own default is unlimited; 100 is RFC 9113's floor and what gateways expect). */
+export const DefaultH2MaxStreams = 100;
+/** SETTINGS_INITIAL_WINDOW_SIZE: the protocol's (and node's) default. */
+export const DefaultH2WindowBytes = 65_535;
+/** SETTINGS_MAX_FRAME_SIZE: the protocol's (and node's) default, also its minimum. */
+export const DefaultH2MaxFrameBytes = 16_384;

@@ -11,7 +11,8 @@ import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from 
 import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultWsMaxMessageBytes,
-  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, type EngineChoice,
+  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes,
+  type EngineChoice,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 
@@ -67,6 +68,20 @@ export interface ServerConfig {
   readonly journalBodyBytes: number;
   /** Lower-case header names the journal redacts. */
   readonly journalRedact: readonly string[];
+  /** The HTTP/2 listener (--h2-port), null when there is none; TLS (h2 and HTTP/1.1 by ALPN) when `tls` is set. */
+  readonly h2: H2Config | null;
+}
+
+/** The HTTP/2 listener's port and SETTINGS, and when its sessions get GOAWAY. */
+export interface H2Config {
+  readonly port: number;
+  readonly maxStreams: number;
+  readonly window: number;
+  readonly maxFrame: number;
+  /** GOAWAY after this many streams per session (0: never). */
+  readonly goawayAfterStreams: number;
+  /** GOAWAY this long after a session opened (ms; 0: never). */
+  readonly goawayAfterMs: number;
 }
 
 /** What the command line asked for: a server config, a config check, or help/version output. */
@@ -239,6 +254,16 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     throw new UsageError(`${adminHost.source} is the interface of the --admin-port listener, which exists only with --admin-port N (env MOCK_ADMIN_PORT): add it, or drop ${adminHost.source}`);
   }
   const context = { maxDelayMs };
+  const h2Port = s.read('h2Port');
+  const goawayAfter = s.read('h2GoawayAfter');
+  const h2: H2Config | null = h2Port === undefined ? null : {
+    port: h2Port,
+    maxStreams: s.read('h2MaxStreams') ?? DefaultH2MaxStreams,
+    window: s.read('h2Window') ?? DefaultH2WindowBytes,
+    maxFrame: s.read('h2MaxFrame') ?? DefaultH2MaxFrameBytes,
+    goawayAfterStreams: goawayAfter?.streams ?? 0,
+    goawayAfterMs: goawayAfter?.ms ?? 0,
+  };
   return deepFreeze<ServerConfig>({
     engine: s.read('engine') ?? 'native',
     admin: !s.on('noAdmin'),
@@ -272,6 +297,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     journalBodyBytes: s.read('journalBody') ?? DefaultJournalBodyBytes,
     journalRedact: s.read('journalRedact') ?? DefaultJournalRedact,
     tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : null,
+    h2,
   });
 }
 

@@ -21,7 +21,7 @@ import { formatSize, parseSize } from '../grammar/size.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 import {
   AdminPrefix, DefaultGraceMs, DefaultHost, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultLogLevel,
-  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
+  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
   type EngineChoice,
 } from './defaults.js';
 
@@ -70,6 +70,23 @@ const WorkerBounds: IntegerBounds = { min: 1, max: MaxWorkers, what: 'worker cou
 const SeedBounds: IntegerBounds = { min: 0, max: 999_999_999, what: 'seed' };
 const JournalBounds: IntegerBounds = { min: 0, max: MaxJournalEntries };
 const SaturationSecondsBounds: IntegerBounds = { min: 1, max: 3600 };
+
+// HTTP/2 SETTINGS bounds (RFC 9113 6.5.2): the stream limit and window fit 31 bits, the frame size is 2^14..2^24-1.
+const H2StreamsBounds: IntegerBounds = { min: 1, max: 2 ** 31 - 1, what: 'stream limit' };
+const H2WindowBounds: IntegerBounds = { min: 0, max: 2 ** 31 - 1, what: 'window size' };
+const H2FrameBounds: IntegerBounds = { min: 16_384, max: 2 ** 24 - 1, what: 'frame size' };
+const H2GoawayStreamsBounds: IntegerBounds = { min: 1, max: 2 ** 31 - 1, what: 'stream count', or: 'a duration' };
+
+/** When every HTTP/2 session gets its GOAWAY: after this many streams, or this long after it opened. */
+export type GoawayAfter = { readonly streams: number; readonly ms: 0 } | { readonly streams: 0; readonly ms: number };
+
+/** --h2-goaway-after: a whole number is a stream count, anything else a duration (10s, 1m). */
+function parseGoawayAfter(t: string, p: string): GoawayAfter {
+  if (/^[0-9]+$/.test(t)) return { streams: parseBoundedInt(t, p, H2GoawayStreamsBounds), ms: 0 };
+  const ms = parseDuration(t, p, MaxSettingDurationMs);
+  if (ms <= 0) throw new GrammarError(p, `invalid ${p} ${quoteValue(t)}: use a stream count or a duration above 0, e.g. 1000 or 30s`);
+  return { streams: 0, ms };
+}
 
 /** JSON Schema of an integer setting, its range from the bounds its parser uses. */
 function integer(bounds: IntegerBounds, description: string): JsonSchema {
@@ -209,7 +226,7 @@ export const Settings = {
     file: integer(SeedBounds, 'Makes every random choice (weighted picks, distributions, close percentages) reproducible: worker i draws from seed + i. Default: unseeded. Flag --seed, env MOCK_SEED.'),
   },
   noRequestControls: { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
-  mockHeaders: { flag: 'mock-headers', env: 'MOCK_HEADERS', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close (5 header lookups per request: for tests, not benchmarks)', fixture: true },
+  mockHeaders: { flag: 'mock-headers', env: 'MOCK_HEADERS', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close, -Goaway (6 header lookups per request: for tests, not benchmarks)', fixture: true },
   adminPort: { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one', parse: parsePort },
   adminHost: { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)', parse: text },
   adminPrefix: { flag: 'admin-prefix', env: 'MOCK_ADMIN_PREFIX', value: 'PATH', help: `path prefix of the admin endpoints (default ${AdminPrefix}), e.g. /_mock/ when your API owns ${AdminPrefix}`, parse: parseAdminPrefix, fixture: true },
@@ -253,6 +270,31 @@ export const Settings = {
   },
   tlsCert: { flag: 'tls-cert', env: 'MOCK_TLS_CERT', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)', parse: text },
   tlsKey: { flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text },
+  h2Port: {
+    flag: 'h2-port', env: 'MOCK_H2_PORT', value: 'N', help: 'also serve HTTP/2 on this port: h2c (prior knowledge), or h2 and HTTP/1.1 by ALPN with --tls-cert; 0 picks a free one; without it, no HTTP/2 listener',
+    parse: parsePort, fixture: true,
+    file: integer(PortBounds, 'Port of the HTTP/2 listener: cleartext h2 with prior knowledge, or with tlsCert/tlsKey h2 and HTTP/1.1 chosen by ALPN; 0 picks a free one (printed as h2Port in the listening log line). Default: no HTTP/2 listener. Flag --h2-port, env MOCK_H2_PORT.'),
+  },
+  h2MaxStreams: {
+    flag: 'h2-max-streams', env: 'MOCK_H2_MAX_STREAMS', value: 'N', help: `HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (default ${DefaultH2MaxStreams})`,
+    parse: (t, p) => parseBoundedInt(t, p, H2StreamsBounds), fixture: true,
+    file: integer(H2StreamsBounds, `Streams a client may have open at once on one HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM). Default ${DefaultH2MaxStreams}. Flag --h2-max-streams, env MOCK_H2_MAX_STREAMS.`),
+  },
+  h2Window: {
+    flag: 'h2-window', env: 'MOCK_H2_WINDOW', value: 'BYTES', help: `HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on a stream before our WINDOW_UPDATE (default ${DefaultH2WindowBytes})`,
+    parse: (t, p) => parseBoundedInt(t, p, H2WindowBounds),
+    file: integer(H2WindowBounds, `Initial flow-control window of each HTTP/2 stream in bytes (SETTINGS_INITIAL_WINDOW_SIZE). Default ${DefaultH2WindowBytes}. Flag --h2-window, env MOCK_H2_WINDOW.`),
+  },
+  h2MaxFrame: {
+    flag: 'h2-max-frame', env: 'MOCK_H2_MAX_FRAME', value: 'BYTES', help: `HTTP/2 SETTINGS_MAX_FRAME_SIZE, 16384 to 16777215 (default ${DefaultH2MaxFrameBytes})`,
+    parse: (t, p) => parseBoundedInt(t, p, H2FrameBounds),
+    file: integer(H2FrameBounds, `Largest HTTP/2 frame payload a client may send us, in bytes (SETTINGS_MAX_FRAME_SIZE), 16384 to 16777215. Default ${DefaultH2MaxFrameBytes}. Flag --h2-max-frame, env MOCK_H2_MAX_FRAME.`),
+  },
+  h2GoawayAfter: {
+    flag: 'h2-goaway-after', env: 'MOCK_H2_GOAWAY_AFTER', value: 'N|DURATION', help: 'send GOAWAY on every HTTP/2 connection after N streams, or DURATION after it opened (reconnection tests)',
+    parse: parseGoawayAfter, fixture: true,
+    file: { type: ['string', 'integer'], description: 'Send GOAWAY on every HTTP/2 connection after this many streams (an integer), or this long after it opened (a duration such as "30s"): open streams finish, the client opens a new connection. Default: never. Flag --h2-goaway-after, env MOCK_H2_GOAWAY_AFTER.' },
+  },
   addr: { flag: 'addr', env: null, value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', parse: parseAddr, compat: true },
   goTlsCert: { flag: 'tlsCert', env: null, value: 'FILE', help: 'go-bench-suite spelling of --tls-cert', parse: text, compat: true },
   goTlsKey: { flag: 'tlsKey', env: null, value: 'FILE', help: 'go-bench-suite spelling of --tls-key', parse: text, compat: true },

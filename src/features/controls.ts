@@ -1,10 +1,10 @@
-// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, by
+// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
-// go-bench-suite's X-Delay. Why one header rather than five `X-Mock-<Name>` headers: each header lookup
+// go-bench-suite's X-Delay. Why one header rather than six `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
 // both servers sharing one CPU, see bench/lib/rounds.ts: measureShared); getQuery() is ~1.5 %.
 // The plain path is: no query string, no X-Mock, no X-Delay. `--mock-headers` also reads the spec's
-// X-Mock-<Name> headers, paying those five lookups on every request (for integration tests, not benchmarks).
+// X-Mock-<Name> headers, paying those six lookups on every request (for integration tests, not benchmarks).
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
@@ -23,7 +23,7 @@ import { headerDelay, XDelay } from './xdelay.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
-const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close']);
+const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway']);
 // The per-control headers (--mock-headers), looked up only to learn whether any is present.
 const NamedPrefix = 'x-mock-';
 const NamedHeaders = [...ControlNames].map((n) => ownBytes(`${NamedPrefix}${n}`));
@@ -204,7 +204,7 @@ export class Controls {
     const query = new URLSearchParams(q);
     const header = new URLSearchParams(h);
     // Headers win over the query, per control; params name where the value came from.
-    const text = (name: 'delay' | 'status' | 'size' | 'close'): [string, string] | null => {
+    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway'): [string, string] | null => {
       const n = named?.get(name);
       if (n !== undefined) return [n[0], `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
       const h = header.get(name);
@@ -216,6 +216,7 @@ export class Controls {
     const status = text('status');
     const size = text('size');
     const close = text('close');
+    const goaway = text('goaway');
     const namedHeaders = named?.get('header');
     const headerTexts: [string, string][] = namedHeaders !== undefined
       ? namedHeaders.map((v) => [v, 'X-Mock-Header'])
@@ -227,14 +228,15 @@ export class Controls {
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...ControlNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && headerTexts.length === 0) return null;
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0) return null;
     const max = this.ctx.config.maxDelayMs;
     return {
       delay: delay === null ? null : this.latency.get(delay[0], delay[1], max),
       status: status === null ? null : this.statuses.get(status[0], status[1]),
       size: size === null ? null : this.sizes.get(size[0], size[1]),
       headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
-      close: close === null ? -1 : parsePercent(close[0], close[1]),
+      // goaway=now is close=100 under its HTTP/2 name: the h2 engine turns Connection: close into a GOAWAY.
+      close: goaway !== null ? parseGoaway(goaway[0], goaway[1]) : close === null ? -1 : parsePercent(close[0], close[1]),
     };
   }
 }
@@ -245,7 +247,7 @@ export function anyNamed(req: HttpRequest): boolean {
   return false;
 }
 
-// Every X-Mock-<Name> header of the five controls (repeated X-Mock-Header lines each count; getHeader
+// Every X-Mock-<Name> header of the six controls (repeated X-Mock-Header lines each count; getHeader
 // returns only the first, so this walks the headers once). Other X-Mock-* names are not controls: ignored.
 function readNamed(req: HttpRequest): Map<string, string[]> {
   const named = new Map<string, string[]>();
@@ -273,6 +275,16 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
   };
 }
 
+
+/**
+ * `goaway=now`: this response is the connection's last. On HTTP/2 a GOAWAY follows it (the stream ends
+ * normally, the client opens a new connection for its next requests); on HTTP/1.1 it is `Connection: close`.
+ * Returns the close percentage it stands for.
+ */
+function parseGoaway(text: string, param: string): number {
+  if (text !== 'now') throw new GrammarError(param, `invalid goaway ${quoteValue(text)}: use goaway=now (the server setting --h2-goaway-after sends GOAWAY after N streams or a duration)`);
+  return 100;
+}
 
 /** `Name:Value` pairs -> alternating name/value Buffers; GrammarError on a bad pair. */
 function parseHeaders(texts: [string, string][]): Buffer[] {

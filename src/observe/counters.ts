@@ -24,6 +24,12 @@ export const F = {
   heapUsed: 9,
   rss: 10,
   memoryAt: 11,
+  // The HTTP/2 listener (--h2-port): the port this worker listens on (0: none), sessions and streams open
+  // (gauges) and GOAWAYs sent (a counter: the goaway control and setting, and drains).
+  h2Port: 12,
+  h2Sessions: 13,
+  h2Streams: 14,
+  h2Goaways: 15,
   routes: 16,
 } as const;
 /** Per-route stream counters (WebSocket and SSE routes), after the status table. open is a gauge. */
@@ -69,6 +75,8 @@ export class Counters {
 
   /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
   clearOpenStreams(i: number): void {
+    this.cells[i * RowSlots + F.h2Sessions] = 0;
+    this.cells[i * RowSlots + F.h2Streams] = 0;
     for (let r = 0; r < MaxRoutes; r++) this.cells[i * RowSlots + StreamBase + r * StreamFields + S.open] = 0;
   }
 
@@ -111,6 +119,11 @@ export class WorkerCounters {
   /** Add `delta` to stream field `field` (S.*) of `route` (WebSocket and SSE routes). */
   stream(route: number, field: number, delta: number): void {
     this.cells[this.base + StreamBase + route * StreamFields + field] += delta;
+  }
+
+  /** Add delta to one of this worker's fields (the HTTP/2 listener's gauges and counters). */
+  add(field: number, delta: number): void {
+    this.cells[this.base + field] += delta;
   }
 
   /** Store a gauge (pending, streaming, elu, rps, saturated, alive, heapUsed, rss, memoryAt). */

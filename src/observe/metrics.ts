@@ -3,7 +3,7 @@
 // costs ~60 ms to import).
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Counters, F, S, StatusClasses } from './counters.js';
-import { newestRss } from './stats.js';
+import { h2Stats, newestRss } from './stats.js';
 
 /** Static facts for the build-info metric and uptime. */
 export interface MetricsInfo {
@@ -91,6 +91,22 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
       for (let w = 0; w < workers; w++) this.inc({ worker: String(w) }, counters.cells[row(w) + F.restarts]);
     },
   });
+  // The HTTP/2 listener (--h2-port): only when a worker listens on it.
+  const h2Total = (name: string, help: string, field: number, gauge: boolean): void => {
+    const Metric = gauge ? Gauge : Counter;
+    new Metric({
+      name, help, registers: [registry],
+      collect(this: Counter | Gauge) {
+        if (h2Stats(counters) === null) return;
+        const v = counters.total(field);
+        if (this instanceof Gauge) this.set(v);
+        else { this.reset(); this.inc(v); }
+      },
+    });
+  };
+  h2Total('mock_upstream_h2_sessions_open', 'HTTP/2 connections (sessions) open now on the --h2-port listener.', F.h2Sessions, true);
+  h2Total('mock_upstream_h2_streams_open', 'HTTP/2 streams open now on the --h2-port listener.', F.h2Streams, true);
+  h2Total('mock_upstream_h2_goaways_total', 'GOAWAY frames sent: the goaway control, --h2-goaway-after and shutdown drains.', F.h2Goaways, false);
   perWorker('mock_upstream_heap_used_bytes', 'V8 heap in use of each worker\'s own isolate (sampled once a second).', F.heapUsed);
   new Gauge({
     name: 'mock_upstream_resident_memory_bytes', help: 'Resident set size of the whole process (sampled once a second).', registers: [registry],

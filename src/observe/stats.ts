@@ -48,7 +48,8 @@ export function streamStats(counters: Counters, routeNames: readonly string[]): 
  * The /__mock/stats body: per-worker gauges (sampled each second) and totals. Memory fields:
  * `workers[i].heapUsedBytes` is worker i's own V8 heap in use (its isolate, not the main thread's), and
  * `totals.rssBytes` the resident set size of the whole process (all threads, native memory included);
- * both from the newest once-a-second sample, 0 until a worker has sampled. `engine`: the HTTP engine serving
+ * both from the newest once-a-second sample, 0 until a worker has sampled. `h2`: the HTTP/2 listener (H2Stats),
+ * null without --h2-port. `engine`: the HTTP engine serving
  * (native or portable), so a benchmark's figures say what produced them. `streams`: WebSocket and SSE routes
  * with any activity (see StreamStats).
  */
@@ -79,6 +80,7 @@ export function statsJson(counters: Counters, startedAt: number, engine: string,
       rssBytes,
     },
     streams: streamStats(counters, routeNames),
+    h2: h2Stats(counters),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
 }
@@ -95,4 +97,20 @@ export function newestRss(counters: Counters): number {
     }
   }
   return rss;
+}
+
+/** The HTTP/2 listener's entry in /__mock/stats: its port, sessions and streams open now, GOAWAYs sent. */
+export interface H2Stats {
+  port: number;
+  sessions: number;
+  streams: number;
+  goaways: number;
+}
+
+/** The HTTP/2 listener summed over the workers, null when no worker listens on an h2 port. */
+export function h2Stats(counters: Counters): H2Stats | null {
+  let port = 0;
+  for (let w = 0; w < counters.workers; w++) port = Math.max(port, counters.cells[counters.row(w) + F.h2Port]);
+  if (port === 0) return null;
+  return { port, sessions: counters.total(F.h2Sessions), streams: counters.total(F.h2Streams), goaways: counters.total(F.h2Goaways) };
 }

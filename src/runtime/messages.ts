@@ -17,6 +17,8 @@ export interface WorkerInit {
   readonly port: number;
   /** The probed admin port (when --admin-port is set). */
   readonly adminPort: number;
+  /** The probed HTTP/2 port (0: no HTTP/2 listener). */
+  readonly h2Port: number;
   readonly startedAt: number;
   /** The shared per-worker counters (observe/counters.ts). */
   readonly counters: SharedArrayBuffer;

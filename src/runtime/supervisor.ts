@@ -35,6 +35,8 @@ const ShutdownSlackMs = 3_000;
 /** A running server, as the CLI and the public API see it. */
 export interface RunningServer {
   readonly port: number;
+  /** The HTTP/2 listener's port (--h2-port), null when there is none. */
+  readonly h2Port: number | null;
   /** The engine serving: native uWebSockets.js, or portable node:http. */
   readonly engine: EngineName;
   readonly workers: number;
@@ -74,6 +76,10 @@ function servingConfig(asked: ServerConfig, engine: Engine, log: Logger, fallbac
       `the portable engine runs 1 worker on Node ${process.versions.node}: sharing a port needs reusePort (Node 22.12 or later on Linux)`);
     workers = 1;
   }
+  if (asked.h2 !== null && workers > 1 && !reusePortSupported()) {
+    log.warn({ event: 'h2-one-worker', workers, node: process.versions.node },
+      `the HTTP/2 listener runs in worker 0 only on Node ${process.versions.node}: sharing its port between threads needs reusePort (Node 22.12 or later on Linux); HTTP/1.1 uses every worker`);
+  }
   return deepFreeze({ ...asked, engine: engine.name, workers });
 }
 
@@ -82,6 +88,8 @@ interface Ports {
   readonly port: number;
   readonly adminPort: number;
   readonly adminHost: string;
+  /** The HTTP/2 listener's port, 0 when there is none. */
+  readonly h2Port: number;
 }
 
 // Everything the user must fix is found here, before a worker starts: unreadable TLS files, a missing
@@ -96,7 +104,11 @@ async function preflight(config: ServerConfig, engine: Engine): Promise<Ports> {
   const adminHost = config.adminHost ?? config.host;
   const adminPort = config.admin && config.adminPort !== null ? await probePort(engine, adminHost, config.adminPort, '--admin-port', '--admin-host (or --host)') : 0;
   if (adminPort !== 0 && adminPort === port) throw new StartupError(`--admin-port ${adminPort} is the data port: choose another`);
-  return { port, adminPort, adminHost };
+  const h2Port = config.h2 === null ? 0 : await probePort(engine, config.host, config.h2.port, '--h2-port', '--host');
+  if (h2Port !== 0 && (h2Port === port || h2Port === adminPort)) {
+    throw new StartupError(`--h2-port ${h2Port} is the ${h2Port === port ? 'data' : 'admin'} port: choose another`);
+  }
+  return { port, adminPort, adminHost, h2Port };
 }
 
 /** One worker position: the thread filling it now, and what its restarts and saturation episodes left. */
@@ -177,13 +189,14 @@ class Supervisor {
   /** Log the listening line, and the warnings about an exposed admin API or the test-only fault hook. */
   announce(startupMs: number): void {
     const { config, log } = this;
-    const { port, adminPort, adminHost } = this.ports;
+    const { port, adminPort, adminHost, h2Port } = this.ports;
     const scheme = config.tls ? 'https' : 'http';
+    const h2 = h2Port === 0 ? '' : `, HTTP/2 on ${config.tls ? `https://${config.host}:${h2Port} (h2 and http/1.1 by ALPN)` : `http://${config.host}:${h2Port} (h2c, prior knowledge)`}`;
     log.info({
-      event: 'listening', version: Version, host: config.host, port, adminPort: adminPort === 0 ? null : adminPort,
+      event: 'listening', version: Version, host: config.host, port, h2Port: h2Port === 0 ? null : h2Port, adminPort: adminPort === 0 ? null : adminPort,
       adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: this.control.current().length,
       engine: config.engine, uws: config.engine === 'native' ? uwsBuild() : null, node: process.versions.node, tls: config.tls !== null, startupMs: Math.round(startupMs),
-    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s) (${config.engine} engine)`);
+    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s) (${config.engine} engine)${h2}`);
     if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
       log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
         `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);
@@ -199,6 +212,7 @@ class Supervisor {
   running(): RunningServer {
     return {
       port: this.ports.port,
+      h2Port: this.ports.h2Port === 0 ? null : this.ports.h2Port,
       engine: this.engine,
       workers: this.config.workers,
       closed: this.exit.closed,
@@ -217,9 +231,9 @@ class Supervisor {
   }
 
   private spawn(index: number): Promise<void> {
-    const { port, adminPort } = this.ports;
+    const { port, adminPort, h2Port } = this.ports;
     const init: WorkerInit = {
-      config: this.config, engine: this.engine, index, port, adminPort, startedAt: this.startedAt, counters: this.sab,
+      config: this.config, engine: this.engine, index, port, adminPort, h2Port, startedAt: this.startedAt, counters: this.sab,
       routes: this.control.current(), patterns: this.control.registeredPatterns(), grpcHealth: this.control.grpcHealth(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });

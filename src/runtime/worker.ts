@@ -10,6 +10,9 @@ import { selectEntries } from '../observe/journal.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { engineNamed } from '../http/engines.js';
 import type { Engine, EngineApp, ListenToken } from '../http/engine.js';
+import { createH2Engine, type H2Engine } from '../http/h2/engine.js';
+import { reusePortSupported } from '../http/portable/engine.js';
+import { F } from '../observe/counters.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -27,6 +30,10 @@ let engine: Engine;
 let app: EngineApp | null = null;
 let adminApp: EngineApp | null = null;
 let adminToken: ListenToken | null = null;
+/** The HTTP/2 listener (--h2-port): its engine, app and token. */
+let h2Engine: H2Engine | null = null;
+let h2App: EngineApp | null = null;
+let h2Token: ListenToken | null = null;
 let ctx: RouteContext | null = null;
 let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null;
 let nextAsk = 1;
@@ -78,11 +85,13 @@ function closeAndExit(code: number): void {
   try {
     app?.close();
     adminApp?.close();
+    h2App?.close();
   } catch {
     // already closed
   }
   app = null;
   adminApp = null;
+  h2App = null;
   process.exit(code);
 }
 
@@ -102,7 +111,10 @@ function drain(graceMs: number): void {
   for (const hook of c.onDrain) hook();
   if (token !== null) engine.us_listen_socket_close(token);
   if (adminToken !== null) engine.us_listen_socket_close(adminToken);
+  // The HTTP/2 listener stops too, and its open sessions get GOAWAY: their streams finish within the grace.
+  if (h2Token !== null) h2Engine?.us_listen_socket_close(h2Token);
   adminToken = null;
+  h2Token = null;
   token = null;
   // A response that just ended may still have bytes in the engine's buffer (the last chunk of a download to
   // a slow reader: seen cut by app.close() in CI); the engine has no flush callback, so a drain that finished
@@ -179,7 +191,10 @@ port.on('message', (msg: ToWorker) => {
 
 try {
   engine = engineNamed(init.engine);
+  const h2 = init.config.h2;
+  if (h2 !== null) h2Engine = createH2Engine(h2);
   const built = createApp(engine, {
+    h2: h2Engine ?? undefined,
     config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
     routes: init.routes, patterns: init.patterns, ask,
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
@@ -189,7 +204,34 @@ try {
   setRoutes = built.setRoutes;
   app = built.app;
   adminApp = built.adminApp;
+  h2App = built.h2App;
   ctx = built.ctx;
+  // The worker is listening once every listener of its own is (the data port, and the HTTP/2 port).
+  const listeners = h2App !== null && (init.index === 0 || reusePortSupported()) ? 2 : 1;
+  let listened = 0;
+  const ready = (): void => {
+    if (++listened < listeners) return;
+    const c = built.ctx;
+    startSampler(c.counters, {
+      pending: () => c.scheduler.pending,
+      streaming: () => c.filler.active + c.bodies.collecting,
+    }, init.config.saturationElu, init.config.saturationSeconds, (change) => tell({ type: 'saturation', ...change }));
+    tell({ type: 'listening' });
+  };
+  // Where threads cannot share a port (Node before 22.12, see reusePortSupported), worker 0 alone serves HTTP/2.
+  if (h2App !== null && listeners === 2) {
+    const h2Port = init.h2Port;
+    h2App.listen(init.config.host, h2Port, (t: ListenToken | false) => {
+      if (!t) {
+        tell({ type: 'failed', message: `worker ${init.index} could not listen on HTTP/2 port ${init.config.host}:${h2Port}` });
+        closeAndExit(1);
+        return;
+      }
+      h2Token = t;
+      built.ctx.counters.set(F.h2Port, h2Port);
+      ready();
+    });
+  }
   if (adminApp !== null) {
     const adminHost = init.config.adminHost ?? init.config.host;
     adminApp.listen(adminHost, init.adminPort, (t: ListenToken | false) => {
@@ -208,12 +250,7 @@ try {
       return;
     }
     token = t;
-    const c = ctx as RouteContext;
-    startSampler(c.counters, {
-      pending: () => c.scheduler.pending,
-      streaming: () => c.filler.active + c.bodies.collecting,
-    }, init.config.saturationElu, init.config.saturationSeconds, (change) => tell({ type: 'saturation', ...change }));
-    tell({ type: 'listening' });
+    ready();
   });
 } catch (err) {
   tell({ type: 'failed', message: (err as Error).message });

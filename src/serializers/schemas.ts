@@ -76,6 +76,11 @@ export const statsSchema = {
         },
       },
     },
+    // The HTTP/2 listener (--h2-port), null without one.
+    h2: {
+      type: ['object', 'null'],
+      properties: { port: { type: 'integer' }, sessions: { type: 'number' }, streams: { type: 'number' }, goaways: { type: 'number' } },
+    },
     uptimeSeconds: { type: 'number' },
   },
 } as const;

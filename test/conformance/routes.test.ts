@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { startServer, rawRequest, statusLines, type TestServer } from '../helpers/server.js';
 import { availableEngines } from '../helpers/engines.js';
+import { h2Ask, h2PortOf } from '../helpers/h2.js';
 
 interface Answer {
   status: number;
@@ -24,6 +25,8 @@ interface Row {
   readonly check: (a: Answer) => void;
   /** The body holds the current time or other per-request text: engines are compared on status and type only. */
   readonly varies?: boolean;
+  /** The check asserts HTTP/1.1 framing (chunked): over HTTP/2 only status, type and body are compared. */
+  readonly framing?: boolean;
 }
 
 const TimeBody = /^\{"time": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} \+0000 UTC m=\+\d+\.\d{9}"\}$/;
@@ -68,7 +71,7 @@ const Rows: readonly Row[] = [
     assert.equal(a.headers['content-type'], 'application/octet-stream');
     assert.equal(a.body.length, 100);
   } },
-  { name: 'GET /stream-bytes/30000 (chunked)', method: 'GET', path: '/stream-bytes/30000?chunk_size=10000', check: (a) => {
+  { name: 'GET /stream-bytes/30000 (chunked)', method: 'GET', path: '/stream-bytes/30000?chunk_size=10000', framing: true, check: (a) => {
     assert.equal(a.status, 200);
     assert.equal(a.headers['transfer-encoding'], 'chunked');
     assert.equal(a.body.length, 30000);
@@ -199,6 +202,34 @@ for (const engine of engines) {
     });
   });
 }
+
+// The same table over the HTTP/2 listener (--h2-port, h2c): the same statuses, types and bodies as the
+// HTTP/1.1 port of the same server; HTTP/2 has no chunked framing, so that row's check is left out.
+describe('conformance over HTTP/2 (--h2-port, h2c)', () => {
+  let server: TestServer;
+  let port: number;
+  before(async () => {
+    server = await startServer(['--h2-port', '0']);
+    port = await h2PortOf(server);
+  });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  for (const row of Rows) {
+    test(row.name, async () => {
+      const headers = { ...row.headers, ...(row.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(row.body)) }) };
+      const a = await h2Ask(port, row.method, row.path, headers, row.body);
+      if (row.framing !== true) row.check({ status: a.status, headers: a.headers, body: a.body });
+      const b = await ask(server.port, row);
+      assert.equal(a.status, b.status);
+      assert.equal(a.headers['content-type'], b.headers['content-type']);
+      if (row.varies === true) assert.equal(a.body.length > 0, b.body.length > 0);
+      else {
+        assert.deepEqual(a.body, b.body);
+        if (row.framing !== true) assert.equal(a.headers['content-length'], b.headers['content-length']);
+      }
+    });
+  }
+});
 
 if (engines.length > 1) {
   describe('engines agree', () => {

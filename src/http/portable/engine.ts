@@ -7,7 +7,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server, type S
 import { createServer as createTlsServer } from 'node:https';
 import { Server as NetServer, Socket as NetSocket, type AddressInfo, type Socket } from 'node:net';
 import type { AppHandler, Engine, EngineApp, EngineRequest, EngineResponse, ListenToken, TlsFiles, WsBehavior } from '../engine.js';
-import { PortableRequest } from './request.js';
+import { PortableRequest, type RequestSource } from './request.js';
 import { PortableResponse } from './response.js';
 import { Router, type Runner } from './router.js';
 import { Disabled, isWebSocketHandshake, PortableUpgrade, SharedCompressor, WsHub, WsRoute } from './websocket.js';
@@ -79,8 +79,11 @@ function listener(token: ListenToken): Listener {
   return token;
 }
 
-/** An app of the portable engine: uWS's routing over one or more node servers. */
-class PortableApp implements EngineApp {
+/**
+ * An app of the portable engine: uWS's routing over one or more node servers. The h2 engine extends it
+ * (src/http/h2/engine.ts): the same router, request adapter and HTTP/1.1 servers, its own listeners.
+ */
+export class PortableApp implements EngineApp {
   private readonly router = new Router();
   private readonly req = new PortableRequest(this.router);
   private readonly servers = new Set<Server>();
@@ -145,7 +148,8 @@ class PortableApp implements EngineApp {
     this.servers.clear();
   }
 
-  private server(): Server {
+  /** A node:http(s) server wired to this app's routes (not listening: listen() or a caller gives it connections). */
+  protected server(): Server {
     const opts: ServerOptions = { maxHeaderSize: Limits.maxHeaderSize, keepAliveTimeout: Limits.keepAliveTimeoutMs,
       headersTimeout: Limits.headersTimeoutMs, requestTimeout: Limits.requestTimeoutMs };
     const handle = (msg: IncomingMessage, res: ServerResponse): void => this.dispatch(msg, res);
@@ -185,20 +189,11 @@ class PortableApp implements EngineApp {
       return;
     }
     const ctx = new PortableUpgrade(server, msg, socket, head, this.hub, answerFor);
-    const url = msg.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const method = PortableRequest.lower(msg.method ?? '');
-    const req = this.req;
-    req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);
-    this.current = new PortableResponse(msg, ctx.res);
     this.upgrading = ctx;
     let answered: boolean;
     try {
-      answered = path.charCodeAt(0) === 47 && this.router.route(method, path.slice(1).split('/'), this.run);
+      answered = this.route(msg, new PortableResponse(msg, ctx.res));
     } finally {
-      req.reset(null);
-      this.current = null;
       this.upgrading = null;
     }
     if (!answered) socket.destroy();
@@ -266,10 +261,6 @@ class PortableApp implements EngineApp {
   }
 
   private handle(msg: IncomingMessage, res: ServerResponse): void {
-    const url = msg.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const method = PortableRequest.lower(msg.method ?? '');
     // Node would add "Keep-Alive: timeout=10" to every answer (uWS sends none); this field feeds only that
     // header (Node 20.20 and 24.22, checked: idle connections still close after keepAliveTimeout).
     (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = 0;
@@ -278,19 +269,29 @@ class PortableApp implements EngineApp {
     s.mockAhead = (s.mockAhead ?? 0) + 1;
     // 'close' comes once per response, after it finished or when its connection went away.
     res.once('close', () => this.answered(s));
+    // uWS closes the connection when no route takes the request (probed: no response at all).
+    if (!this.route(msg, response)) msg.socket.destroy();
+  }
+
+  /**
+   * Offer one request to the routes in uWS's order, with `response` as the handlers' res; false when no
+   * route answered. The request adapter is bound to msg only while the handlers run.
+   */
+  protected route(msg: RequestSource, response: PortableResponse): boolean {
+    const url = msg.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = PortableRequest.lower(msg.method ?? '');
     const req = this.req;
     req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);
     this.current = response;
-    let answered: boolean;
     try {
       // A target that is not a path (absolute-form, '*') matches no route, as in uWS.
-      answered = path.charCodeAt(0) === 47 && this.router.route(method, path.slice(1).split('/'), this.run);
+      return path.charCodeAt(0) === 47 && this.router.route(method, path.slice(1).split('/'), this.run);
     } finally {
       req.reset(null);
       this.current = null;
     }
-    // uWS closes the connection when no route takes the request (probed: no response at all).
-    if (!answered) msg.socket.destroy();
   }
 }
 
@@ -301,7 +302,8 @@ function answerFor(msg: IncomingMessage): ServerResponse {
   return res;
 }
 
-function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
+/** Read the TLS files an SSLApp is built with (the error names the file, as uWS's construction error does). */
+export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
   try {
     return { cert: readFileSync(files.cert_file_name), key: readFileSync(files.key_file_name) };
   } catch (err) {

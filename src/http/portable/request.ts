@@ -1,6 +1,5 @@
 // The portable engine's request: uWS's HttpRequest over node's IncomingMessage. One object per app serves
 // every request, valid only while the handler runs (as uWS's req is): nothing is allocated to route.
-import type { IncomingMessage } from 'node:http';
 import type { Bytes, EngineRequest } from '../engine.js';
 import type { Router } from './router.js';
 
@@ -8,11 +7,21 @@ import type { Router } from './router.js';
 const Lower: Record<string, string> = {};
 for (const m of ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']) Lower[m] = m.toLowerCase();
 
+/**
+ * What the adapter reads of a request: node:http's IncomingMessage, or node:http2's Http2ServerRequest
+ * (whose rawHeaders start with the pseudo-headers :method, :path, :authority, :scheme).
+ */
+export interface RequestSource {
+  readonly rawHeaders: string[];
+  readonly method?: string;
+  readonly url?: string;
+}
+
 /** uWS's request surface over node's; reset() binds it to the request being routed. */
 export class PortableRequest implements EngineRequest {
   /** Set by setYield(true): the router then offers the request to the next matching route. */
   yielded = false;
-  private msg: IncomingMessage | null = null;
+  private msg: RequestSource | null = null;
   private path = '';
   private query: string | undefined = undefined;
   private method = '';
@@ -20,7 +29,7 @@ export class PortableRequest implements EngineRequest {
   constructor(private readonly router: Router) {}
 
   /** Bind to a request (path and query already split); unbind with reset(null). */
-  reset(msg: IncomingMessage | null, path = '', query: string | undefined = undefined, method = ''): void {
+  reset(msg: RequestSource | null, path = '', query: string | undefined = undefined, method = ''): void {
     this.msg = msg;
     this.path = path;
     this.query = query;
@@ -33,7 +42,7 @@ export class PortableRequest implements EngineRequest {
     return Lower[method] ?? method.toLowerCase();
   }
 
-  private bound(): IncomingMessage {
+  private bound(): RequestSource {
     if (this.msg === null) throw new Error('the request is valid only inside its handler (read what you need before deferring)');
     return this.msg;
   }
@@ -43,6 +52,8 @@ export class PortableRequest implements EngineRequest {
     const raw = this.bound().rawHeaders;
     const name = typeof lowerCaseName === 'string' ? lowerCaseName : nameText(lowerCaseName);
     for (let i = 0; i < raw.length; i += 2) if (sameName(raw[i], name)) return raw[i + 1];
+    // HTTP/2 carries the host as the :authority pseudo-header (looked up only when no Host header came).
+    if (name === 'host') for (let i = 0; i < raw.length; i += 2) if (raw[i] === ':authority') return raw[i + 1];
     return '';
   }
 
@@ -76,7 +87,15 @@ export class PortableRequest implements EngineRequest {
 
   forEach(cb: (name: string, value: string) => void): void {
     const raw = this.bound().rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) cb(raw[i].toLowerCase(), raw[i + 1]);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      // HTTP/2's pseudo-headers are not headers (uWS never shows them): :authority is reported as host.
+      if (name.charCodeAt(0) === 58) {
+        if (name === ':authority') cb('host', raw[i + 1]);
+        continue;
+      }
+      cb(name.toLowerCase(), raw[i + 1]);
+    }
   }
 
   setYield(yieldToNext: boolean): this {

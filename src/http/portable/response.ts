@@ -42,7 +42,7 @@ export class PortableResponse implements EngineResponse {
   private writable: ((offset: number) => boolean) | null = null;
   private closeWatch: (() => void) | null = null;
 
-  constructor(private readonly msg: IncomingMessage, private readonly res: ServerResponse) {}
+  constructor(protected readonly msg: IncomingMessage, protected readonly res: ServerResponse) {}
 
   writeStatus(status: Bytes): this {
     // uWS keeps the first status; a header written before it implied "200 OK".
@@ -86,7 +86,7 @@ export class PortableResponse implements EngineResponse {
     const n = b === null ? 0 : b.byteLength;
     if (this.state === Open) this.sendHead(n, closeConnection);
     // Too late for the header: close once the body is out, as uWS does.
-    else if (closeConnection) this.res.once('finish', () => this.msg.socket.end());
+    else if (closeConnection) this.closeAfterFinish();
     this.offset += n;
     this.finish();
     if (b === null) this.res.end();
@@ -142,7 +142,7 @@ export class PortableResponse implements EngineResponse {
       // The socket, not the response: a pipelined response still queued has no socket of its own yet.
       const watch = (): void => this.abort();
       this.closeWatch = watch;
-      this.msg.socket.once('close', watch);
+      this.abortSource().once('close', watch);
     }
     return this;
   }
@@ -218,7 +218,22 @@ export class PortableResponse implements EngineResponse {
       if (close) headers.push('Connection', 'close');
       if (length >= 0) headers.push('Content-Length', String(length));
     }
-    this.res.writeHead(h.code, h.reason, headers);
+    this.writeHead(h.code, h.reason, headers);
+  }
+
+  /** Send the head: code, reason and flat header names and values (Connection: close among them when asked). */
+  protected writeHead(code: number, reason: string, headers: string[]): void {
+    this.res.writeHead(code, reason, headers);
+  }
+
+  /** The connection closes once this response is out (asked after its head was sent). */
+  protected closeAfterFinish(): void {
+    this.res.once('finish', () => this.msg.socket.end());
+  }
+
+  /** What emits 'close' when the response can no longer complete: the connection (one response at a time on it). */
+  protected abortSource(): NodeJS.EventEmitter {
+    return this.msg.socket;
   }
 
   private finish(): void {
@@ -226,7 +241,7 @@ export class PortableResponse implements EngineResponse {
     const w = this.closeWatch;
     if (w !== null) {
       this.closeWatch = null;
-      this.msg.socket.removeListener('close', w);
+      this.abortSource().removeListener('close', w);
     }
   }
 
