@@ -1,6 +1,6 @@
 // nginx in front of a test server: a reverse proxy a test configures with a few `server { … }` lines, run as a
 // child in the foreground from a temp directory that holds its config, pid, logs and temp files (so it runs
-// without root and leaves nothing behind). CI installs nginx (nginx-light, .ci/run): a missing nginx fails the
+// without root and leaves nothing behind). CI installs nginx (.ci/run): a missing nginx fails the
 // test that asked for it rather than skipping it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ export function nginxPath(): string {
   const which = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
   const found = which.stdout.trim();
   if (which.status === 0 && found !== '') return found;
-  throw new Error('nginx is not installed (looked in $NGINX, /usr/sbin, /usr/local and PATH): install nginx-light, as .ci/run does');
+  throw new Error('nginx is not installed (looked in $NGINX, /usr/sbin, /usr/local and PATH): install nginx, as .ci/run does');
 }
 
 /** A running nginx. */
@@ -53,9 +53,9 @@ function accepts(port: number): Promise<boolean> {
 
 /**
  * Start nginx listening on 127.0.0.1 (a free port) with `serverLines` inside its `server { … }` block (and
- * `httpLines` inside `http { … }`); resolves once the port accepts connections.
+ * `httpLines` inside `http { … }`; `listenParams` after the listen address, e.g. "http2"); resolves once the port accepts connections.
  */
-export async function startNginx(serverLines: readonly string[], httpLines: readonly string[] = []): Promise<TestNginx> {
+export async function startNginx(serverLines: readonly string[], httpLines: readonly string[] = [], listenParams = ''): Promise<TestNginx> {
   const nginx = nginxPath();
   const version = spawnSync(nginx, ['-V'], { encoding: 'utf8' });
   const configure = `${version.stdout}${version.stderr}`;
@@ -75,7 +75,7 @@ export async function startNginx(serverLines: readonly string[], httpLines: read
     ...TempPathModules.filter((m) => !configure.includes(`--without-http_${m}_module`)).map((m) => `  ${m}_temp_path ${join(dir, m)};`),
     ...httpLines.map((l) => `  ${l}`),
     '  server {',
-    `    listen 127.0.0.1:${port};`,
+    `    listen 127.0.0.1:${port}${listenParams === '' ? '' : ` ${listenParams}`};`,
     ...serverLines.map((l) => `    ${l}`),
     '  }',
     '}',
