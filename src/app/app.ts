@@ -31,6 +31,9 @@ import { sendError } from '../http/errors.js';
 import { FillerSender } from '../http/filler.js';
 import { Scheduler } from '../http/scheduler.js';
 import { WsTable, wsHttpRoutes } from '../features/ws/routes.js';
+import type { GrpcDeps, GrpcHandler } from '../features/grpc/index.js';
+import { grpcHealthRoutes } from '../features/grpc/admin.js';
+import type { ServingStatusName } from '../features/grpc/health.js';
 import type { H2App, H2Engine } from '../http/h2/engine.js';
 
 /** Options a worker passes when building its app. */
@@ -50,6 +53,10 @@ export interface AppOptions {
   readonly patterns?: readonly string[];
   /** Carries an admin action to the main thread (runtime routes, journal). */
   readonly ask?: (ask: AdminAsk) => Promise<AdminReply>;
+  /** Makes the gRPC handler of the HTTP/2 listener: features/grpc's createGrpcHandler, imported by the caller only with --h2-port (it loads protobufjs, ~140 ms). */
+  readonly grpc?: (deps: GrpcDeps) => GrpcHandler;
+  /** gRPC health statuses set at runtime before this worker started (service, ServingStatus name). */
+  readonly grpcHealth?: readonly (readonly [string, string])[];
   /** Told when a route handler throws (the request is answered 500 and the worker keeps serving). */
   readonly onHandlerError?: (route: string, err: Error) => void;
   /**
@@ -75,6 +82,8 @@ export interface BuiltApp {
   readonly ctx: RouteContext;
   /** The WebSocket routes and their open sockets (shutdown tells them 1001). */
   readonly ws: WsTable;
+  /** The gRPC side of the HTTP/2 listener (null without --h2-port). */
+  readonly grpc: GrpcHandler | null;
   /** Make these the configured routes (compiled first: on error nothing changes and this throws). */
   setRoutes(routes: readonly RouteConfig[]): void;
 }
@@ -129,7 +138,17 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
     },
   };
   // Admin routes: on the data port (default), on their own listener (--admin-port), or nowhere (--no-admin).
-  const admin = config.admin ? adminRoutes(ctx) : [];
+  // gRPC is served on the HTTP/2 listener only: the handler (and its health admin route) exist with --h2-port.
+  const report0 = opts.onHandlerError ?? noReport;
+  const grpc = opts.h2 === undefined || opts.grpc === undefined ? null : opts.grpc({
+    config, rng: ctx.rng, tasks: new Scheduler(64), counterCells: counters.grpcCells(),
+    onError: (err, where) => report0(`gRPC ${where}`, err instanceof Error ? err : new Error(String(err))),
+  });
+  if (grpc !== null) {
+    for (const [service, status] of opts.grpcHealth ?? []) grpc.setHealth(service, status as ServingStatusName);
+    ctx.onDrain.push(() => grpc.drain());
+  }
+  const admin = config.admin ? [...adminRoutes(ctx), ...(grpc === null ? [] : grpcHealthRoutes({ ctx, health: grpc.health, broadcast: healthBroadcast(ctx) }))] : [];
   const adminApp = config.admin && config.adminPort !== null ? uws.App() as TemplatedApp : null;
   const adminNotFound: Route = {
     pattern: `${config.adminPrefix}*`, about: 'any other admin path: 404',
@@ -159,6 +178,7 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
   const ws = new WsTable(ctx, app, uws.SHARED_COMPRESSOR, (p) => data.idOf(p), wsError);
   ctx.onDrain.push(() => ws.sockets.goingAway());
   const h2 = opts.h2 === undefined ? null : h2Side(opts.h2, ctx, dataAdmin, dataRoutes, wrap, opts.patterns ?? [], wsError);
+  if (h2 !== null && grpc !== null) h2.app.grpc = grpc.handle;
   // Configured routes win over a built-in route of the same shape (see router.ts).
   const setRoutes = (next: readonly RouteConfig[]): void => {
     const compiled = configuredRoutes(ctx, next, config.payloadsDir);
@@ -170,7 +190,15 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
     ctx.routeConfigs = next;
   };
   setRoutes(routes);
-  return { app, adminApp, h2App: h2?.app ?? null, ctx, ws, setRoutes };
+  return { app, adminApp, h2App: h2?.app ?? null, ctx, ws, grpc, setRoutes };
+}
+
+// A health change reaches every worker through the main thread (runtime/control.ts), like runtime routes.
+function healthBroadcast(ctx: RouteContext): (service: string, status: ServingStatusName) => Promise<void> {
+  return async (service, status) => {
+    const reply = await ctx.ask({ op: 'grpc.health', service, status });
+    if (reply.status !== 200) throw new Error((JSON.parse(reply.body) as { error?: string }).error ?? `status ${reply.status}`);
+  };
 }
 
 /**

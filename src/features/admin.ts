@@ -13,6 +13,8 @@ import { sendError } from '../http/errors.js';
 import { quoteValue } from '../grammar/errors.js';
 import type { Registry } from 'prom-client';
 import { statsJson } from '../observe/stats.js';
+import { GrpcMethodPaths } from './grpc/methods.js';
+import { CodeNames } from './grpc/framing.js';
 import { statusFilter } from '../observe/journal.js';
 import { uwsBuild, Version } from '../version.js';
 import type { Route, RouteContext } from './context.js';
@@ -102,7 +104,7 @@ export function adminRoutes(ctx: RouteContext): Route[] {
       const { createRegistry } = await import('../observe/metrics.js');
       registry ??= createRegistry(ctx.allCounters, () => ctx.routeNames, {
         version: Version, engine: ctx.config.engine, uws: ctx.config.engine === 'native' ? uwsBuild() : 'none', node: process.versions.node, startedAt: ctx.startedAt,
-      });
+      }, ctx.config.h2 === null ? null : { methods: GrpcMethodPaths, codes: CodeNames });
     }
     return registry.metrics();
   };

@@ -36,7 +36,10 @@ export const F = {
 export const S = { open: 0, messagesIn: 1, messagesOut: 2, bytesIn: 3, bytesOut: 4, refused: 5, closed: 6 } as const;
 const StreamFields = 7;
 const StreamBase = F.routes + MaxRoutes * StatusClasses.length;
-const RowSlots = StreamBase + MaxRoutes * StreamFields;
+/** Cells for gRPC calls by method and status code (features/grpc/counters.ts lays them out; it checks they fit). */
+export const GrpcCells = 64 * 17;
+const GrpcBase = StreamBase + MaxRoutes * StreamFields;
+const RowSlots = GrpcBase + GrpcCells;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
@@ -71,6 +74,16 @@ export class Counters {
     const at = StreamBase + route * StreamFields + field;
     for (let i = 0; i < this.workers; i++) sum += this.cells[i * RowSlots + at];
     return sum;
+  }
+
+  /** gRPC call counts summed over every worker (the layout of features/grpc/counters.ts). */
+  grpcTotals(): Float64Array {
+    const out = new Float64Array(GrpcCells);
+    for (let i = 0; i < this.workers; i++) {
+      const b = i * RowSlots + GrpcBase;
+      for (let c = 0; c < GrpcCells; c++) out[c] += this.cells[b + c];
+    }
+    return out;
   }
 
   /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
@@ -114,6 +127,11 @@ export class WorkerCounters {
     c[b + F.requests]++;
     c[b + F.bytes] += bytes;
     c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
+  }
+
+  /** This worker's gRPC call cells, a view into the shared row (the gRPC handler counts into it). */
+  grpcCells(): Float64Array {
+    return this.cells.subarray(this.base + GrpcBase, this.base + GrpcBase + GrpcCells);
   }
 
   /** Add `delta` to stream field `field` (S.*) of `route` (WebSocket and SSE routes). */

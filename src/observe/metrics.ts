@@ -15,8 +15,14 @@ export interface MetricsInfo {
   readonly startedAt: number;
 }
 
+/** The gRPC counters' layout (features/grpc/counters.ts): method rows (then "unknown") by status-code columns. */
+export interface GrpcLayout {
+  readonly methods: readonly string[];
+  readonly codes: readonly string[];
+}
+
 /** Build a prom-client registry whose metrics are collected from the shared counters on each scrape. */
-export function createRegistry(counters: Counters, routeNames: () => readonly string[], info: MetricsInfo): Registry {
+export function createRegistry(counters: Counters, routeNames: () => readonly string[], info: MetricsInfo, grpc: GrpcLayout | null = null): Registry {
   const registry = new Registry();
   const workers = counters.workers;
   const row = (i: number): number => counters.row(i);
@@ -71,6 +77,23 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
   streamCounter('mock_upstream_stream_bytes_total', 'WebSocket message (and SSE event) bytes by route and direction.', [[S.bytesIn, 'in'], [S.bytesOut, 'out']]);
   streamCounter('mock_upstream_stream_refused_total', 'WebSocket upgrades (and SSE streams) refused: bad controls or a refusing status.', [[S.refused, null]]);
   streamCounter('mock_upstream_stream_closed_total', 'WebSockets and SSE streams closed, for any reason.', [[S.closed, null]]);
+  if (grpc !== null) {
+    new Counter({
+      name: 'mock_upstream_grpc_calls_total', help: 'gRPC calls on the HTTP/2 listener by method ("unknown" for paths no method serves) and final status.',
+      labelNames: ['method', 'code'], registers: [registry],
+      collect() {
+        this.reset();
+        const cells = counters.grpcTotals();
+        const width = grpc.codes.length;
+        for (let m = 0; m <= grpc.methods.length; m++) {
+          for (let c = 0; c < width; c++) {
+            const v = cells[m * width + c];
+            if (v > 0) this.inc({ method: m < grpc.methods.length ? grpc.methods[m] : 'unknown', code: grpc.codes[c] }, v);
+          }
+        }
+      },
+    });
+  }
   perWorker('mock_upstream_pending_responses', 'Deferred responses waiting for their time, per worker.', F.pending);
   perWorker('mock_upstream_streaming_responses', 'Large bodies being streamed, per worker.', F.streaming);
   perWorker('mock_upstream_event_loop_utilization', 'Event-loop utilisation over the last second, per worker (0..1).', F.elu);

@@ -2,6 +2,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { GrpcHandler } from '../features/grpc/index.js';
+import type { ServingStatusName } from '../features/grpc/health.js';
 import { createApp, type BuiltApp } from '../app/app.js';
 import type { RouteContext } from '../features/context.js';
 import { startSampler } from '../observe/saturation.js';
@@ -33,6 +35,7 @@ let adminToken: ListenToken | null = null;
 /** The HTTP/2 listener (--h2-port): its engine, app and token. */
 let h2Engine: H2Engine | null = null;
 let h2App: EngineApp | null = null;
+let grpc: GrpcHandler | null = null;
 let h2Token: ListenToken | null = null;
 let ctx: RouteContext | null = null;
 let setRoutes: ((routes: BuiltApp['ctx']['routeConfigs']) => void) | null = null;
@@ -182,6 +185,16 @@ port.on('message', (msg: ToWorker) => {
       if (msg.clear) journal?.clear();
       break;
     }
+    case 'grpcHealth': {
+      let error: string | null = null;
+      try {
+        grpc?.setHealth(msg.service, msg.status as ServingStatusName);
+      } catch (err) {
+        error = `worker ${init.index}: ${(err as Error).message}`;
+      }
+      tell({ type: 'applied', id: msg.id, error });
+      break;
+    }
     case 'gc':
       fullGc();
       tell({ type: 'heap', id: msg.id, heapUsed: process.memoryUsage().heapUsed });
@@ -193,10 +206,13 @@ try {
   engine = engineNamed(init.engine);
   const h2 = init.config.h2;
   if (h2 !== null) h2Engine = createH2Engine(h2);
+  // The gRPC handler loads protobufjs and the protos (~140 ms): only a worker with an HTTP/2 listener pays it.
+  const grpcModule = h2 !== null ? await import('../features/grpc/index.js') : null;
   const built = createApp(engine, {
     h2: h2Engine ?? undefined,
+    grpc: grpcModule?.createGrpcHandler,
     config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
-    routes: init.routes, patterns: init.patterns, ask,
+    routes: init.routes, patterns: init.patterns, grpcHealth: init.grpcHealth, ask,
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
   });
   // Exceptions contained outside route handlers (body callbacks, timers) are reported like handler errors.
@@ -205,6 +221,7 @@ try {
   app = built.app;
   adminApp = built.adminApp;
   h2App = built.h2App;
+  grpc = built.grpc;
   ctx = built.ctx;
   // The worker is listening once every listener of its own is (the data port, and the HTTP/2 port).
   const listeners = h2App !== null && (init.index === 0 || reusePortSupported()) ? 2 : 1;

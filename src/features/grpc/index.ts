@@ -16,23 +16,14 @@ import { Code, MaxMessageBytes, parseGrpcTimeout } from './framing.js';
 import { HealthTable, healthMethods, type ServingStatusName } from './health.js';
 import { loadProtos, type ProtoSet } from './protos.js';
 import { reflectionMethods } from './reflection.js';
+import { GrpcMethodPaths } from './methods.js';
 
 export { HealthTable, ServingStatus, ServingStatusNames, type ServingStatusName } from './health.js';
 export { GrpcCounters, grpcCounterCells, type GrpcCallCount } from './counters.js';
 export { Code, CodeNames, MaxMessageBytes } from './framing.js';
 export { grpcHealthRoutes, type HealthAdminDeps } from './admin.js';
 
-/** The method paths, in counter-row order (the lead sizes shared counters with grpcCounterCells(GrpcMethodPaths.length)). */
-export const GrpcMethodPaths: readonly string[] = [
-  '/grpc.health.v1.Health/Check',
-  '/grpc.health.v1.Health/Watch',
-  '/mock.v1.Echo/Unary',
-  '/mock.v1.Echo/ServerStream',
-  '/mock.v1.Echo/ClientStream',
-  '/mock.v1.Echo/Bidi',
-  '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
-  '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
-];
+export { GrpcMethodPaths } from './methods.js';
 
 /** What the handler needs from its worker. */
 export interface GrpcDeps {
