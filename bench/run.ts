@@ -8,6 +8,7 @@ import { runControlsCostBench } from './controls-cost.bench.js';
 import { runDelayBench } from './delay.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
 import { runGcBench } from './gc.bench.js';
+import { runH2Bench } from './h2.bench.js';
 import { runJsonValidBench } from './json-valid.bench.js';
 import { runEnginesBench } from './engines.bench.js';
 import { runLargeBodyBench } from './large-body.bench.js';
@@ -46,6 +47,8 @@ const Benches: readonly Bench[] = [
   { name: 'startup', run: runStartupBench },
   // WebSocket echo vs bare uWS (shared-CPU budget) and the ws package.
   { name: 'ws-echo', run: runWsEchoBench },
+  // HTTP/2 (h2c vs h2o and nginx) and gRPC unary (vs a bare grpc-js server): ratios, no budgets.
+  { name: 'h2', run: runH2Bench },
   // The longest (10M requests): about a minute and a half of load.
   { name: 'soak', run: runSoakBench },
   // Before delay: 10k streams held open for 20 s (WebSocket, then SSE once the route exists).

@@ -21,6 +21,8 @@ export interface ServerSpec {
   displayCommand?: string;
   /** Path polled until it answers 200. */
   readyPath: string;
+  /** Polls readyPath another way (a server without HTTP/1.1, e.g. gRPC over h2c): resolves with the status it got. */
+  readyProbe?: (port: number, path: string, timeoutMs: number) => Promise<number>;
   /** Start it with a raised open-files limit (see withNofile), for thousands of connections. */
   raiseNofile?: boolean;
   /** Runs before the spawn, e.g. to write a config file naming the port. */
@@ -122,9 +124,11 @@ async function waitReady(
     }
     try {
       // Longer than any answer a reference server delays on purpose (bare-uws-timeout answers after 1 s).
-      const res = await httpGet(port, spec.readyPath, ProbeTimeoutMs);
-      if (res.status === 200) return;
-      lastProblem = `status ${res.status}`;
+      const status = spec.readyProbe !== undefined
+        ? await spec.readyProbe(port, spec.readyPath, ProbeTimeoutMs)
+        : (await httpGet(port, spec.readyPath, ProbeTimeoutMs)).status;
+      if (status === 200) return;
+      lastProblem = `status ${status}`;
     } catch (err) {
       lastProblem = err instanceof Error ? err.message : String(err);
     }
