@@ -22,7 +22,7 @@ describe('gRPC on the HTTP/2 listener', () => {
   });
   after(async () => { await server.stop(); });
 
-  it('serves mock.v1.Echo and plain HTTP routes on the same port', async () => {
+  it('serves every mock.v1.Echo method and plain HTTP routes on the same port', async () => {
     const echo = client(port, 'mock/v1/echo.proto', 'mock.v1.Echo');
     const r = await unary<{ message: string; payload: Buffer }>(echo, 'Unary', { message: 'hi', payload: Buffer.from([1, 2, 3]) });
     assert.equal(r.message, 'hi');
@@ -30,6 +30,20 @@ describe('gRPC on the HTTP/2 listener', () => {
     const stream = await collect<{ message: string }>((echo as unknown as { ServerStream(req: object, md: grpc.Metadata): grpc.ClientReadableStream<unknown> })
       .ServerStream({ message: 'tick' }, meta({ 'x-mock-messages': '3', 'x-mock-interval': '5ms' })));
     assert.equal(stream.messages.length, 3);
+    // Client streaming: every message received, joined, once the client half-closes.
+    const joined = await new Promise<{ message: string }>((resolve, reject) => {
+      const call = (echo as unknown as { ClientStream(cb: (e: grpc.ServiceError | null, r: { message: string }) => void): grpc.ClientWritableStream<object> })
+        .ClientStream((e, res) => (e !== null ? reject(e) : resolve(res)));
+      for (const m of ['a', 'b', 'c']) call.write({ message: m });
+      call.end();
+    });
+    assert.match(joined.message, /a.*b.*c/);
+    // Bidi: each message echoed as it comes.
+    const bidi = (echo as unknown as { Bidi(): grpc.ClientDuplexStream<object, unknown> }).Bidi();
+    const both = collect<{ message: string }>(bidi);
+    for (const m of ['x', 'y']) bidi.write({ message: m });
+    bidi.end();
+    assert.deepEqual((await both).messages.map((m) => m.message), ['x', 'y']);
     const err = await unaryError(echo, 'Unary', { message: 'x' }, meta({ 'x-mock-status': '14' }));
     assert.equal(err.code, grpc.status.UNAVAILABLE);
     echo.close();
