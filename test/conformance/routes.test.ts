@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { startServer, rawRequest, statusLines, type TestServer } from '../helpers/server.js';
-import { availableEngines } from '../helpers/engines.js';
+import { availableEngines, nativeLoads, serverEngine } from '../helpers/engines.js';
 import { h2Ask, h2PortOf } from '../helpers/h2.js';
 
 interface Answer {
@@ -209,7 +209,8 @@ describe('conformance over HTTP/2 (--h2-port, h2c)', () => {
   let server: TestServer;
   let port: number;
   before(async () => {
-    server = await startServer(['--h2-port', '0']);
+    // The data port's engine as the suite runs it, or portable where the native build does not load (Node 22+ without MOCK_ENGINE).
+    server = await startServer(['--h2-port', '0', '--engine', nativeLoads() ? serverEngine() : 'portable']);
     port = await h2PortOf(server);
   });
   after(async () => { assert.equal(await server.stop(), 0); });
