@@ -9,6 +9,7 @@ import { makeHead } from '../../http/head.js';
 import type { HttpRequest, HttpResponse } from '../../http/uws.js';
 import type { Route, RouteContext } from '../context.js';
 import { ServingStatusNames, type HealthTable, type ServingStatusName } from './health.js';
+import { quoteValue } from '../../grammar/errors.js';
 
 /** What the admin route needs. */
 export interface HealthAdminDeps {
@@ -80,7 +81,7 @@ export function readChange(value: unknown): { service: string; status: ServingSt
   if (Buffer.byteLength(service) > MaxServiceNameBytes) return `"service" is longer than ${MaxServiceNameBytes} bytes`;
   if (typeof status !== 'string' || !ServingStatusNames.includes(status)) return `"status" must be one of ${ServingStatusNames.join(', ')}: ${hint}`;
   for (const key of Object.keys(value)) {
-    if (key !== 'service' && key !== 'status') return `unknown field ${JSON.stringify(key)}: ${hint}`;
+    if (key !== 'service' && key !== 'status') return `unknown field ${quoteValue(key)}: ${hint}`;
   }
   return { service, status: status as ServingStatusName };
 }

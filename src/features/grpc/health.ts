@@ -4,6 +4,7 @@
 import type { Call, Method } from './call.js';
 import { HealthReplies, WireScan } from './codecs.js';
 import { Code, PrefixBytes } from './framing.js';
+import { quoteValue } from '../../grammar/errors.js';
 
 /** ServingStatus values of health.proto. */
 export const ServingStatus = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
@@ -96,7 +97,7 @@ export function healthMethods(table: HealthTable, scan: WireScan, index: number)
     timer(call: Call): void {
       const status = table.get(call.text);
       if (status === ServingStatus.SERVICE_UNKNOWN) {
-        call.finish(Code.NOT_FOUND, `unknown service ${JSON.stringify(call.text)}`);
+        call.finish(Code.NOT_FOUND, `unknown service ${quoteValue(call.text)}`);
         return;
       }
       call.send(HealthReplies[status]);

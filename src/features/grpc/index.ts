@@ -4,7 +4,7 @@
 // docs/grpc.md: a direct implementation answers about twice the unary calls per core.
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { ServerConfig } from '../../config/options.js';
-import { GrammarError } from '../../grammar/errors.js';
+import { GrammarError, quoteValue } from '../../grammar/errors.js';
 import type { Random } from '../../grammar/random.js';
 import type { Scheduler } from '../../http/scheduler.js';
 import { Call, statusHeaders, type CallEnv, type Method } from './call.js';
@@ -112,7 +112,7 @@ export function createGrpcHandler(deps: GrpcDeps): GrpcHandler {
       if (timeout !== undefined) {
         timeoutMs = parseGrpcTimeout(String(timeout));
         if (timeoutMs < 0) {
-          refuse(stream, Code.INTERNAL, `malformed grpc-timeout ${JSON.stringify(String(timeout))}: 1 to 8 digits then H, M, S, m, u or n`, method.index);
+          refuse(stream, Code.INTERNAL, `malformed grpc-timeout ${quoteValue(String(timeout))}: 1 to 8 digits then H, M, S, m, u or n`, method.index);
           return true;
         }
       }
@@ -157,7 +157,7 @@ function ignore(): void {}
 function unknownMessage(path: string): string {
   const slash = path.lastIndexOf('/');
   const service = path.slice(1, slash > 0 ? slash : undefined);
-  if (slash <= 0) return `malformed method name ${JSON.stringify(path)}`;
+  if (slash <= 0) return `malformed method name ${quoteValue(path)}`;
   const known = GrpcMethodPaths.some((p) => p.startsWith(`/${service}/`));
   return known ? `unknown method ${path.slice(slash + 1)} for service ${service}` : `unknown service ${service}`;
 }
