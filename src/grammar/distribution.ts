@@ -173,7 +173,7 @@ interface Points {
 
 /**
  * Compiles a latency expression into a Sampler: a duration, weighted durations (`10ms:50,100ms:10`, the rest 0 ms),
- * uniform(a,b), normal(mean,sd), lognormal(p50=a,p99=b) or a percentile table (`p50=10ms,p99=100ms`). Throws
+ * uniform(a,b), normal(mean,sd), lognormal(p50=a,p99=b), a percentile table (`p50=10ms,p99=100ms`) or linear(base=a,per=b). Throws
  * GrammarError, and nothing else, for bad syntax or when the largest value (p99.9 for normal and lognormal) exceeds maxMs.
  */
 export function parseLatency(text: string, param: string, maxMs: number): Sampler {
