@@ -18,7 +18,7 @@ interface Target {
   /** Short name in the ratio column. */
   short: string;
   /** Which server answers: default flags, --mock-headers, or --no-request-controls. */
-  server: 'on' | 'named' | 'off';
+  server: 'on' | 'named' | 'off' | 'scenarios';
   path: string;
 }
 
@@ -27,11 +27,17 @@ const Targets: readonly Target[] = [
   { label: 'on, no query', short: 'no query', server: 'on', path: '/json/valid' },
   { label: 'on, ?x=1', short: '?x=1', server: 'on', path: '/json/valid?x=1' },
   { label: 'on, --mock-headers', short: '--mock-headers', server: 'named', path: '/json/valid' },
+  // The plain request on a server whose shared scenario table holds Scenarios sequences (docs/scenarios.md):
+  // the plain path never reads the table, nor Server-Timing's clock, so this row should match "no query".
+  { label: 'on, no query, scenarios in use', short: 'no query + scenarios', server: 'scenarios', path: '/json/valid' },
   Off,
 ];
 
 // Pipelined first: it shows per-request costs best, since it strips the round trips that dominate keep-alive.
 const Modes: readonly LoadMode[] = [Pipelined, KeepAlive];
+
+/** Scenarios (key + sequence) claimed on the scenarios server before measuring. */
+const Scenarios = 256;
 
 // Each round loads one target beside the reference at the same time (shared CPU), per pair and mode.
 const Full = { rounds: 3, durationSec: 5 };
@@ -54,6 +60,17 @@ async function checkResponses(on: RunningServer, off: RunningServer): Promise<vo
   if (ignored.status !== 200) throw new Error(`${off.name} answered ?status=503 with ${ignored.status}: --no-request-controls did not turn controls off`);
 }
 
+// Claim Scenarios slots of the shared table, each advanced once, and check they are listed.
+async function fillScenarios(server: RunningServer): Promise<void> {
+  for (let i = 0; i < Scenarios; i++) {
+    const r = await httpGet(server.port, `/json/valid?status=503x3,200&key=bench-${i}`, 2_000);
+    if (r.status !== 503) throw new Error(`${server.name} answered the first request of a 503x3,200 scenario with ${r.status}`);
+  }
+  const listed = await httpGet(server.port, '/__mock/scenarios', 2_000);
+  const count = (JSON.parse(listed.body.toString()) as { count: number }).count;
+  if (count !== Scenarios) throw new Error(`${server.name} lists ${count} scenarios, ${Scenarios} expected`);
+}
+
 /** Runs the request-control cost comparison on /json/valid (3 shared rounds × 5 s per pair and mode, or 1 × 1 s with quick) and returns its figures; servers are always stopped. */
 export async function runControlsCostBench(options: BenchOptions): Promise<BenchResult> {
   const { rounds, durationSec } = options.quick ? Quick : Full;
@@ -62,13 +79,15 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
     { label: 'on', spec: oursSpec() },
     { label: 'off', spec: oursSpec({ name: 'mock-upstream-no-controls', extraArgs: ['--no-request-controls'] }) },
     { label: 'named', spec: oursSpec({ name: 'mock-upstream-mock-headers', extraArgs: ['--mock-headers'] }) },
+    { label: 'scenarios', spec: oursSpec({ name: 'mock-upstream-scenarios' }) },
   ];
 
   return withServers(log, async (started) => {
     await startLabelled(specs, pinning.serverCpu, started, log);
-    const [on, off, named] = started;
-    const servers = { on, off, named };
+    const [on, off, named, scenarios] = started;
+    const servers = { on, off, named, scenarios };
     await checkResponses(on, off);
+    await fillScenarios(scenarios);
     // One entry per target: its label, the server that answers it and its path (query included).
     const targets: Labelled[] = Targets.map((target) => ({ label: target.label, server: servers[target.server], route: target.path }));
     const plan = { servers: targets, modes: Modes, rounds, durationSec, warmupSec: WarmupSec, cpu: pinning.loadCpu, log };
@@ -100,10 +119,11 @@ export async function runControlsCostBench(options: BenchOptions): Promise<Bench
       name: 'controls-cost',
       title: 'controls-cost: request-control parsing on `/json/valid`',
       method: [
-        'Three mock-upstream servers (1 worker each): default flags, `--no-request-controls` and `--mock-headers`. Four targets: ' +
+        'Four mock-upstream servers (1 worker each): default flags (twice), `--no-request-controls` and `--mock-headers`. Five targets: ' +
           '*on, no query* is `GET /json/valid` on the default server (it checks for a query string and the X-Mock header, finds neither); ' +
           '*on, ?x=1* is `GET /json/valid?x=1` there (the check finds a query string, finds it in the per-worker cache of parsed query strings, parsed with URLSearchParams the first time, and finds no control); ' +
           '*on, --mock-headers* is `GET /json/valid` on a third server started with `--mock-headers` (the check also looks up the five X-Mock-<Name> headers); ' +
+          `*on, no query, scenarios in use* is \`GET /json/valid\` on a fourth default server whose shared scenario table holds ${Scenarios} keyed sequences (docs/scenarios.md): the plain path must not pay for them; ` +
           '*off* is `GET /json/valid` on the `--no-request-controls` server (no check). Ratios are req/s against *off*; no budget is set, the figures are for the record.',
         `CPU pinning: ${pinning.description}. The servers are started once and checked (?status=503 honoured with controls on, ignored with them off). ` +
           `Then, per mode, each *on* target is loaded beside *off* for ${rounds} round${rounds === 1 ? '' : 's'} after ${WarmupSec} s of warm-up.`,

@@ -8,6 +8,7 @@ import { Controls } from '../features/controls.js';
 import { configuredRoutes } from '../features/configured.js';
 import type { RouteConfig } from '../config/file.js';
 import { Journal } from '../observe/journal.js';
+import { allocateScenarios, ScenarioTable, type ScenarioClaim } from '../observe/scenarios.js';
 import { Recorder } from '../http/recorder.js';
 import type { AdminAsk, AdminReply } from '../http/ask.js';
 import { serializeError } from '../serializers/index.js';
@@ -47,6 +48,10 @@ export interface AppOptions {
   readonly workerIndex: number;
   /** Shared counters (allocated by the supervisor; a private one when built standalone). */
   readonly counters?: SharedArrayBuffer;
+  /** The shared scenario table (allocated by the supervisor; a private one when built standalone). */
+  readonly scenarios?: SharedArrayBuffer;
+  /** Told when this worker claims a scenario slot (the worker tells the main thread, which names it). */
+  readonly onScenario?: (claim: ScenarioClaim) => void;
   /** The configured routes to start with (default: the config file's). */
   readonly routes?: readonly RouteConfig[];
   /** Configured paths registered earlier in this process, in order (see ControlPlane). */
@@ -121,6 +126,7 @@ export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSO
     draining: false,
     onDrain: [],
     journal,
+    scenarios: new ScenarioTable(opts.scenarios ?? allocateScenarios(), opts.onScenario),
     ask: opts.ask ?? noSupervisor,
     respond(res, req, responder, arg, n, extraMs) {
       (controls as Controls).respond(res, req, responder, arg, n, extraMs);

@@ -40,6 +40,8 @@ export interface ServerConfig {
   readonly requestControls: boolean;
   /** Whether X-Mock-<Name> headers are read too (a lookup per control on every request). */
   readonly mockHeaders: boolean;
+  /** Whether every controlled-or-plain data response carries Server-Timing: upstream;dur=<ms> (--server-timing). */
+  readonly serverTiming: boolean;
   /** Whether the /__mock/* admin endpoints exist at all (--no-admin removes them). */
   readonly admin: boolean;
   /** The admin endpoints' path prefix, with a slash at each end (default /__mock/). */
@@ -285,6 +287,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     seed: s.read('seed') ?? null,
     requestControls: !s.on('noRequestControls'),
     mockHeaders: s.on('mockHeaders'),
+    serverTiming: s.on('serverTiming'),
     defaults: {
       delay: s.read('defaultDelay', context) ?? null,
       status: s.read('defaultStatus') ?? null,

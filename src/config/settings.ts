@@ -227,6 +227,7 @@ export const Settings = {
   },
   noRequestControls: { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
   mockHeaders: { flag: 'mock-headers', env: 'MOCK_HEADERS', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close, -Goaway (6 header lookups per request: for tests, not benchmarks)', fixture: true },
+  serverTiming: { flag: 'server-timing', env: 'MOCK_SERVER_TIMING', value: '', help: 'add Server-Timing: upstream;dur=<ms> (arrival to head, delays included) to every data response; a request asks with server-timing=on' },
   adminPort: { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one', parse: parsePort },
   adminHost: { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)', parse: text },
   adminPrefix: { flag: 'admin-prefix', env: 'MOCK_ADMIN_PREFIX', value: 'PATH', help: `path prefix of the admin endpoints (default ${AdminPrefix}), e.g. /_mock/ when your API owns ${AdminPrefix}`, parse: parseAdminPrefix, fixture: true },

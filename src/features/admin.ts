@@ -130,6 +130,14 @@ export function adminRoutes(ctx: RouteContext): Route[] {
         else if (m === 'get') journalQuery(ctx, res, req);
         else sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}requests: use GET or DELETE`, 'method');
       } },
+    { pattern: `${ctx.config.adminPrefix}scenarios`, about: 'scenarios (sequences per key): GET lists positions [?key=], DELETE starts a key\'s over (?key=) or empties the table',
+      handler: (res, req) => {
+        const m = req.getMethod();
+        const key = req.getQuery('key') || null;
+        if (m === 'get') relay(ctx, res, { op: 'scenarios.get', key });
+        else if (m === 'delete') relay(ctx, res, { op: 'scenarios.reset', key });
+        else sendError(writer, res, 405, `${m.toUpperCase()} ${ctx.config.adminPrefix}scenarios: use GET or DELETE`, 'method');
+      } },
     { pattern: `${ctx.config.adminPrefix}stats`, about: 'JSON: per-worker rps, in-flight, pending, event-loop utilisation, saturation; totals; stream routes',
       handler: (res) => writer.sendBody(res, StatsHead, Buffer.from(statsJson(ctx.allCounters, ctx.startedAt, ctx.config.engine, ctx.routeNames))) },
     { pattern: `${ctx.config.adminPrefix}metrics`, about: 'Prometheus text exposition',

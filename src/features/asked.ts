@@ -2,6 +2,7 @@
 // by controls.ts, which applies them, and the route context and configured routes, which pass them on.
 import type { Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
+import type { Sequence } from '../grammar/sequence.js';
 
 /** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
 export interface Asked {
@@ -11,4 +12,17 @@ export interface Asked {
   headers: Buffer[] | null;
   /** Percent; -1 when not asked. */
   close: number;
+  /** Server-Timing: 1 on, 0 off, -1 (or absent) not asked. */
+  timing?: number;
+  /** Controls given as sequences (scenarios, docs/scenarios.md): each request takes its item; null/absent: none. */
+  sequences?: readonly SequenceControl[] | null;
+  /** The scenario key asked by `key=` (X-Mock or query); the X-Mock-Key header wins over it. */
+  key?: string | null;
+}
+
+/** A control given as a sequence: per request, the item at the scenario's position replaces `field`. */
+export interface SequenceControl {
+  /** The Asked field the item replaces (delay, status, size, close, or any later weighted control). */
+  readonly field: keyof Asked;
+  readonly seq: Sequence<unknown>;
 }

@@ -9,6 +9,7 @@ import type { Random } from '../grammar/random.js';
 import type { Asked } from './asked.js';
 import type { Counters, WorkerCounters } from '../observe/counters.js';
 import type { Journal } from '../observe/journal.js';
+import type { ScenarioTable } from '../observe/scenarios.js';
 import type { RouteConfig } from '../config/file.js';
 import type { AdminAsk, AdminReply } from '../http/ask.js';
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
@@ -45,6 +46,8 @@ export interface RouteContext {
   readonly onDrain: (() => void)[];
   /** The configured routes in force (the file's, or what runtime calls made of them). */
   routeConfigs: readonly RouteConfig[];
+  /** Scenario positions, shared by every worker (observe/scenarios.ts). */
+  readonly scenarios: ScenarioTable;
   /** This worker's request journal (null: --journal is off). */
   readonly journal: Journal | null;
   /** Carry an admin action to the main thread, which reaches every worker (runtime routes, journal). */

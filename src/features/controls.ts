@@ -10,11 +10,13 @@ import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';
 import { parseLatency, parseSizeChoice, parseStatusChoice, SamplerCache } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
-import { sendBadValue } from '../http/errors.js';
+import { isSequence, parseSequence, type Sequence } from '../grammar/sequence.js';
+import { performance } from 'node:perf_hooks';
+import { sendBadValue, sendError } from '../http/errors.js';
 import { makeHead, statusLine, ownBytes } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { RouteContext } from './context.js';
-import type { Asked } from './asked.js';
+import type { Asked, SequenceControl } from './asked.js';
 
 export type { Asked };
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
@@ -24,6 +26,13 @@ import { headerDelay, XDelay } from './xdelay.js';
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
 const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway']);
+// What X-Mock may also carry besides the controls above (no X-Mock-<Name> header of their own: the key's
+// header X-Mock-Key is read only when a request has a sequence).
+const XMockNames = new Set([...ControlNames, 'key', 'server-timing']);
+/** The scenario key header (docs/scenarios.md), read only when a request's controls hold a sequence. */
+export const XMockKey = ownBytes('x-mock-key');
+/** Longest scenario key (characters). */
+export const MaxScenarioKey = 128;
 // The per-control headers (--mock-headers), looked up only to learn whether any is present.
 const NamedPrefix = 'x-mock-';
 const NamedHeaders = [...ControlNames].map((n) => ownBytes(`${NamedPrefix}${n}`));
@@ -62,6 +71,8 @@ interface Controlled {
   readonly status: Buffer | null;
   readonly headers: Buffer[] | null;
   readonly close: boolean;
+  /** performance.now() when the controls were read, for Server-Timing; -1: no Server-Timing. */
+  readonly timedFrom: number;
 }
 
 /** Per-worker controls: compile caches and the responder that applies overrides. */
@@ -69,6 +80,8 @@ export class Controls {
   private readonly latency: SamplerCache;
   private readonly statuses = new Compiled<WeightedChoice<number>>((t, p) => parseStatusChoice(t, p));
   private readonly sizes: Compiled<WeightedChoice<number>>;
+  // Sequences (scenarios), one compile cache per control: its items are read by the control's own parser.
+  private readonly sequences = new Map<keyof Asked, Compiled<Sequence<unknown>>>();
   private readonly sized: Responder;
   /** Whether requests may carry controls at all (--request-controls). */
   readonly on: boolean;
@@ -93,19 +106,21 @@ export class Controls {
     this.overriding = {
       send(res, arg) {
         const c = arg as Controlled;
-        writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
+        writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n), c.timedFrom);
       },
     };
     this.latency = new SamplerCache();
     this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
     const d = ctx.config.defaults;
-    this.defaults = d.delay === null && d.status === null && d.close === 0 ? null : {
+    const timing = ctx.config.serverTiming === true;
+    this.defaults = d.delay === null && d.status === null && d.close === 0 && !timing ? null : {
       delay: d.delay === null ? null : parseLatency(d.delay, '--default-delay', ctx.config.maxDelayMs),
       status: d.status === null ? null : parseStatusChoice(d.status, '--default-status'),
       size: null,
       headers: null,
       close: d.close,
+      timing: timing ? 1 : -1,
     };
     this.hasDefaults = this.defaults !== null;
   }
@@ -167,8 +182,14 @@ export class Controls {
       else responder.send(res, arg, n);
       return;
     }
+    const timedFrom = asked.timing === 1 ? performance.now() : -1;
+    if (asked.sequences != null) {
+      asked = this.scenario(res, req, asked, asked.sequences);
+      if (asked === null) return;
+    }
     const rng = ctx.rng;
-    if (asked.delay !== null) delayMs += asked.delay.sample(rng);
+    // linear() reads the worker's load: the responses it holds (delayed), streams and bodies being read.
+    if (asked.delay !== null) delayMs += asked.delay.sample(rng, ctx.scheduler.pending + ctx.filler.active + ctx.bodies.collecting);
     if (delayMs > ctx.config.maxDelayMs) {
       sendBadValue(ctx.writer, res, new GrammarError('delay', `the delays asked for add up to over the maximum (--max-delay)`));
       return;
@@ -181,9 +202,45 @@ export class Controls {
     const code = asked.status !== null ? asked.status.pick(rng.next()) : 0;
     const status = code !== 0 ? StatusLines[code] : null;
     const close = asked.close > 0 && rng.next() * 100 < asked.close;
-    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close };
+    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, timedFrom };
     if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.overriding, c, 0);
     else this.overriding.send(res, c, 0);
+  }
+
+  // This request's item of each sequence: its position comes from the table every worker shares, under
+  // the X-Mock-Key header's key, else key= (X-Mock, then query), else none (one sequence for every client).
+  // Null when it answered 503 (the table is full) or 400 (a bad key).
+  private scenario(res: HttpResponse, req: HttpRequest, asked: Asked, sequences: readonly SequenceControl[]): Asked | null {
+    const header = req.getHeader(XMockKey);
+    const key = header.length !== 0 ? header : asked.key ?? '';
+    if (key.length > MaxScenarioKey) {
+      sendError(this.ctx.writer, res, 400, `the scenario key is ${key.length} characters long: at most ${MaxScenarioKey}`, 'key');
+      return null;
+    }
+    const out: Record<string, unknown> = { ...asked, sequences: null };
+    for (let i = 0; i < sequences.length; i++) {
+      const { field, seq } = sequences[i];
+      const position = this.ctx.scenarios.advance(key, field, seq.text, seq.total, seq.cycle);
+      if (position < 0) {
+        sendError(this.ctx.writer, res, 503, `the scenario table is full (every slot holds a key and sequence): DELETE ${this.ctx.config.adminPrefix}scenarios empties it`, 'key');
+        return null;
+      }
+      out[field] = seq.at(position);
+    }
+    return out as unknown as Asked;
+  }
+
+  // A control's value, or null when it is a sequence (then added to seqs, to be resolved per request).
+  private valueOr<T>(text: [string, string] | null, field: keyof Asked, seqs: SequenceControl[], one: (t: string, p: string) => T): T | null {
+    if (text === null) return null;
+    if (!isSequence(text[0])) return one(text[0], text[1]);
+    let cache = this.sequences.get(field);
+    if (cache === undefined) {
+      cache = new Compiled<Sequence<unknown>>((t, p) => parseSequence<unknown>(t, p, one));
+      this.sequences.set(field, cache);
+    }
+    seqs.push({ field, seq: cache.get(text[0], text[1]) });
+    return null;
   }
 
   private read(req: HttpRequest, q: string, h: string): Asked | null {
@@ -204,7 +261,7 @@ export class Controls {
     const query = new URLSearchParams(q);
     const header = new URLSearchParams(h);
     // Headers win over the query, per control; params name where the value came from.
-    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway'): [string, string] | null => {
+    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway' | 'key' | 'server-timing'): [string, string] | null => {
       const n = named?.get(name);
       if (n !== undefined) return [n[0], `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
       const h = header.get(name);
@@ -217,6 +274,8 @@ export class Controls {
     const size = text('size');
     const close = text('close');
     const goaway = text('goaway');
+    const key = text('key');
+    const timing = text('server-timing');
     const namedHeaders = named?.get('header');
     const headerTexts: [string, string][] = namedHeaders !== undefined
       ? namedHeaders.map((v) => [v, 'X-Mock-Header'])
@@ -224,19 +283,24 @@ export class Controls {
         ? header.getAll('header').map((v) => [v, 'X-Mock header'])
         : query.getAll('header').map((v) => [v, 'header']);
     let unknown: string | null = null;
-    for (const k of header.keys()) if (!ControlNames.has(k)) unknown = k;
+    for (const k of header.keys()) if (!XMockNames.has(k)) unknown = k;
     if (unknown !== null) {
-      throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...ControlNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
+      throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...XMockNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0) return null;
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null) return null;
     const max = this.ctx.config.maxDelayMs;
+    const seqs: SequenceControl[] = [];
+    const closeValue = goaway !== null ? parseGoaway(goaway[0], goaway[1]) : this.valueOr(close, 'close', seqs, parsePercent);
     return {
-      delay: delay === null ? null : this.latency.get(delay[0], delay[1], max),
-      status: status === null ? null : this.statuses.get(status[0], status[1]),
-      size: size === null ? null : this.sizes.get(size[0], size[1]),
+      delay: this.valueOr(delay, 'delay', seqs, (t, p) => this.latency.get(t, p, max)),
+      status: this.valueOr(status, 'status', seqs, (t, p) => this.statuses.get(t, p)),
+      size: this.valueOr(size, 'size', seqs, (t, p) => this.sizes.get(t, p)),
       headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
       // goaway=now is close=100 under its HTTP/2 name: the h2 engine turns Connection: close into a GOAWAY.
-      close: goaway !== null ? parseGoaway(goaway[0], goaway[1]) : close === null ? -1 : parsePercent(close[0], close[1]),
+      close: closeValue ?? -1,
+      timing: timing === null ? -1 : parseTiming(timing[0], timing[1]),
+      sequences: seqs.length === 0 ? null : seqs,
+      key: key === null ? null : key[0],
     };
   }
 }
@@ -272,7 +336,31 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     size: first.size ?? second.size,
     headers: first.headers === null ? second.headers : second.headers === null ? first.headers : [...second.headers, ...first.headers],
     close: first.close >= 0 ? first.close : second.close,
+    timing: (first.timing ?? -1) >= 0 ? first.timing : second.timing,
+    sequences: mergeSequences(first, second),
+    key: first.key ?? second.key,
   };
+}
+
+// first's sequences, then second's for the controls first sets neither as a value nor as a sequence.
+function mergeSequences(first: Asked, second: Asked): readonly SequenceControl[] | null {
+  const a = first.sequences ?? null;
+  const b = second.sequences ?? null;
+  if (b === null) return a;
+  const kept = b.filter((s) => !(a?.some((x) => x.field === s.field) ?? false) && !setsField(first, s.field));
+  return a === null ? (kept.length === 0 ? null : kept) : [...a, ...kept];
+}
+
+function setsField(a: Asked, field: keyof Asked): boolean {
+  const v = a[field];
+  return typeof v === 'number' ? v >= 0 : v !== null && v !== undefined;
+}
+
+/** `server-timing=on|off`: whether this response carries `Server-Timing: upstream;dur=<ms>`; 1 or 0. */
+function parseTiming(text: string, param: string): number {
+  if (text === 'on') return 1;
+  if (text === 'off') return 0;
+  throw new GrammarError(param, `invalid server-timing ${quoteValue(text)}: use server-timing=on or server-timing=off`);
 }
 
 

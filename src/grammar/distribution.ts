@@ -32,7 +32,7 @@ const LOWER_P = 112;
 
 const HINT =
   'use a duration (150ms), weighted durations (10ms:50,100ms:10), uniform(10ms,50ms), normal(50ms,5ms), ' +
-  'lognormal(p50=20ms,p99=200ms) or a percentile table (p50=10ms,p90=30ms,p99=100ms)';
+  'lognormal(p50=20ms,p99=200ms), a percentile table (p50=10ms,p90=30ms,p99=100ms) or linear(base=1ms,per=0.5ms)';
 // 1xx codes are interim: sent as the final status they leave clients waiting for one that never comes.
 const STATUS_HINT = 'use a number from 200 to 599 such as 503 (1xx codes are interim responses, never a final one)';
 const Errors = new GrammarErrors('latency', HINT);
@@ -40,8 +40,11 @@ const StatusErrors = new GrammarErrors('status code', STATUS_HINT);
 
 /** A latency expression compiled once; sample() draws one delay in milliseconds without allocating. */
 export interface Sampler {
-  /** One delay in ms, always finite and within [0, maxMs]. */
-  sample(rng: Random): number;
+  /**
+   * One delay in ms, always finite and within [0, maxMs]. load: the requests in flight on this worker
+   * (only linear() reads it; callers that do not know it pass nothing, which counts as 0).
+   */
+  sample(rng: Random, load?: number): number;
   /** The expression in canonical form (units normalized); parseLatency reads it back to the same sampler. */
   readonly describe: string;
 }
@@ -147,6 +150,22 @@ class TableSampler implements Sampler {
   }
 }
 
+// Nighthawk's concurrency-based delay: base plus `per` for every other request in flight on the worker, capped
+// at --max-delay (the load is not known when parsing, so the cap is applied per draw).
+class LinearSampler implements Sampler {
+  constructor(
+    private readonly base: number,
+    private readonly per: number,
+    private readonly maxMs: number,
+    readonly describe: string,
+  ) {}
+
+  sample(_rng: Random, load = 0): number {
+    const ms = this.base + this.per * load;
+    return ms > this.maxMs ? this.maxMs : ms;
+  }
+}
+
 interface Points {
   readonly percents: number[];
   readonly values: number[];
@@ -154,7 +173,7 @@ interface Points {
 
 /**
  * Compiles a latency expression into a Sampler: a duration, weighted durations (`10ms:50,100ms:10`, the rest 0 ms),
- * uniform(a,b), normal(mean,sd), lognormal(p50=a,p99=b) or a percentile table (`p50=10ms,p99=100ms`). Throws
+ * uniform(a,b), normal(mean,sd), lognormal(p50=a,p99=b), a percentile table (`p50=10ms,p99=100ms`) or linear(base=a,per=b). Throws
  * GrammarError, and nothing else, for bad syntax or when the largest value (p99.9 for normal and lognormal) exceeds maxMs.
  */
 export function parseLatency(text: string, param: string, maxMs: number): Sampler {
@@ -264,6 +283,8 @@ function parseFunction(text: string, param: string, maxMs: number, open: number)
       checkCap(text, param, maxMs, Math.exp(mu + Z999 * sigma));
       return new LogNormalSampler(mu, sigma, maxMs, `lognormal(p50=${formatDuration(p50)},p99=${formatDuration(p99)})`);
     }
+    case 'linear':
+      return parseLinear(text, param, maxMs, args);
     default:
       throw Errors.invalid(text, param, `unknown distribution ${quoteValue(name)}`);
   }
@@ -315,6 +336,28 @@ function parsePoints(text: string, param: string, maxMs: number, list: string): 
     start = end + 1;
   }
   return { percents, values };
+}
+
+// Reads `base=1ms,per=0.5ms` (either order; base may be left out, 0 ms) inside linear(...).
+function parseLinear(text: string, param: string, maxMs: number, args: string): Sampler {
+  let base = -1;
+  let per = -1;
+  const items = args.split(',');
+  if (items.length > 2) throw Errors.invalid(text, param, 'linear takes base= and per=, such as linear(base=1ms,per=0.5ms)');
+  for (let n = 0; n < items.length; n++) {
+    const item = items[n];
+    const equals = item.indexOf('=');
+    const name = equals === -1 ? '' : item.slice(0, equals);
+    if ((name !== 'base' && name !== 'per') || (name === 'base' ? base : per) !== -1) {
+      throw Errors.invalid(text, param, `item ${n + 1} ${quoteValue(item)} is not base=DURATION or per=DURATION (each once), such as linear(base=1ms,per=0.5ms)`);
+    }
+    const ms = Errors.inItem(text, param, n + 1, item, () => parseDuration(item.slice(equals + 1), param, maxMs));
+    if (name === 'base') base = ms;
+    else per = ms;
+  }
+  if (per === -1) throw Errors.invalid(text, param, 'linear needs per=, the delay added per request in flight, such as linear(base=1ms,per=0.5ms)');
+  if (base === -1) base = 0;
+  return new LinearSampler(base, per, maxMs, `linear(base=${formatDuration(base)},per=${formatDuration(per)})`);
 }
 
 // Reads `a,b` inside uniform(...) or normal(...).

@@ -16,6 +16,10 @@ export type AdminAsk =
   | { readonly op: 'journal.clear' }
   /** Set a gRPC health status (grpc.health.v1) in every worker; status is a ServingStatus name. */
   | { readonly op: 'grpc.health'; readonly service: string; readonly status: string }
+  /** List the scenarios (those of `key` when given) with their positions. */
+  | { readonly op: 'scenarios.get'; readonly key: string | null }
+  /** Start the scenarios of `key` over, or (no key) empty the table. */
+  | { readonly op: 'scenarios.reset'; readonly key: string | null }
   /** Test and bench only (fault-hook phrase): a full GC in every worker, then each one's heap in use. */
   | { readonly op: 'test.gc' };
 

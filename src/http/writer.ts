@@ -3,6 +3,7 @@
 // error helpers. It writes bytes made at startup (head.ts) and keeps the per-response state that request
 // controls (overrides), HEAD and the journal need as fields of the one object: a monomorphic method call
 // costs what a module function did, and two workers (or two in-process apps) never share it.
+import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import type { WorkerCounters } from '../observe/counters.js';
 import type { Recorder } from './recorder.js';
@@ -13,6 +14,7 @@ function noReport(): void {}
 const ContentLengthName = ownBytes('Content-Length');
 const ConnectionName = ownBytes('Connection');
 const CloseValue = ownBytes('close');
+const ServerTimingName = ownBytes('Server-Timing');
 
 /** A response writer and the state of the response being written; one per worker. */
 export class Writer {
@@ -35,6 +37,8 @@ export class Writer {
   // Whether the override headers carry a Content-Type (it replaces the head's rather than adding a second).
   private overrideTyped = false;
   private closeAfter = false;
+  // performance.now() of the request's arrival when Server-Timing is asked (-1: not asked).
+  private timedFrom = -1;
   // Any of the above set: one compare keeps the plain path to a single uWS call per head.
   private overriding = false;
 
@@ -58,13 +62,17 @@ export class Writer {
     this.largeWriter = w;
   }
 
-  /** Overrides applied by every write in `fn` (which must be synchronous). Used by request controls. */
-  withOverrides(code: number, status: Buffer | null, headers: readonly Buffer[] | null, close: boolean, fn: () => void): void {
+  /**
+   * Overrides applied by every write in `fn` (which must be synchronous). Used by request controls.
+   * timedFrom >= 0: the head also carries `Server-Timing: upstream;dur=<ms since timedFrom>`.
+   */
+  withOverrides(code: number, status: Buffer | null, headers: readonly Buffer[] | null, close: boolean, fn: () => void, timedFrom = -1): void {
     this.overrideCode = code;
     this.overrideStatus = status;
     this.overrideHeaders = headers;
     this.overrideTyped = headers !== null && headers.some((h, i) => i % 2 === 0 && h.length === 12 && h.toString('latin1').toLowerCase() === 'content-type');
     this.closeAfter = close;
+    this.timedFrom = timedFrom;
     this.overriding = true;
     try {
       fn();
@@ -74,6 +82,7 @@ export class Writer {
       this.overrideHeaders = null;
       this.overrideTyped = false;
       this.closeAfter = false;
+      this.timedFrom = -1;
       this.overriding = false;
     }
   }
@@ -156,6 +165,8 @@ export class Writer {
     if (x !== null) {
       for (let i = 0; i < x.length; i += 2) res.writeHeader(x[i], x[i + 1]);
     }
+    // Asked for, so a string per response is fine: two decimals of a millisecond.
+    if (this.timedFrom >= 0) res.writeHeader(ServerTimingName, `upstream;dur=${(performance.now() - this.timedFrom).toFixed(2)}`);
   }
 
   /** Send a precomputed response. Must run corked (inside the handler or a cork callback). */

@@ -5,6 +5,7 @@ import { MaxConfiguredPaths } from '../config/defaults.js';
 import { mergeJournals, selectEntries, type JournalEntry } from '../observe/journal.js';
 import { serializeError, serializeHeap, serializeJournal, serializeRoutes } from '../serializers/index.js';
 import type { AdminAsk, AdminReply, FromWorker, JournalFilter, ToWorker } from './messages.js';
+import { MaxScenarios, ScenarioBook } from '../observe/scenarios.js';
 
 /** How long a worker gets to confirm a change or send its journal (ms). */
 const GatherTimeoutMs = 5_000;
@@ -37,7 +38,9 @@ export class ControlPlane {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly base: readonly RouteConfig[], private readonly limits: CheckLimits,
-    private readonly journal: boolean, private readonly pool: WorkerPool) {
+    private readonly journal: boolean, private readonly pool: WorkerPool,
+    /** The scenarios' names and positions (observe/scenarios.ts); the supervisor passes the workers' claims on. */
+    readonly scenarios: ScenarioBook = new ScenarioBook(new SharedArrayBuffer(8 * MaxScenarios))) {
     this.routes = base;
     this.remember(base);
   }
@@ -89,6 +92,8 @@ export class ControlPlane {
       case 'journal.clear': return this.journalAsk(true, {});
       case 'grpc.health': return this.setHealth(ask.service, ask.status);
       case 'test.gc': return this.collectGarbage();
+      case 'scenarios.get': return this.listScenarios(ask.key);
+      case 'scenarios.reset': return reply(200, JSON.stringify({ reset: this.scenarios.reset(ask.key), key: ask.key }));
     }
   }
 
@@ -182,6 +187,14 @@ export class ControlPlane {
     const lists = [...answers.answers.values()].map((a) => (a.type === 'journal' ? a.entries : []));
     const requests: JournalEntry[] = clear ? [] : selectEntries(mergeJournals(lists), filter);
     return reply(200, serializeJournal({ requests, count: requests.length, workers: answers.answers.size, missingWorkers: answers.missing }));
+  }
+
+  // Names reach the main thread by message: a claim posted just before this ask may still be queued behind
+  // it, so the listing waits one turn of the event loop (a slot still unnamed is listed with key null).
+  private async listScenarios(key: string | null): Promise<AdminReply> {
+    await new Promise((r) => setImmediate(r));
+    const scenarios = this.scenarios.list(key);
+    return reply(200, JSON.stringify({ scenarios, count: scenarios.length, capacity: MaxScenarios }));
   }
 
   // A gRPC health status in every worker (each answers `applied`); kept for workers started later.

@@ -4,6 +4,7 @@ import type { RouteConfig } from '../config/file.js';
 import type { ServerConfig } from '../config/options.js';
 import type { JournalEntry, JournalFilter } from '../observe/journal.js';
 import type { AdminAsk, AdminReply } from '../http/ask.js';
+import type { ScenarioClaim } from '../observe/scenarios.js';
 
 export type { AdminAsk, AdminReply, JournalFilter };
 
@@ -22,6 +23,8 @@ export interface WorkerInit {
   readonly startedAt: number;
   /** The shared per-worker counters (observe/counters.ts). */
   readonly counters: SharedArrayBuffer;
+  /** The shared scenario table (observe/scenarios.ts). */
+  readonly scenarios: SharedArrayBuffer;
   /** The configured routes in force now (the file's, or what runtime calls made of them). */
   readonly routes: readonly RouteConfig[];
   /** Every configured path registered earlier in this process, in order (keeps route ids equal across workers). */
@@ -55,6 +58,8 @@ export type FromWorker =
   | { readonly type: 'drained'; readonly cut: number }
   | { readonly type: 'saturation'; readonly saturated: boolean; readonly elu: number }
   | { readonly type: 'ask'; readonly id: number; readonly ask: AdminAsk }
+  /** The worker claimed a scenario slot: its key and sequence, for GET /__mock/scenarios. */
+  | { readonly type: 'scenario'; readonly claim: ScenarioClaim }
   /** Routes applied (error: why this worker could not). */
   | { readonly type: 'applied'; readonly id: number; readonly error: string | null }
   | { readonly type: 'journal'; readonly id: number; readonly entries: readonly JournalEntry[] }

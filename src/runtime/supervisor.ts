@@ -10,6 +10,7 @@ import { uwsBuild, Version } from '../version.js';
 import { allocateCounters, Counters, F } from '../observe/counters.js';
 import { serializeError } from '../serializers/index.js';
 import { ControlPlane } from './control.js';
+import { allocateScenarios, ScenarioBook } from '../observe/scenarios.js';
 import type { AdminAsk, AdminReply, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { StartupError } from '../http/uws.js';
 import { chooseEngine, type EngineName } from '../http/engines.js';
@@ -155,6 +156,7 @@ class ExitLatch {
 class Supervisor {
   private readonly slots: Slot[];
   private readonly sab: SharedArrayBuffer;
+  private readonly scenarios: SharedArrayBuffer;
   private readonly counters: Counters;
   private readonly control: ControlPlane;
   private readonly exit = new ExitLatch();
@@ -164,6 +166,7 @@ class Supervisor {
 
   constructor(private readonly config: ServerConfig, private readonly engine: EngineName, private readonly log: Logger, private readonly ports: Ports) {
     this.sab = allocateCounters(config.workers);
+    this.scenarios = allocateScenarios();
     this.counters = new Counters(this.sab);
     this.slots = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
     this.control = new ControlPlane(config.routes,
@@ -171,7 +174,7 @@ class Supervisor {
       config.journal > 0, {
         live: () => this.liveWorkers(),
         post: (i, msg) => this.slots[i].worker?.postMessage(msg),
-      });
+      }, new ScenarioBook(this.scenarios));
   }
 
   /** Start every worker; if one fails, stop the others, wait for them, and reject with its error. */
@@ -233,7 +236,7 @@ class Supervisor {
   private spawn(index: number): Promise<void> {
     const { port, adminPort, h2Port } = this.ports;
     const init: WorkerInit = {
-      config: this.config, engine: this.engine, index, port, adminPort, h2Port, startedAt: this.startedAt, counters: this.sab,
+      config: this.config, engine: this.engine, index, port, adminPort, h2Port, startedAt: this.startedAt, counters: this.sab, scenarios: this.scenarios,
       routes: this.control.current(), patterns: this.control.registeredPatterns(), grpcHealth: this.control.grpcHealth(),
     };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
@@ -281,6 +284,9 @@ class Supervisor {
         return;
       case 'ask':
         this.answerAsk(index, worker, msg.id, msg.ask);
+        return;
+      case 'scenario':
+        this.control.scenarios.claimed(msg.claim);
         return;
       case 'applied':
       case 'journal':

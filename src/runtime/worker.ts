@@ -212,6 +212,7 @@ try {
     h2: h2Engine ?? undefined,
     grpc: grpcModule?.createGrpcHandler,
     config: init.config, port: init.port, startedAt: init.startedAt, workerIndex: init.index, counters: init.counters,
+    scenarios: init.scenarios, onScenario: (claim) => tell({ type: 'scenario', claim }),
     routes: init.routes, patterns: init.patterns, grpcHealth: init.grpcHealth, ask,
     onHandlerError: (route, err) => tell({ type: 'handlerError', route, message: err.message, stack: err.stack ?? '' }),
   });

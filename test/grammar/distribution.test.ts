@@ -7,7 +7,7 @@ import { Random } from '../../src/grammar/random.js';
 
 const FIVE_MINUTES_MS = 300_000;
 const MIB = 1024 * 1024;
-const HINT = 'lognormal(p50=20ms,p99=200ms) or a percentile table';
+const HINT = 'lognormal(p50=20ms,p99=200ms), a percentile table (p50=10ms,p90=30ms,p99=100ms) or linear(';
 const Z90 = 1.2815515655446008;
 const Z99 = 2.3263478740408408;
 const Z999 = 3.090232306167813;
@@ -328,3 +328,29 @@ test('SamplerCache is bounded by bytes: long expressions do not pile up', () => 
   for (let i = 0; i < 200; i++) cache.get(`uniform(1ms,${i + 2}ms)`, 'delay', FIVE_MINUTES_MS);
   assert.ok(cache.size >= 5 && cache.size <= 12, `size ${cache.size}`);
 });
+
+test('linear(base,per) grows with the load it is given and stops at the cap', () => {
+  const s = parseLatency('linear(base=1ms,per=0.5ms)', 'delay', 100);
+  assert.equal(s.describe, 'linear(base=1ms,per=500us)');
+  const rng = new Random(1);
+  assert.equal(s.sample(rng), 1, 'no load known: the base');
+  assert.equal(s.sample(rng, 0), 1);
+  assert.equal(s.sample(rng, 10), 6);
+  assert.equal(s.sample(rng, 1_000), 100, 'capped at maxMs');
+  assert.equal(parseLatency(s.describe, 'delay', 100).sample(rng, 4), 3, 'describe reads back to the same sampler');
+  assert.equal(parseLatency('linear(per=2ms)', 'delay', 100).sample(rng, 3), 6, 'base defaults to 0');
+  assert.equal(parseLatency('linear(per=2ms,base=1ms)', 'delay', 100).sample(rng, 1), 3, 'either order');
+});
+
+for (const [text, message] of [
+  ['linear(base=1ms)', /needs per=/],
+  ['linear(base=1ms,base=2ms)', /each once/],
+  ['linear(1ms,2ms)', /not base=DURATION/],
+  ['linear(base=1ms,per=2ms,x=1)', /takes base= and per=/],
+  ['linear(base=2s,per=1ms)', /exceeds the maximum/],
+  ['linear(base=1ms,per=1ms', /closed/],
+] as const) {
+  test(`parseLatency rejects ${text}`, () => {
+    assert.throws(() => parseLatency(text, 'delay', 1000), (err: unknown) => err instanceof GrammarError && message.test(err.message));
+  });
+}
