@@ -69,7 +69,8 @@ describe('probe accounting against a misbehaving stream', () => {
     assert.equal(code, 0);
     assert.equal(report.close.outcome, 'timeout');
     assert.equal(report.received, 2);
-    assert.ok(report.durationMs >= 290 && report.durationMs < 5_000, String(report.durationMs));
+    // The stream's clock starts a moment after the --timeout timer (on a busy machine, tens of ms: 279.8 measured).
+    assert.ok(report.durationMs >= 200 && report.durationMs < 5_000, String(report.durationMs));
   });
 
   test('the text report names every figure', async () => {
