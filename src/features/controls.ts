@@ -186,6 +186,15 @@ export class Controls {
     else this.overriding.send(res, c, 0);
   }
 
+  /**
+   * The request's own controls (query string and X-Mock text, compiled and cached as for any route) over the
+   * server defaults, for routes that answer once the request body is in (features/ai/) and apply them
+   * themselves. `h` must hold only the controls above. Reads req synchronously; throws GrammarError.
+   */
+  askedBy(req: HttpRequest, q: string, h: string): Asked | null {
+    return merge(this.on ? this.read(req, q, h) : null, this.defaults);
+  }
+
   private read(req: HttpRequest, q: string, h: string): Asked | null {
     if (this.named && anyNamed(req)) return this.parse(q, h, readNamed(req));
     if (h.length !== 0) return this.parse(q, h, null);
