@@ -200,7 +200,13 @@ export class AiEndpoints implements Task {
     const frame = call.frame as NonNullable<AiCall['frame']>;
     const source = call.source as NonNullable<AiCall['source']>;
     while (ok && call.sent < call.n && call.nextDue <= now && burst < BurstTokens) {
-      if (call.sent === call.knobs.breakAfter) return this.breakStream(call, res);
+      if (call.sent === call.knobs.breakAfter) {
+        // Not in the tick that wrote tokens: a cut now would drop them with the cork buffer (uWS) or the
+        // socket's queue (node), and the client would never see the tokens before the break.
+        if (burst === 0) return this.breakStream(call, res);
+        ctx.counters.ai(A.tokensOut, burst);
+        return this.arm(call, now + 1, now);
+      }
       const t = performance.now();
       if (call.sent === 0) ctx.counters.aiObserve(A.ttft, (t - call.start) / 1000);
       else ctx.counters.aiObserve(A.itl, (t - call.lastTokenAt) / 1000);
