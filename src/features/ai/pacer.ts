@@ -1,8 +1,8 @@
 // The AI endpoints' engine room: reads a request (controls, body), plans its answer (status, length, timing)
 // and paces it. Every call of a worker, streamed or not, is a task of ONE Scheduler: a call holds one slot at
 // a time (its next token, or its answer), so 10,000 streams are 10,000 heap entries under one Node timer.
-// Token i of a stream is due at headAt + ttft + itl_1 + ... + itl_i, from the schedule, not from the previous
-// write, so a late write does not push the others back.
+// Token i of a stream is due at first + itl_1 + ... + itl_i (first: the first token's real write, due at
+// headAt + ttft), from the schedule, not from the previous write, so a late write does not push the others back.
 import { performance } from 'node:perf_hooks';
 import { parseLatency, type Sampler } from '../../grammar/distribution.js';
 import { GrammarError } from '../../grammar/errors.js';
@@ -208,8 +208,14 @@ export class AiEndpoints implements Task {
         return this.arm(call, now + 1, now);
       }
       const t = performance.now();
-      if (call.sent === 0) ctx.counters.aiObserve(A.ttft, (t - call.start) / 1000);
-      else ctx.counters.aiObserve(A.itl, (t - call.lastTokenAt) / 1000);
+      if (call.sent === 0) {
+        ctx.counters.aiObserve(A.ttft, (t - call.start) / 1000);
+        // The inter-token schedule runs from the first token's real write, so a late first token (a busy loop)
+        // does not shorten the gaps after it: every gap a client sees is at least its itl.
+        call.nextDue = t;
+      } else {
+        ctx.counters.aiObserve(A.itl, (t - call.lastTokenAt) / 1000);
+      }
       call.lastTokenAt = t;
       ok = res.write(frame.event(source.escaped(call.sent), call.seq));
       call.sent++;
