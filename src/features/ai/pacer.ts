@@ -1,8 +1,8 @@
 // The AI endpoints' engine room: reads a request (controls, body), plans its answer (status, length, timing)
 // and paces it. Every call of a worker, streamed or not, is a task of ONE Scheduler: a call holds one slot at
 // a time (its next token, or its answer), so 10,000 streams are 10,000 heap entries under one Node timer.
-// Token i of a stream is due at first + itl_1 + ... + itl_i (first: the first token's real write, due at
-// headAt + ttft), from the schedule, not from the previous write, so a late write does not push the others back.
+// The first token is due at headAt + ttft, each next one an itl after the later of the previous one's due
+// time and its real write: on time, the schedule does not drift; late, the gap after it is still a whole itl.
 import { performance } from 'node:perf_hooks';
 import { parseLatency, type Sampler } from '../../grammar/distribution.js';
 import { GrammarError } from '../../grammar/errors.js';
@@ -208,20 +208,16 @@ export class AiEndpoints implements Task {
         return this.arm(call, now + 1, now);
       }
       const t = performance.now();
-      if (call.sent === 0) {
-        ctx.counters.aiObserve(A.ttft, (t - call.start) / 1000);
-        // The inter-token schedule runs from the first token's real write, so a late first token (a busy loop)
-        // does not shorten the gaps after it: every gap a client sees is at least its itl.
-        call.nextDue = t;
-      } else {
-        ctx.counters.aiObserve(A.itl, (t - call.lastTokenAt) / 1000);
-      }
+      if (call.sent === 0) ctx.counters.aiObserve(A.ttft, (t - call.start) / 1000);
+      else ctx.counters.aiObserve(A.itl, (t - call.lastTokenAt) / 1000);
       call.lastTokenAt = t;
       ok = res.write(frame.event(source.escaped(call.sent), call.seq));
       call.sent++;
       call.seq++;
       burst++;
-      call.nextDue += call.itl.sample(ctx.rng);
+      // From the later of the due time and the real write: a late token (a busy loop) pushes the next one back
+      // rather than shortening the gap, as a model's next token takes its time after the last one.
+      call.nextDue = Math.max(call.nextDue, t) + call.itl.sample(ctx.rng);
     }
     if (burst !== 0) ctx.counters.ai(A.tokensOut, burst);
     if (call.sent >= call.n) {

@@ -1,5 +1,5 @@
-// Token pacing by arrival times (few tokens, lower bounds with a little slack, no tight upper bound: a shared
-// machine may be slow, never early), the X-Mock header and the query as control sources, server defaults
+// Token pacing by arrival times (few tokens, lower bounds with slack for a loaded client, no upper bound: a
+// shared machine may be slow, the server is never early), the X-Mock header and the query as control sources, server defaults
 // (--ai-ttft, --ai-itl), ttft-per-token, the status control on an AI route, and SSE over the HTTP/2 listener.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +34,17 @@ function streamEvents(port: number, path: string, body: object, headers: Record<
   });
 }
 
+/**
+ * The server keeps at least `itl` between two token writes; a client on a loaded machine may read one token a
+ * little late and the next on time. So: the span covers every gap (n - 1 itl, less 10 ms) and no gap is a burst
+ * (each at least 60 % of itl). Lower bounds only.
+ */
+function assertGaps(times: readonly number[], itl: number): void {
+  const shown = times.map((t) => t.toFixed(0)).join(', ');
+  assert.ok(times[times.length - 1] - times[0] >= (times.length - 1) * itl - 10, `span of ${times.length} tokens: ${shown}`);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 0.6 * itl, `gap ${i}: ${shown}`);
+}
+
 const chat = (extra: object = {}): object => ({ model: 'm', messages: [{ role: 'user', content: 'hi there' }], stream: true, ...extra });
 
 /** The arrival times of the chat deltas that carry content. */
@@ -59,7 +70,7 @@ for (const engine of availableEngines()) {
         const times = tokenTimes(events);
         assert.equal(times.length, 4);
         assert.ok(times[0] >= 190, `first token at ${times[0].toFixed(1)} ms`);
-        for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 45, `gap ${i}: ${(times[i] - times[i - 1]).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`);
+        assertGaps(times, 50);
       });
     }
 
@@ -71,7 +82,7 @@ for (const engine of availableEngines()) {
       assert.ok(start !== undefined && deltas.length === 3);
       assert.ok(start.at < deltas[0].at);
       assert.ok(deltas[0].at >= 190, `first delta at ${deltas[0].at.toFixed(1)} ms`);
-      assert.ok(deltas[2].at - deltas[0].at >= 90, `two gaps took ${(deltas[2].at - deltas[0].at).toFixed(1)} ms`);
+      assertGaps(deltas.map((d) => d.at), 50);
     });
 
     test('ttft-per-token adds to the ttft per prompt token (20 tokens x 10ms)', async () => {
@@ -142,6 +153,6 @@ describe('AI server defaults', () => {
     const times = tokenTimes(events);
     assert.equal(times.length, 3);
     assert.ok(times[0] >= 140, `first token at ${times[0].toFixed(1)} ms`);
-    assert.ok(times[2] - times[0] >= 70, `two gaps took ${(times[2] - times[0]).toFixed(1)} ms`);
+    assertGaps(times, 40);
   });
 });
