@@ -4,6 +4,7 @@
 // smoke run never overwrites the recorded results).
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runAiStreamsBench } from './ai-streams.bench.js';
 import { runControlsCostBench } from './controls-cost.bench.js';
 import { runDelayBench } from './delay.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
@@ -53,6 +54,8 @@ const Benches: readonly Bench[] = [
   { name: 'soak', run: runSoakBench },
   // Before delay: 10k streams held open for 20 s (WebSocket, then SSE once the route exists).
   { name: 'streams-scale', run: runStreamsScaleBench },
+  // 1k and 10k paced AI token streams, and non-streaming chat completions vs /json.
+  { name: 'ai-streams', run: runAiStreamsBench },
   // Last: its 10k connections leave the most sockets behind in TIME_WAIT.
   { name: 'delay', run: runDelayBench },
 ];

@@ -61,6 +61,12 @@ export interface MockUpstreamOptions {
   h2MaxStreams?: number;
   /** GOAWAY every HTTP/2 connection after N streams (a number) or a duration ('30s'), as --h2-goaway-after. */
   h2GoawayAfter?: number | string;
+  /** Time to first token of the AI endpoints, a latency expression ('300ms'), as --ai-ttft. */
+  aiTtft?: string;
+  /** Inter-token latency of the AI endpoints ('20ms'), as --ai-itl. */
+  aiItl?: string;
+  /** Context window of the AI endpoints in tokens, as --ai-context. */
+  aiContext?: number;
 }
 
 // The options above and the table's fixture rows must be the same names: a row added there without its option

@@ -18,6 +18,7 @@ import { jsonRoutes } from '../features/json.js';
 import { httpbinRoutes } from '../features/httpbin.js';
 import { payloadRoutes } from '../features/payloads.js';
 import { sseRoutes } from '../features/sse.js';
+import { aiRoutes } from '../features/ai/index.js';
 import type { Handler, Route, RouteContext } from '../features/context.js';
 import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
 import type { Logger } from 'pino';
@@ -74,7 +75,7 @@ export interface AppOptions {
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext, controls: Controls): Route[] {
   return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx),
-    ...sseRoutes(ctx, controls), ...wsHttpRoutes(ctx)];
+    ...sseRoutes(ctx, controls), ...wsHttpRoutes(ctx), ...aiRoutes(ctx, controls)];
 }
 
 /** What createApp returns: the apps, the worker's context and the hook that swaps configured routes. */

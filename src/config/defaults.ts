@@ -61,3 +61,6 @@ export const DefaultH2MaxStreams = 100;
 export const DefaultH2WindowBytes = 65_535;
 /** SETTINGS_MAX_FRAME_SIZE: the protocol's (and node's) default, also its minimum. */
 export const DefaultH2MaxFrameBytes = 16_384;
+
+/** Context window of the AI endpoints (tokens, --ai-context): a prompt over it is a 400 context_length_exceeded. */
+export const DefaultAiContextTokens = 128_000;

@@ -11,7 +11,7 @@ import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from 
 import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultWsMaxMessageBytes,
-  DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes,
+  DefaultAiContextTokens, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes,
   type EngineChoice,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
@@ -72,6 +72,8 @@ export interface ServerConfig {
   readonly journalRedact: readonly string[];
   /** The HTTP/2 listener (--h2-port), null when there is none; TLS (h2 and HTTP/1.1 by ALPN) when `tls` is set. */
   readonly h2: H2Config | null;
+  /** The AI endpoints' defaults: TTFT and inter-token latency expressions (--ai-ttft, --ai-itl) and the context window (--ai-context). */
+  readonly ai: { readonly ttft: string; readonly itl: string; readonly context: number };
 }
 
 /** The HTTP/2 listener's port and SETTINGS, and when its sessions get GOAWAY. */
@@ -301,6 +303,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     journalRedact: s.read('journalRedact') ?? DefaultJournalRedact,
     tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : null,
     h2,
+    ai: { ttft: s.read('aiTtft', context) ?? '0ms', itl: s.read('aiItl', context) ?? '0ms', context: s.read('aiContext') ?? DefaultAiContextTokens },
   });
 }
 

@@ -21,7 +21,7 @@ import { formatSize, parseSize } from '../grammar/size.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 import {
   AdminPrefix, DefaultGraceMs, DefaultHost, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultLogLevel,
-  DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
+  DefaultAiContextTokens, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
   type EngineChoice,
 } from './defaults.js';
 
@@ -75,6 +75,7 @@ const SaturationSecondsBounds: IntegerBounds = { min: 1, max: 3600 };
 const H2StreamsBounds: IntegerBounds = { min: 1, max: 2 ** 31 - 1, what: 'stream limit' };
 const H2WindowBounds: IntegerBounds = { min: 0, max: 2 ** 31 - 1, what: 'window size' };
 const H2FrameBounds: IntegerBounds = { min: 16_384, max: 2 ** 24 - 1, what: 'frame size' };
+const AiContextBounds: IntegerBounds = { min: 1, max: 100_000_000, what: 'token count' };
 const H2GoawayStreamsBounds: IntegerBounds = { min: 1, max: 2 ** 31 - 1, what: 'stream count', or: 'a duration' };
 
 /** When every HTTP/2 session gets its GOAWAY: after this many streams, or this long after it opened. */
@@ -295,6 +296,21 @@ export const Settings = {
     flag: 'h2-goaway-after', env: 'MOCK_H2_GOAWAY_AFTER', value: 'N|DURATION', help: 'send GOAWAY on every HTTP/2 connection after N streams, or DURATION after it opened (reconnection tests)',
     parse: parseGoawayAfter, fixture: true,
     file: { type: ['string', 'integer'], description: 'Send GOAWAY on every HTTP/2 connection after this many streams (an integer), or this long after it opened (a duration such as "30s"): open streams finish, the client opens a new connection. Default: never. Flag --h2-goaway-after, env MOCK_H2_GOAWAY_AFTER.' },
+  },
+  aiTtft: {
+    flag: 'ai-ttft', env: 'MOCK_AI_TTFT', value: 'LATENCY', help: 'time to first token of the AI endpoints (any latency expression; default 0ms); the ttft control wins',
+    parse: (t, p, c) => { parseLatency(t, p, c.maxDelayMs); return t; }, fixture: true,
+    file: { type: 'string', description: 'Time to first token of the AI endpoints (/v1/chat/completions, /v1/messages, ...): any latency expression, e.g. 300ms or lognormal(p50=300ms,p99=2s). Default 0ms. A request\'s ttft control wins. Flag --ai-ttft, env MOCK_AI_TTFT.' },
+  },
+  aiItl: {
+    flag: 'ai-itl', env: 'MOCK_AI_ITL', value: 'LATENCY', help: 'inter-token latency of the AI endpoints, drawn per token (default 0ms); the itl control wins',
+    parse: (t, p, c) => { parseLatency(t, p, c.maxDelayMs); return t; }, fixture: true,
+    file: { type: 'string', description: 'Time between two output tokens of the AI endpoints, drawn per token: any latency expression, e.g. 20ms or uniform(10ms,30ms). Default 0ms. A request\'s itl control wins. Flag --ai-itl, env MOCK_AI_ITL.' },
+  },
+  aiContext: {
+    flag: 'ai-context', env: 'MOCK_AI_CONTEXT', value: 'TOKENS', help: `context window of the AI endpoints: a longer prompt is a 400 context_length_exceeded (default ${DefaultAiContextTokens})`,
+    parse: (t, p) => parseBoundedInt(t, p, AiContextBounds), fixture: true,
+    file: integer(AiContextBounds, `Context window of the AI endpoints in tokens (one token is one word with the spaces before it): a prompt over it is answered 400 context_length_exceeded (Anthropic: invalid_request_error). Default ${DefaultAiContextTokens}. Flag --ai-context, env MOCK_AI_CONTEXT.`),
   },
   addr: { flag: 'addr', env: null, value: '[HOST]:PORT', help: 'go-bench-suite listen address, e.g. :8000', parse: parseAddr, compat: true },
   goTlsCert: { flag: 'tlsCert', env: null, value: 'FILE', help: 'go-bench-suite spelling of --tls-cert', parse: text, compat: true },

@@ -243,6 +243,23 @@ export class Controls {
     return null;
   }
 
+  /**
+   * The request's own controls (query string and X-Mock text, compiled and cached as for any route) over the
+   * server defaults, for routes that answer once the request body is in (features/ai/) and apply them
+   * themselves. `h` must hold only the controls above. Reads req synchronously; throws GrammarError.
+   */
+  askedBy(req: HttpRequest, q: string, h: string): Asked | null {
+    return merge(this.on ? this.read(req, q, h) : null, this.defaults);
+  }
+
+  /**
+   * askedBy()'s controls with each sequence (scenario) resolved to this request's item; null when it already
+   * answered (a bad key: 400, a full scenario table: 503). Reads req synchronously.
+   */
+  resolveSequences(res: HttpResponse, req: HttpRequest, asked: Asked): Asked | null {
+    return asked.sequences == null ? asked : this.scenario(res, req, asked, asked.sequences);
+  }
+
   private read(req: HttpRequest, q: string, h: string): Asked | null {
     if (this.named && anyNamed(req)) return this.parse(q, h, readNamed(req));
     if (h.length !== 0) return this.parse(q, h, null);

@@ -39,7 +39,19 @@ const StreamBase = F.routes + MaxRoutes * StatusClasses.length;
 /** Cells for gRPC calls by method and status code (features/grpc/counters.ts lays them out; it checks they fit). */
 export const GrpcCells = 64 * 17;
 const GrpcBase = StreamBase + MaxRoutes * StreamFields;
-const RowSlots = GrpcBase + GrpcCells;
+/**
+ * The AI-gateway block (features/ai/): streams open (a gauge), streams started, calls answered, tokens out,
+ * streams broken on purpose, then two histograms as served, time to first token and inter-token latency:
+ * each its count, its sum (seconds) and one cell per upper bound of AiBuckets (not cumulative; +Inf is the count).
+ */
+export const A = { open: 0, streams: 1, calls: 2, tokensOut: 3, broken: 4, ttft: 5, itl: 5 + 13 } as const;
+/** Upper bounds (seconds) of the AI histograms' buckets. */
+export const AiBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+/** Cells of one AI histogram: count, sum, one per bucket. */
+const AiHistogramCells = 2 + AiBuckets.length;
+const AiFields = A.itl + AiHistogramCells;
+const AiBase = GrpcBase + GrpcCells;
+const RowSlots = AiBase + AiFields;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
@@ -86,11 +98,17 @@ export class Counters {
     return out;
   }
 
+  /** AI field `field` (A.*, or a histogram cell at A.ttft/A.itl + offset) summed over every worker. */
+  aiTotal(field: number): number {
+    return this.total(AiBase + field);
+  }
+
   /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
   clearOpenStreams(i: number): void {
     this.cells[i * RowSlots + F.h2Sessions] = 0;
     this.cells[i * RowSlots + F.h2Streams] = 0;
     for (let r = 0; r < MaxRoutes; r++) this.cells[i * RowSlots + StreamBase + r * StreamFields + S.open] = 0;
+    this.cells[i * RowSlots + AiBase + A.open] = 0;
   }
 
   /** Sum of one field over every worker. */
@@ -137,6 +155,22 @@ export class WorkerCounters {
   /** Add `delta` to stream field `field` (S.*) of `route` (WebSocket and SSE routes). */
   stream(route: number, field: number, delta: number): void {
     this.cells[this.base + StreamBase + route * StreamFields + field] += delta;
+  }
+
+  /** Add `delta` to AI field `field` (A.open, A.streams, A.calls, A.tokensOut, A.broken). */
+  ai(field: number, delta: number): void {
+    this.cells[this.base + AiBase + field] += delta;
+  }
+
+  /** Observe `seconds` in AI histogram `at` (A.ttft or A.itl): its count, sum and bucket. */
+  aiObserve(at: number, seconds: number): void {
+    const c = this.cells;
+    const b = this.base + AiBase + at;
+    c[b]++;
+    c[b + 1] += seconds;
+    let i = 0;
+    while (i < AiBuckets.length && seconds > AiBuckets[i]) i++;
+    if (i < AiBuckets.length) c[b + 2 + i]++;
   }
 
   /** Add delta to one of this worker's fields (the HTTP/2 listener's gauges and counters). */

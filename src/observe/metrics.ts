@@ -1,8 +1,8 @@
 // /__mock/metrics: Prometheus text rendered by prom-client from the shared counters of every worker, so
 // whichever worker gets the scrape answers for all of them. Loaded on the first scrape only (prom-client
 // costs ~60 ms to import).
-import { Counter, Gauge, Registry } from 'prom-client';
-import { Counters, F, S, StatusClasses } from './counters.js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { A, AiBuckets, Counters, F, S, StatusClasses } from './counters.js';
 import { h2Stats, newestRss } from './stats.js';
 
 /** Static facts for the build-info metric and uptime. */
@@ -94,6 +94,7 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
       },
     });
   }
+  aiMetrics(registry, counters);
   perWorker('mock_upstream_pending_responses', 'Deferred responses waiting for their time, per worker.', F.pending);
   perWorker('mock_upstream_streaming_responses', 'Large bodies being streamed, per worker.', F.streaming);
   perWorker('mock_upstream_event_loop_utilization', 'Event-loop utilisation over the last second, per worker (0..1).', F.elu);
@@ -144,4 +145,36 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
     collect() { this.set({ version: info.version, engine: info.engine, uws: info.uws, node: info.node }, 1); },
   });
   return registry;
+}
+
+// The AI-gateway upstream (features/ai/): streams, tokens, and TTFT / inter-token latency as served, the
+// histograms filled from the shared cells (prom-client's own observe() cannot add a whole bucket at once).
+function aiMetrics(registry: Registry, counters: Counters): void {
+  new Gauge({
+    name: 'mock_upstream_ai_streams_open', help: 'AI token streams open now (chat, completions, responses, messages).', registers: [registry],
+    collect() { this.set(counters.aiTotal(A.open)); },
+  });
+  const total = (name: string, help: string, field: number): void => {
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); const v = counters.aiTotal(field); if (v > 0) this.inc(v); } });
+  };
+  total('mock_upstream_ai_streams_total', 'AI token streams started.', A.streams);
+  total('mock_upstream_ai_calls_total', 'AI calls answered with a completion (streamed or not).', A.calls);
+  total('mock_upstream_ai_tokens_total', 'Output tokens sent by the AI endpoints.', A.tokensOut);
+  total('mock_upstream_ai_streams_broken_total', 'AI streams cut mid-way by the break-after control.', A.broken);
+  const histogram = (name: string, help: string, at: number): void => {
+    new Histogram({
+      name, help, buckets: [...AiBuckets], registers: [registry],
+      collect() {
+        this.reset();
+        this.zero({});
+        const h = this as unknown as { hashMap: Record<string, { bucketValues: Record<number, number>; sum: number; count: number }> };
+        const entry = Object.values(h.hashMap)[0];
+        entry.count = counters.aiTotal(at);
+        entry.sum = counters.aiTotal(at + 1);
+        for (let i = 0; i < AiBuckets.length; i++) entry.bucketValues[AiBuckets[i]] = counters.aiTotal(at + 2 + i);
+      },
+    });
+  };
+  histogram('mock_upstream_ai_ttft_seconds', 'Time to first token as served: request arrival to the first token\'s write.', A.ttft);
+  histogram('mock_upstream_ai_itl_seconds', 'Inter-token latency as served: the time between two token writes of a stream.', A.itl);
 }

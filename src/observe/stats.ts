@@ -1,6 +1,6 @@
 // /__mock/stats: per-worker gauges and totals as JSON, read from the shared counters.
 import { serializeStats } from '../serializers/index.js';
-import { F, S, type Counters } from './counters.js';
+import { A, F, S, type Counters } from './counters.js';
 
 /** One worker's entry in /__mock/stats. */
 export interface WorkerStats {
@@ -81,6 +81,7 @@ export function statsJson(counters: Counters, startedAt: number, engine: string,
     },
     streams: streamStats(counters, routeNames),
     h2: h2Stats(counters),
+    ai: aiStats(counters),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
 }
@@ -113,4 +114,27 @@ export function h2Stats(counters: Counters): H2Stats | null {
   for (let w = 0; w < counters.workers; w++) port = Math.max(port, counters.cells[counters.row(w) + F.h2Port]);
   if (port === 0) return null;
   return { port, sessions: counters.total(F.h2Sessions), streams: counters.total(F.h2Streams), goaways: counters.total(F.h2Goaways) };
+}
+
+/** The AI endpoints in /__mock/stats: streams open and started, calls, tokens out, broken streams, mean TTFT and ITL as served (ms). */
+export interface AiStats {
+  open: number;
+  streams: number;
+  calls: number;
+  tokensOut: number;
+  broken: number;
+  ttftMsMean: number;
+  itlMsMean: number;
+}
+
+/** The AI endpoints summed over the workers. */
+export function aiStats(counters: Counters): AiStats {
+  const mean = (at: number): number => {
+    const n = counters.aiTotal(at);
+    return n === 0 ? 0 : Math.round((counters.aiTotal(at + 1) / n) * 1e6) / 1e3;
+  };
+  return {
+    open: counters.aiTotal(A.open), streams: counters.aiTotal(A.streams), calls: counters.aiTotal(A.calls),
+    tokensOut: counters.aiTotal(A.tokensOut), broken: counters.aiTotal(A.broken), ttftMsMean: mean(A.ttft), itlMsMean: mean(A.itl),
+  };
 }

@@ -81,6 +81,14 @@ export const statsSchema = {
       type: ['object', 'null'],
       properties: { port: { type: 'integer' }, sessions: { type: 'number' }, streams: { type: 'number' }, goaways: { type: 'number' } },
     },
+    // The AI endpoints (features/ai/): see AiStats in src/observe/stats.ts.
+    ai: {
+      type: 'object',
+      properties: {
+        open: { type: 'integer' }, streams: { type: 'integer' }, calls: { type: 'integer' }, tokensOut: { type: 'integer' },
+        broken: { type: 'integer' }, ttftMsMean: { type: 'number' }, itlMsMean: { type: 'number' },
+      },
+    },
     uptimeSeconds: { type: 'number' },
   },
 } as const;
@@ -123,6 +131,165 @@ export const heapSchema = {
   },
 } as const;
 
+
+// The AI-gateway upstream (src/features/ai/): the OpenAI and Anthropic bodies and stream events whose fields
+// vary per request. The token deltas of a stream are not serialized: they are byte templates (features/ai/frames.ts).
+const nullableString = { type: ['string', 'null'] } as const;
+const openaiUsage = {
+  type: 'object',
+  properties: { prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+} as const;
+
+/** OpenAI's error body: {"error": {"message", "type", "param", "code"}}. */
+export const openaiErrorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { message: { type: 'string' }, type: { type: 'string' }, param: nullableString, code: nullableString },
+      required: ['message', 'type', 'param', 'code'],
+    },
+  },
+} as const;
+
+/** Anthropic's error body (and its stream's `error` event): {"type": "error", "error": {"type", "message"}}. */
+export const anthropicErrorSchema = {
+  type: 'object',
+  properties: { type: { type: 'string' }, error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } } },
+} as const;
+
+/** POST /v1/chat/completions (stream: false). */
+export const chatCompletionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string' }, created: { type: 'integer' }, model: { type: 'string' },
+    choices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          message: {
+            type: 'object',
+            properties: { role: { type: 'string' }, content: nullableString, refusal: { type: 'null' }, annotations: { type: 'array', items: {} } },
+          },
+          logprobs: { type: 'null' }, finish_reason: { type: 'string' },
+        },
+      },
+    },
+    usage: openaiUsage, system_fingerprint: { type: 'null' },
+  },
+} as const;
+
+/** One chunk of a chat completion stream that is not a token (the role chunk, the finish chunk, the usage chunk). */
+export const chatChunkSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string' }, created: { type: 'integer' }, model: { type: 'string' }, system_fingerprint: { type: 'null' },
+    choices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          delta: { type: 'object', properties: { role: { type: 'string' }, content: { type: 'string' } } },
+          logprobs: { type: 'null' }, finish_reason: nullableString,
+        },
+      },
+    },
+    usage: openaiUsage,
+  },
+} as const;
+
+/** POST /v1/completions (legacy), its body and its stream's chunks. */
+export const completionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string' }, created: { type: 'integer' }, model: { type: 'string' },
+    choices: {
+      type: 'array',
+      items: { type: 'object', properties: { text: { type: 'string' }, index: { type: 'integer' }, logprobs: { type: 'null' }, finish_reason: nullableString } },
+    },
+    usage: openaiUsage,
+  },
+} as const;
+
+const embeddingsBody = (embedding: object): object => ({
+  type: 'object',
+  properties: {
+    object: { type: 'string' },
+    data: { type: 'array', items: { type: 'object', properties: { object: { type: 'string' }, index: { type: 'integer' }, embedding } } },
+    model: { type: 'string' },
+    usage: { type: 'object', properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+  },
+});
+/** POST /v1/embeddings with encoding_format float. */
+export const embeddingsFloatSchema = embeddingsBody({ type: 'array', items: { type: 'number' } });
+/** POST /v1/embeddings with encoding_format base64 (the openai SDK's default: little-endian float32, base64). */
+export const embeddingsBase64Schema = embeddingsBody({ type: 'string' });
+
+const responseOutputText = { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' }, annotations: { type: 'array', items: {} } } } as const;
+const responseItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' }, role: { type: 'string' },
+    content: { type: 'array', items: responseOutputText },
+  },
+} as const;
+const responseObject = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string' }, created_at: { type: 'integer' }, status: { type: 'string' }, model: { type: 'string' },
+    output: { type: 'array', items: responseItem },
+    usage: {
+      type: ['object', 'null'],
+      properties: {
+        input_tokens: { type: 'integer' }, output_tokens: { type: 'integer' }, total_tokens: { type: 'integer' },
+        input_tokens_details: { type: 'object', properties: { cached_tokens: { type: 'integer' } } },
+        output_tokens_details: { type: 'object', properties: { reasoning_tokens: { type: 'integer' } } },
+      },
+    },
+    error: { type: 'null' },
+    incomplete_details: { type: ['object', 'null'], properties: { reason: { type: 'string' } } },
+    instructions: nullableString, max_output_tokens: { type: ['integer', 'null'] }, parallel_tool_calls: { type: 'boolean' },
+    temperature: { type: 'number' }, top_p: { type: 'number' }, tool_choice: { type: 'string' }, tools: { type: 'array', items: {} },
+    text: { type: 'object', properties: { format: { type: 'object', properties: { type: { type: 'string' } } } } },
+  },
+} as const;
+/** POST /v1/responses (stream: false). */
+export const responseSchema = responseObject;
+/** One event of a /v1/responses stream that is not a text delta. */
+export const responseEventSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' }, sequence_number: { type: 'integer' }, response: responseObject, output_index: { type: 'integer' },
+    item: responseItem, item_id: { type: 'string' }, content_index: { type: 'integer' }, part: responseOutputText, text: { type: 'string' },
+    logprobs: { type: 'array', items: {} },
+  },
+} as const;
+
+const anthropicMessage = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, type: { type: 'string' }, role: { type: 'string' }, model: { type: 'string' },
+    content: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' } } } },
+    stop_reason: nullableString, stop_sequence: { type: 'null' },
+    usage: { type: 'object', properties: { input_tokens: { type: 'integer' }, output_tokens: { type: 'integer' } } },
+  },
+} as const;
+/** POST /v1/messages (stream: false). */
+export const anthropicMessageSchema = anthropicMessage;
+/** One event of a /v1/messages stream that is not a text delta. */
+export const anthropicEventSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' }, message: anthropicMessage, index: { type: 'integer' },
+    content_block: { type: 'object', properties: { type: { type: 'string' }, text: { type: 'string' } } },
+    delta: { type: 'object', properties: { stop_reason: { type: 'string' }, stop_sequence: { type: 'null' } } },
+    usage: { type: 'object', properties: { output_tokens: { type: 'integer' } } },
+  },
+} as const;
+
 /** Name -> schema; build.ts writes generated/<name>.cjs for each. */
 /** One JSON string literal: a configured template's placeholder value, quoted and escaped. */
 export const templateValueSchema = { type: 'string' } as const;
@@ -137,4 +304,15 @@ export const Schemas = {
   routes: routesSchema,
   journal: journalSchema,
   heap: heapSchema,
+  openaiError: openaiErrorSchema,
+  anthropicError: anthropicErrorSchema,
+  chatCompletion: chatCompletionSchema,
+  chatChunk: chatChunkSchema,
+  completion: completionSchema,
+  embeddingsFloat: embeddingsFloatSchema,
+  embeddingsBase64: embeddingsBase64Schema,
+  response: responseSchema,
+  responseEvent: responseEventSchema,
+  anthropicMessage: anthropicMessageSchema,
+  anthropicEvent: anthropicEventSchema,
 } as const;
