@@ -1,4 +1,4 @@
-// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, by
+// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, `fault`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
 // go-bench-suite's X-Delay. Why one header rather than six `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
@@ -20,10 +20,12 @@ export type { Asked };
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
+import { parseFaultChoice, type Fault } from '../grammar/fault.js';
+import { Faults } from './faults.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
-const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway']);
+const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway', 'fault']);
 // The per-control headers (--mock-headers), looked up only to learn whether any is present.
 const NamedPrefix = 'x-mock-';
 const NamedHeaders = [...ControlNames].map((n) => ownBytes(`${NamedPrefix}${n}`));
@@ -62,6 +64,8 @@ interface Controlled {
   readonly status: Buffer | null;
   readonly headers: Buffer[] | null;
   readonly close: boolean;
+  /** The fault to serve instead (the fault control), or null. */
+  readonly fault: Fault | null;
 }
 
 /** Per-worker controls: compile caches and the responder that applies overrides. */
@@ -85,14 +89,21 @@ export class Controls {
   /** Server defaults (--default-*), compiled once; null when none are set. */
   private readonly defaults: Asked | null;
   private readonly overriding: Responder;
+  private readonly faultChoices: Compiled<WeightedChoice<Fault | null>>;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
     this.named = this.on && ctx.config.mockHeaders;
     const writer = ctx.writer;
+    const faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
+    this.faultChoices = new Compiled((t, p) => parseFaultChoice(t, p, ctx.config.maxDelayMs));
     this.overriding = {
       send(res, arg) {
         const c = arg as Controlled;
+        if (c.fault !== null) {
+          faults.serve(res, c.fault, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n)));
+          return;
+        }
         writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n));
       },
     };
@@ -100,12 +111,13 @@ export class Controls {
     this.sizes = new Compiled((t, p) => parseSizeChoice(t, p, ctx.config.maxSizeBytes));
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
     const d = ctx.config.defaults;
-    this.defaults = d.delay === null && d.status === null && d.close === 0 ? null : {
+    this.defaults = d.delay === null && d.status === null && d.close === 0 && d.fault === null ? null : {
       delay: d.delay === null ? null : parseLatency(d.delay, '--default-delay', ctx.config.maxDelayMs),
       status: d.status === null ? null : parseStatusChoice(d.status, '--default-status'),
       size: null,
       headers: null,
       close: d.close,
+      fault: d.fault === null ? null : parseFaultChoice(d.fault, '--default-fault', ctx.config.maxDelayMs),
     };
     this.hasDefaults = this.defaults !== null;
   }
@@ -181,7 +193,8 @@ export class Controls {
     const code = asked.status !== null ? asked.status.pick(rng.next()) : 0;
     const status = code !== 0 ? StatusLines[code] : null;
     const close = asked.close > 0 && rng.next() * 100 < asked.close;
-    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close };
+    const fault = asked.fault !== null ? asked.fault.pick(rng.next()) : null;
+    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, fault };
     if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.overriding, c, 0);
     else this.overriding.send(res, c, 0);
   }
@@ -204,7 +217,7 @@ export class Controls {
     const query = new URLSearchParams(q);
     const header = new URLSearchParams(h);
     // Headers win over the query, per control; params name where the value came from.
-    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway'): [string, string] | null => {
+    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway' | 'fault'): [string, string] | null => {
       const n = named?.get(name);
       if (n !== undefined) return [n[0], `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
       const h = header.get(name);
@@ -217,6 +230,7 @@ export class Controls {
     const size = text('size');
     const close = text('close');
     const goaway = text('goaway');
+    const fault = text('fault');
     const namedHeaders = named?.get('header');
     const headerTexts: [string, string][] = namedHeaders !== undefined
       ? namedHeaders.map((v) => [v, 'X-Mock-Header'])
@@ -228,7 +242,7 @@ export class Controls {
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...ControlNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0) return null;
+    if (delay === null && status === null && size === null && close === null && goaway === null && fault === null && headerTexts.length === 0) return null;
     const max = this.ctx.config.maxDelayMs;
     return {
       delay: delay === null ? null : this.latency.get(delay[0], delay[1], max),
@@ -237,6 +251,7 @@ export class Controls {
       headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
       // goaway=now is close=100 under its HTTP/2 name: the h2 engine turns Connection: close into a GOAWAY.
       close: goaway !== null ? parseGoaway(goaway[0], goaway[1]) : close === null ? -1 : parsePercent(close[0], close[1]),
+      fault: fault === null ? null : this.faultChoices.get(fault[0], fault[1]),
     };
   }
 }
@@ -272,6 +287,7 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     size: first.size ?? second.size,
     headers: first.headers === null ? second.headers : second.headers === null ? first.headers : [...second.headers, ...first.headers],
     close: first.close >= 0 ? first.close : second.close,
+    fault: first.fault ?? second.fault,
   };
 }
 

@@ -39,7 +39,10 @@ const StreamBase = F.routes + MaxRoutes * StatusClasses.length;
 /** Cells for gRPC calls by method and status code (features/grpc/counters.ts lays them out; it checks they fit). */
 export const GrpcCells = 64 * 17;
 const GrpcBase = StreamBase + MaxRoutes * StreamFields;
-const RowSlots = GrpcBase + GrpcCells;
+/** Faults served (the `fault` control), one cell per kind in grammar/fault.ts's FaultKinds order. */
+export const FaultCells = 16;
+const FaultBase = GrpcBase + GrpcCells;
+const RowSlots = FaultBase + FaultCells;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
@@ -86,6 +89,13 @@ export class Counters {
     return out;
   }
 
+  /** Faults served of kind `kind` (FaultKinds index), summed over every worker. */
+  faultTotal(kind: number): number {
+    let sum = 0;
+    for (let i = 0; i < this.workers; i++) sum += this.cells[i * RowSlots + FaultBase + kind];
+    return sum;
+  }
+
   /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
   clearOpenStreams(i: number): void {
     this.cells[i * RowSlots + F.h2Sessions] = 0;
@@ -127,6 +137,11 @@ export class WorkerCounters {
     c[b + F.requests]++;
     c[b + F.bytes] += bytes;
     c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
+  }
+
+  /** Count one fault of kind `kind` (FaultKinds index). */
+  fault(kind: number): void {
+    this.cells[this.base + FaultBase + kind]++;
   }
 
   /** This worker's gRPC call cells, a view into the shared row (the gRPC handler counts into it). */
