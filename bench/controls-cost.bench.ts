@@ -27,6 +27,8 @@ const Targets: readonly Target[] = [
   { label: 'on, no query', short: 'no query', server: 'on', path: '/json/valid' },
   { label: 'on, ?x=1', short: '?x=1', server: 'on', path: '/json/valid?x=1' },
   { label: 'on, --mock-headers', short: '--mock-headers', server: 'named', path: '/json/valid' },
+  // A fault control that never fires (0 %): the cached query, one draw, then the ordinary answer.
+  { label: 'on, ?fault=reset:0', short: 'fault=reset:0', server: 'on', path: '/json/valid?fault=reset:0' },
   Off,
 ];
 
