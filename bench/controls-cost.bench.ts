@@ -30,6 +30,8 @@ const Targets: readonly Target[] = [
   // The plain request on a server whose shared scenario table holds Scenarios sequences (docs/scenarios.md):
   // the plain path never reads the table, nor Server-Timing's clock, so this row should match "no query".
   { label: 'on, no query, scenarios in use', short: 'no query + scenarios', server: 'scenarios', path: '/json/valid' },
+  // A fault control that never fires (0 %): the cached query, one draw, then the ordinary answer.
+  { label: 'on, ?fault=reset:0', short: 'fault=reset:0', server: 'on', path: '/json/valid?fault=reset:0' },
   Off,
 ];
 

@@ -7,6 +7,7 @@ import { MaxConfiguredPaths, MaxWsMessageBytes, ServerWrittenHeaders } from './d
 import { GrammarError } from '../grammar/errors.js';
 import { parseLatency, parseStatusChoice } from '../grammar/distribution.js';
 import { parseSize } from '../grammar/size.js';
+import { parseFaultChoice } from '../grammar/fault.js';
 import { serverSchema, SettingRows, type FileSettingKey } from './settings.js';
 import { scanTemplate } from '../grammar/template.js';
 import { pathProblem, routeShape } from '../grammar/route-shape.js';
@@ -31,6 +32,8 @@ export interface RouteConfig {
   body?: { json?: unknown; text?: string; file?: string; size?: string | number; template?: unknown };
   latency?: string;
   close?: number;
+  /** Faults, weighted like status (docs/faults.md), e.g. "reset:5,truncate(100):5". */
+  fault?: string;
   /** Makes the path a WebSocket route (see docs/websocket.md); the other fields then apply to the upgrade. */
   ws?: WsRouteConfig;
 }
@@ -176,6 +179,7 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
       }
     }
     if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
+    if (typeof r.fault === 'string') grammar(`${at}/fault`, () => parseFaultChoice(r.fault as string, 'fault', limits.maxDelayMs));
     if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
     if (r.ws !== null && typeof r.ws === 'object') {
       const ws = r.ws;

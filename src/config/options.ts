@@ -57,7 +57,7 @@ export interface ServerConfig {
   /** The config file in use, if any. */
   readonly configFile: string | null;
   /** Server-wide defaults for the controls (a request's own controls win); null = none. */
-  readonly defaults: { readonly delay: string | null; readonly status: string | null; readonly close: number };
+  readonly defaults: { readonly delay: string | null; readonly status: string | null; readonly close: number; readonly fault: string | null };
   /** Event-loop utilisation (0..1) above which a worker counts as busy. */
   readonly saturationElu: number;
   /** Consecutive busy seconds before the saturation warning. */
@@ -294,6 +294,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
       delay: s.read('defaultDelay', context) ?? null,
       status: s.read('defaultStatus') ?? null,
       close: s.read('defaultClose') ?? 0,
+      fault: s.read('defaultFault', context) ?? null,
     },
     saturationElu: s.read('saturationElu') ?? DefaultSaturationElu,
     saturationSeconds: s.read('saturationSeconds') ?? DefaultSaturationSeconds,

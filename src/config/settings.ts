@@ -24,6 +24,7 @@ import {
   DefaultAiContextTokens, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
   type EngineChoice,
 } from './defaults.js';
+import { parseFaultChoice } from '../grammar/fault.js';
 
 /** Longest --grace and --max-delay (ms). */
 export const MaxSettingDurationMs = 24 * 3600_000;
@@ -248,6 +249,11 @@ export const Settings = {
   defaultClose: {
     flag: 'default-close', env: 'MOCK_DEFAULT_CLOSE', value: 'PERCENT', help: 'percent of data responses sent with Connection: close', parse: (t, p) => parsePercent(t, p),
     file: { type: 'number', minimum: 0, maximum: 100, description: 'Percent (0 to 100) of data responses sent with Connection: close unless the request or its configured route sets its own close. Default 0. Flag --default-close, env MOCK_DEFAULT_CLOSE.' },
+  },
+  defaultFault: {
+    flag: 'default-fault', env: 'MOCK_DEFAULT_FAULT', value: 'FAULTS', help: 'faults served instead of data responses, e.g. reset:1,truncate(100):1 (docs/faults.md); a request\'s fault control wins',
+    parse: (t, p, c) => { parseFaultChoice(t, p, c.maxDelayMs); return t; },
+    file: { type: 'string', description: 'Faults served instead of data responses unless the request or its configured route sets its own fault: reset, empty, garbage, truncate(SIZE), malformed-chunk, hang, slow-headers(DURATION), slow-body(SIZE), big-headers(SIZE), weighted like status, e.g. "reset:1,truncate(100):1" (1 % each, the rest answered). Default: none. Flag --default-fault, env MOCK_DEFAULT_FAULT.' },
   },
   accessLog: { flag: 'access-log', env: 'MOCK_ACCESS_LOG', value: '', help: 'log requests (pino JSON on stdout); costs nothing when off' },
   accessLogSample: { flag: 'access-log-sample', env: 'MOCK_ACCESS_LOG_SAMPLE', value: '0..1', help: 'share of requests the access log records (default 1)', parse: parseFraction },

@@ -3,6 +3,7 @@
 import type { Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import type { Sequence } from '../grammar/sequence.js';
+import type { Fault } from '../grammar/fault.js';
 
 /** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
 export interface Asked {
@@ -12,6 +13,8 @@ export interface Asked {
   headers: Buffer[] | null;
   /** Percent; -1 when not asked. */
   close: number;
+  /** Weighted faults (null picks: no fault); null when not asked. */
+  fault: WeightedChoice<Fault | null> | null;
   /** Server-Timing: 1 on, 0 off, -1 (or absent) not asked. */
   timing?: number;
   /** Controls given as sequences (scenarios, docs/scenarios.md): each request takes its item; null/absent: none. */

@@ -12,6 +12,7 @@ import { parseSize } from '../grammar/size.js';
 import { makeHead, prepare, type Head } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
+import { parseFaultChoice } from '../grammar/fault.js';
 import type { Asked } from './asked.js';
 import type { Route, RouteContext } from './context.js';
 
@@ -117,6 +118,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       size: null,
       headers: null,
       close: r.close ?? -1,
+      fault: r.fault === undefined ? null : parseFaultChoice(r.fault, 'fault', config.maxDelayMs),
     };
     const methods = r.method === undefined ? null : new Set((Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toLowerCase()));
     const now = (): string => { ctx.clock.refresh(); return ctx.clock.timeText(); };

@@ -1,4 +1,4 @@
-// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, by
+// Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, `fault`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
 // go-bench-suite's X-Delay. Why one header rather than six `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
@@ -22,10 +22,12 @@ export type { Asked };
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
+import { parseFaultChoice, type Fault } from '../grammar/fault.js';
+import { Faults } from './faults.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
-const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway']);
+const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway', 'fault']);
 // What X-Mock may also carry besides the controls above (no X-Mock-<Name> header of their own: the key's
 // header X-Mock-Key is read only when a request has a sequence).
 const XMockNames = new Set([...ControlNames, 'key', 'server-timing']);
@@ -73,6 +75,8 @@ interface Controlled {
   readonly close: boolean;
   /** performance.now() when the controls were read, for Server-Timing; -1: no Server-Timing. */
   readonly timedFrom: number;
+  /** The fault to serve instead (the fault control), or null. */
+  readonly fault: Fault | null;
 }
 
 /** Per-worker controls: compile caches and the responder that applies overrides. */
@@ -98,14 +102,21 @@ export class Controls {
   /** Server defaults (--default-*), compiled once; null when none are set. */
   private readonly defaults: Asked | null;
   private readonly overriding: Responder;
+  private readonly faultChoices: Compiled<WeightedChoice<Fault | null>>;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
     this.named = this.on && ctx.config.mockHeaders;
     const writer = ctx.writer;
+    const faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
+    this.faultChoices = new Compiled((t, p) => parseFaultChoice(t, p, ctx.config.maxDelayMs));
     this.overriding = {
       send(res, arg) {
         const c = arg as Controlled;
+        if (c.fault !== null) {
+          faults.serve(res, c.fault, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom));
+          return;
+        }
         writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n), c.timedFrom);
       },
     };
@@ -114,13 +125,14 @@ export class Controls {
     this.sized = { send(res, _arg, n) { ctx.filler.send(res, TextHead, n); } };
     const d = ctx.config.defaults;
     const timing = ctx.config.serverTiming === true;
-    this.defaults = d.delay === null && d.status === null && d.close === 0 && !timing ? null : {
+    this.defaults = d.delay === null && d.status === null && d.close === 0 && d.fault === null && !timing ? null : {
       delay: d.delay === null ? null : parseLatency(d.delay, '--default-delay', ctx.config.maxDelayMs),
       status: d.status === null ? null : parseStatusChoice(d.status, '--default-status'),
       size: null,
       headers: null,
       close: d.close,
       timing: timing ? 1 : -1,
+      fault: d.fault === null ? null : parseFaultChoice(d.fault, '--default-fault', ctx.config.maxDelayMs),
     };
     this.hasDefaults = this.defaults !== null;
   }
@@ -202,7 +214,8 @@ export class Controls {
     const code = asked.status !== null ? asked.status.pick(rng.next()) : 0;
     const status = code !== 0 ? StatusLines[code] : null;
     const close = asked.close > 0 && rng.next() * 100 < asked.close;
-    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, timedFrom };
+    const fault = asked.fault !== null ? asked.fault.pick(rng.next()) : null;
+    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, timedFrom, fault };
     if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.overriding, c, 0);
     else this.overriding.send(res, c, 0);
   }
@@ -278,7 +291,7 @@ export class Controls {
     const query = new URLSearchParams(q);
     const header = new URLSearchParams(h);
     // Headers win over the query, per control; params name where the value came from.
-    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway' | 'key' | 'server-timing'): [string, string] | null => {
+    const text = (name: 'delay' | 'status' | 'size' | 'close' | 'goaway' | 'key' | 'server-timing' | 'fault'): [string, string] | null => {
       const n = named?.get(name);
       if (n !== undefined) return [n[0], `X-Mock-${name[0].toUpperCase()}${name.slice(1)}`];
       const h = header.get(name);
@@ -293,6 +306,7 @@ export class Controls {
     const goaway = text('goaway');
     const key = text('key');
     const timing = text('server-timing');
+    const fault = text('fault');
     const namedHeaders = named?.get('header');
     const headerTexts: [string, string][] = namedHeaders !== undefined
       ? namedHeaders.map((v) => [v, 'X-Mock-Header'])
@@ -304,7 +318,7 @@ export class Controls {
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...XMockNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null) return null;
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null && fault === null) return null;
     const max = this.ctx.config.maxDelayMs;
     const seqs: SequenceControl[] = [];
     const closeValue = goaway !== null ? parseGoaway(goaway[0], goaway[1]) : this.valueOr(close, 'close', seqs, parsePercent);
@@ -318,6 +332,7 @@ export class Controls {
       timing: timing === null ? -1 : parseTiming(timing[0], timing[1]),
       sequences: seqs.length === 0 ? null : seqs,
       key: key === null ? null : key[0],
+      fault: this.valueOr(fault, 'fault', seqs, (t, p) => this.faultChoices.get(t, p)),
     };
   }
 }
@@ -356,6 +371,7 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     timing: (first.timing ?? -1) >= 0 ? first.timing : second.timing,
     sequences: mergeSequences(first, second),
     key: first.key ?? second.key,
+    fault: first.fault ?? second.fault,
   };
 }
 

@@ -68,6 +68,7 @@ export const BuiltInPatterns: readonly string[] = [
   '/json', '/plaintext',
   '/status/:codes', '/bytes/:size', '/drip', '/stream-bytes/:size', '/anything', '/anything/*', '/headers', '/redirect/:n',
   '/payloads', '/payloads/', '/payloads/:name', '/sse', '/ws/echo', '/ws/stream',
+  '/v1/chat/completions', '/v1/completions', '/v1/responses', '/v1/embeddings', '/v1/models', '/v1/models/:id', '/v1/messages',
 ];
 
 /**

@@ -51,7 +51,10 @@ export const AiBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 const AiHistogramCells = 2 + AiBuckets.length;
 const AiFields = A.itl + AiHistogramCells;
 const AiBase = GrpcBase + GrpcCells;
-const RowSlots = AiBase + AiFields;
+/** Faults served (the `fault` control), one cell per kind in grammar/fault.ts's FaultKinds order. */
+export const FaultCells = 16;
+const FaultBase = AiBase + AiFields;
+const RowSlots = FaultBase + FaultCells;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
@@ -103,6 +106,11 @@ export class Counters {
     return this.total(AiBase + field);
   }
 
+  /** Faults served of kind `kind` (FaultKinds index), summed over every worker. */
+  faultTotal(kind: number): number {
+    return this.total(FaultBase + kind);
+  }
+
   /** Zero worker i's open-stream gauges (its thread and sockets are gone). */
   clearOpenStreams(i: number): void {
     this.cells[i * RowSlots + F.h2Sessions] = 0;
@@ -145,6 +153,11 @@ export class WorkerCounters {
     c[b + F.requests]++;
     c[b + F.bytes] += bytes;
     c[b + F.routes + this.route * StatusClasses.length + ClassOf[code < 1000 ? code : 999]]++;
+  }
+
+  /** Count one fault of kind `kind` (FaultKinds index). */
+  fault(kind: number): void {
+    this.cells[this.base + FaultBase + kind]++;
   }
 
   /** This worker's gRPC call cells, a view into the shared row (the gRPC handler counts into it). */

@@ -34,6 +34,8 @@ export interface JournalEntry {
   /** The body's full length as received (so far, while it is still arriving). */
   bodyBytes: number;
   truncated: boolean;
+  /** The fault served instead of a plain answer (the `fault` control, e.g. "reset"); absent when none. */
+  fault?: string;
   /** The status answered; null while the response is pending, or when the client left before it. */
   status: number | null;
 }

@@ -3,6 +3,7 @@
 // costs ~60 ms to import).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { A, AiBuckets, Counters, F, S, StatusClasses } from './counters.js';
+import { FaultKinds } from '../grammar/fault.js';
 import { h2Stats, newestRss } from './stats.js';
 
 /** Static facts for the build-info metric and uptime. */
@@ -44,6 +45,13 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
   new Counter({
     name: 'mock_upstream_sent_bytes_total', help: 'Response body bytes sent (or started streaming).', registers: [registry],
     collect() { this.reset(); const v = counters.total(F.bytes); if (v > 0) this.inc(v); },
+  });
+  new Counter({
+    name: 'mock_upstream_faults_total', help: 'Faults served instead of a response (the fault control), by kind.', labelNames: ['fault'], registers: [registry],
+    collect() {
+      this.reset();
+      FaultKinds.forEach((kind, i) => { const v = counters.faultTotal(i); if (v > 0) this.inc({ fault: kind }, v); });
+    },
   });
   const perWorker = (name: string, help: string, field: number): void => {
     new Gauge({

@@ -1,6 +1,7 @@
 // /__mock/stats: per-worker gauges and totals as JSON, read from the shared counters.
 import { serializeStats } from '../serializers/index.js';
 import { A, F, S, type Counters } from './counters.js';
+import { FaultKinds } from '../grammar/fault.js';
 
 /** One worker's entry in /__mock/stats. */
 export interface WorkerStats {
@@ -82,8 +83,16 @@ export function statsJson(counters: Counters, startedAt: number, engine: string,
     streams: streamStats(counters, routeNames),
     h2: h2Stats(counters),
     ai: aiStats(counters),
+    faults: faultStats(counters),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
   } as unknown as Record<string, unknown>);
+}
+
+/** Faults served by kind, summed over the workers (every kind, 0 included). */
+export function faultStats(counters: Counters): Record<string, number> {
+  const out: Record<string, number> = {};
+  FaultKinds.forEach((k, i) => { out[k] = counters.faultTotal(i); });
+  return out;
 }
 
 /** The process RSS in bytes: one figure every worker samples, so the newest sample wins. */

@@ -89,6 +89,8 @@ export const statsSchema = {
         broken: { type: 'integer' }, ttftMsMean: { type: 'number' }, itlMsMean: { type: 'number' },
       },
     },
+    // Faults served by kind (the `fault` control), every kind listed.
+    faults: { type: 'object', additionalProperties: { type: 'integer' } },
     uptimeSeconds: { type: 'number' },
   },
 } as const;
@@ -111,7 +113,7 @@ export const journalSchema = {
           time: { type: 'number' }, worker: { type: 'integer' }, seq: { type: 'integer' }, method: { type: 'string' },
           url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } },
           body: { type: 'string' }, bodyEncoding: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
-          status: { type: ['integer', 'null'] },
+          status: { type: ['integer', 'null'] }, fault: { type: 'string' },
         },
       },
     },

@@ -175,7 +175,7 @@ describe('config-file journal and defaultClose settings', () => {
       assert.equal(config.port, server.port, 'the port listened on, not the 0 asked for');
       assert.equal(config.journalBodyBytes, 4);
       assert.deepEqual(config.journalRedact, ['x-secret']);
-      assert.deepEqual(config.defaults, { delay: null, status: null, close: 100 });
+      assert.deepEqual(config.defaults, { delay: null, status: null, close: 100, fault: null });
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -202,7 +202,7 @@ describe('config-file journal and defaultClose settings', () => {
       assert.equal(config.journal, 5);
       assert.equal(config.journalBodyBytes, 64);
       assert.deepEqual(config.journalRedact, []);
-      assert.deepEqual(config.defaults, { delay: null, status: null, close: 0 });
+      assert.deepEqual(config.defaults, { delay: null, status: null, close: 0, fault: null });
     } finally {
       assert.equal(await server.stop(), 0);
     }

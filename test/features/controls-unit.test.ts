@@ -122,7 +122,7 @@ for (const [query, headers, param] of [
 test('merge: request > route > server defaults, field by field', () => {
   const { controls, writer } = setup(['--default-status', '500', '--default-close', '100']);
   assert.equal(controls.hasDefaults, true);
-  const route = { delay: null, status: parseStatusChoice('404', 'status'), size: null, headers: [Buffer.from('X-R'), Buffer.from('r')], close: -1 };
+  const route = { delay: null, status: parseStatusChoice('404', 'status'), size: null, headers: [Buffer.from('X-R'), Buffer.from('r')], close: -1, fault: null };
   // The route's status beats the default; the request's header adds to the route's; the default close applies.
   const a = fakeRes();
   controls.respondRoute(a.res, fakeReq('header=X-Q:q'), responder(writer), null, route);

@@ -28,6 +28,11 @@ export class H2Response extends PortableResponse {
     super(h2req as unknown as IncomingMessage, h2res as unknown as ServerResponse);
   }
 
+  /** Fault injection (features/faults.ts): end this stream with RST_STREAM and `code` (the session goes on). */
+  resetStream(code: number): void {
+    this.h2req.stream.close(code);
+  }
+
   protected override writeHead(code: number, _reason: string, headers: string[]): void {
     let out = headers;
     for (let i = 0; i < headers.length; i += 2) {

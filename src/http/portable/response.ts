@@ -186,6 +186,15 @@ export class PortableResponse implements EngineResponse {
     return this;
   }
 
+  /**
+   * Fault injection (features/faults.ts): the connection itself, to write raw bytes on, reset or leave hanging.
+   * Nothing more goes out through this response; onAborted still fires when the connection closes.
+   */
+  takeSocket(): Socket {
+    this.state = Streaming;
+    return this.msg.socket;
+  }
+
   upgrade<U>(userData: U, _secWebSocketKey: Bytes, secWebSocketProtocol: Bytes, secWebSocketExtensions: Bytes, context: WsContext): void {
     if (!(context instanceof PortableUpgrade)) throw new TypeError('upgrade: not the context of a portable-engine upgrade handler');
     // After an answer or an abort there is nothing to upgrade (uWS would throw on an aborted response).
