@@ -2,6 +2,7 @@
 // by controls.ts, which applies them, and the route context and configured routes, which pass them on.
 import type { Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
+import type { Expectations } from '../grammar/expect.js';
 
 /** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
 export interface Asked {
@@ -11,4 +12,6 @@ export interface Asked {
   headers: Buffer[] | null;
   /** Percent; -1 when not asked. */
   close: number;
+  /** Request assertions (expect-* controls, a route's `expect`): features/assertions.ts. */
+  expect?: Expectations | null;
 }

@@ -13,6 +13,7 @@ import { makeHead, prepare, type Head } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
 import type { Asked } from './asked.js';
+import { compileRouteExpect } from '../grammar/expect.js';
 import type { Route, RouteContext } from './context.js';
 
 const ContentTypes: Record<string, string> = {
@@ -117,6 +118,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       size: null,
       headers: null,
       close: r.close ?? -1,
+      expect: compileRouteExpect(r.expect as Record<string, unknown> | undefined, `${r.path} expect`),
     };
     const methods = r.method === undefined ? null : new Set((Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toLowerCase()));
     const now = (): string => { ctx.clock.refresh(); return ctx.clock.timeText(); };

@@ -20,6 +20,8 @@ export type { Asked };
 import { HeaderToken, ServerWrittenHeaders } from '../config/defaults.js';
 import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
+import { Assertions, readExpectations } from './assertions.js';
+import { isExpectName, mergeExpectations } from '../grammar/expect.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
@@ -85,6 +87,8 @@ export class Controls {
   /** Server defaults (--default-*), compiled once; null when none are set. */
   private readonly defaults: Asked | null;
   private readonly overriding: Responder;
+  /** Request assertions (expect-* controls): only requests that carry some reach it. */
+  private readonly assertions: Assertions;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
@@ -108,6 +112,7 @@ export class Controls {
       close: d.close,
     };
     this.hasDefaults = this.defaults !== null;
+    this.assertions = new Assertions(ctx);
   }
 
   /**
@@ -162,6 +167,19 @@ export class Controls {
     }
     // Precedence: the request's own controls, then the route's, then the server defaults, field by field.
     asked = merge(merge(asked, route), this.defaults);
+    // Expectations first: a failed one is answered instead of the route (no delay, no other control).
+    if (asked !== null && asked.expect != null) {
+      const a = asked;
+      const ms = delayMs;
+      this.assertions.check(res, req, asked.expect, (r) => this.apply(r, responder, arg, n, a, ms));
+      return;
+    }
+    this.apply(res, responder, arg, n, asked, delayMs);
+  }
+
+  // The rest of answerControlled once the controls are read (and any expectations held): req is not read here.
+  private apply(res: HttpResponse, responder: Responder, arg: object | null, n: number, asked: Asked | null, delayMs: number): void {
+    const ctx = this.ctx;
     if (asked === null) {
       if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
       else responder.send(res, arg, n);
@@ -224,11 +242,12 @@ export class Controls {
         ? header.getAll('header').map((v) => [v, 'X-Mock header'])
         : query.getAll('header').map((v) => [v, 'header']);
     let unknown: string | null = null;
-    for (const k of header.keys()) if (!ControlNames.has(k)) unknown = k;
+    for (const k of header.keys()) if (!ControlNames.has(k) && !isExpectName(k)) unknown = k;
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...ControlNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0) return null;
+    const expect = readExpectations(query, header);
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && expect === null) return null;
     const max = this.ctx.config.maxDelayMs;
     return {
       delay: delay === null ? null : this.latency.get(delay[0], delay[1], max),
@@ -237,6 +256,7 @@ export class Controls {
       headers: headerTexts.length === 0 ? null : parseHeaders(headerTexts),
       // goaway=now is close=100 under its HTTP/2 name: the h2 engine turns Connection: close into a GOAWAY.
       close: goaway !== null ? parseGoaway(goaway[0], goaway[1]) : close === null ? -1 : parsePercent(close[0], close[1]),
+      expect,
     };
   }
 }
@@ -272,6 +292,7 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     size: first.size ?? second.size,
     headers: first.headers === null ? second.headers : second.headers === null ? first.headers : [...second.headers, ...first.headers],
     close: first.close >= 0 ? first.close : second.close,
+    expect: mergeExpectations(first.expect ?? null, second.expect ?? null),
   };
 }
 
