@@ -39,7 +39,11 @@ const StreamBase = F.routes + MaxRoutes * StatusClasses.length;
 /** Cells for gRPC calls by method and status code (features/grpc/counters.ts lays them out; it checks they fit). */
 export const GrpcCells = 64 * 17;
 const GrpcBase = StreamBase + MaxRoutes * StreamFields;
-const RowSlots = GrpcBase + GrpcCells;
+// Connections and requests an engine refused before any route (features beyond the fixed slots grow the row here).
+const GatewayBase = GrpcBase + GrpcCells;
+/** Refusals, as fields for add()/total(): a bad or missing PROXY header (--proxy-protocol), a client certificate missing or not verified (--tls-ca). */
+export const G = { proxyHeaderErrors: GatewayBase, clientCertRefused: GatewayBase + 1 } as const;
+const RowSlots = GatewayBase + 2;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {
