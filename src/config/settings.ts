@@ -272,7 +272,6 @@ export const Settings = {
   tlsKey: { flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text },
   tlsCa: {
     flag: 'tls-ca', env: 'MOCK_TLS_CA', value: 'FILE', help: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed (403 otherwise); serves on the portable engine', parse: text,
-    file: { type: 'string', description: 'PEM CA bundle for mutual TLS (needs tlsCert/tlsKey): every client, on the data port and the TLS --h2-port, must present a certificate that chains to it, else a 403 JSON says why; /echo, /anything and the journal show the certificate. Serves on the portable engine (uWS 20.30 cannot require or read a client certificate: docs/gateway-checks.md). Flag --tls-ca, env MOCK_TLS_CA.' },
   },
   proxyProtocol: {
     flag: 'proxy-protocol', env: 'MOCK_PROXY_PROTOCOL', value: '', help: 'every data-port connection starts with a PROXY protocol v1 or v2 header (HAProxy send-proxy); serves on the portable engine',

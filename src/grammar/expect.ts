@@ -146,19 +146,16 @@ export function compileExpectations(texts: readonly ExpectText[]): Expectations 
   if (texts.length === 0) return null;
   const checks: Check[] = [];
   let status = DefaultExpectStatus;
-  let statusSet = false;
   for (const [name, text, param] of texts) {
     if (name === 'expect-status') {
       status = parseExpectStatus(text, param);
-      statusSet = true;
     } else {
       checks.push(parseCheck(name, text, param));
     }
   }
   if (checks.length > MaxChecks) throw new GrammarError(texts[0][2], `too many expectations (${checks.length}): at most ${MaxChecks}`);
-  if (checks.length === 0 && statusSet) {
-    throw new GrammarError(texts[0][2], 'expect-status without an expectation: add expect-header, expect-method, expect-body-json...');
-  }
+  // expect-status alone changes nothing (no check can fail): no expectations.
+  if (checks.length === 0) return null;
   return { checks, status, needsBody: checks.some((c) => c.kind === 'body-json') };
 }
 
