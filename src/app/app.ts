@@ -211,7 +211,7 @@ function healthBroadcast(ctx: RouteContext): (service: string, status: ServingSt
 function h2Side(engine: H2Engine, ctx: RouteContext, admin: readonly Route[], routes: readonly Route[], wrap: CellWrapper,
   patterns: readonly string[], wsError: (err: unknown) => void): { app: H2App; data: RouteTable; ws: WsTable } {
   const { config, writer } = ctx;
-  const app = config.tls ? engine.SSLApp(tlsFiles(config.tls)) : engine.App();
+  const app = config.tls ? engine.SSLApp(tlsFiles(config.tls), gatewayOptions(config, ctx.counters)) : engine.App();
   app.meter = ctx.counters;
   // src/features/grpc/ plugs its stream handler in here (app.grpc = ...): every application/grpc stream is
   // offered to it before the routes; until then the routes answer them like any request.

@@ -11,7 +11,7 @@ import {
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ReadableOptions } from 'node:stream';
-import type { Engine, ListenToken, TlsFiles } from '../engine.js';
+import type { Engine, GatewayOptions, ListenToken, TlsFiles } from '../engine.js';
 import { ExclusivePort, PortableApp, readTls, reusePortSupported, type TlsMaterial } from '../portable/engine.js';
 import type { RequestSource } from '../portable/request.js';
 import { Disabled, SharedCompressor } from '../portable/websocket.js';
@@ -85,9 +85,10 @@ export class H2App extends PortableApp implements GoawaySender {
   private readonly timeUp: Task = { run: (session) => this.goaway(session as Http2Session) };
   private readonly streamClosed = (): void => this.meter.add(F.h2Streams, -1);
 
-  constructor(private readonly settings: H2Settings, private readonly files: TlsMaterial | null) {
+  constructor(private readonly settings: H2Settings, private readonly files: TlsMaterial | null, options: GatewayOptions = {}) {
     // The HTTP/1.1 server behind ALPN gets decrypted sockets: the base app is plain; TLS is tlsFront's.
-    super(null);
+    // Only the refusal hook applies here (--proxy-protocol is the data port's).
+    super(null, { onRefused: options.onRefused });
     this.requireClientCert = files?.ca !== undefined;
   }
 
@@ -195,7 +196,7 @@ export class H2App extends PortableApp implements GoawaySender {
 export interface H2Engine extends Pick<Engine, 'us_listen_socket_close' | 'us_socket_local_port' | 'LIBUS_LISTEN_EXCLUSIVE_PORT' | 'DISABLED' | 'SHARED_COMPRESSOR'> {
   readonly name: 'h2';
   App(): H2App;
-  SSLApp(files: TlsFiles): H2App;
+  SSLApp(files: TlsFiles, options?: GatewayOptions): H2App;
 }
 
 /** The h2 engine with these settings: App() is h2c (prior knowledge), SSLApp() h2 and HTTP/1.1 by ALPN. */
@@ -203,7 +204,7 @@ export function createH2Engine(settings: H2Settings = DefaultH2Settings): H2Engi
   return {
     name: 'h2',
     App: () => new H2App(settings, null),
-    SSLApp: (files) => new H2App(settings, readTls(files)),
+    SSLApp: (files, options) => new H2App(settings, readTls(files), options),
     // Stop accepting, and GOAWAY every open session: in-flight streams finish, clients reconnect elsewhere.
     us_listen_socket_close: (token) => {
       const l = h2Listener(token);
