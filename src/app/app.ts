@@ -1,7 +1,8 @@
 // Builds a worker's uWS app: the one route table, from every route family, plus the 404 fallback.
 import type { ServerConfig } from '../config/options.js';
 import type { HttpResponse, TemplatedApp } from '../http/uws.js';
-import type { Engine } from '../http/engine.js';
+import type { Engine, GatewayOptions, TlsFiles } from '../http/engine.js';
+import { proxiedAddressOf } from '../http/peer.js';
 import { workerRandom } from '../grammar/random.js';
 import { adminRoutes } from '../features/admin.js';
 import { Controls } from '../features/controls.js';
@@ -20,7 +21,7 @@ import { payloadRoutes } from '../features/payloads.js';
 import { sseRoutes } from '../features/sse.js';
 import { aiRoutes } from '../features/ai/index.js';
 import type { Handler, Route, RouteContext } from '../features/context.js';
-import { allocateCounters, Counters, F, MaxRoutes, WorkerCounters } from '../observe/counters.js';
+import { allocateCounters, Counters, F, G, MaxRoutes, WorkerCounters } from '../observe/counters.js';
 import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -98,12 +99,13 @@ export interface BuiltApp {
  * when --admin-port moves /__mock/* to its own listener. `uws`: the loaded uWS module or another engine. */
 export function createApp(uws: Pick<Engine, 'App' | 'SSLApp' | 'SHARED_COMPRESSOR'>, opts: AppOptions): BuiltApp {
   const { config } = opts;
-  const app = (config.tls
-    ? uws.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
-    : uws.App()) as TemplatedApp;
   let controls: Controls | null = null;
   const allCounters = new Counters(opts.counters ?? allocateCounters(opts.workerIndex + 1));
   const counters = new WorkerCounters(allCounters, opts.workerIndex);
+  const gateway = gatewayOptions(config, counters);
+  const app = (config.tls
+    ? uws.SSLApp(tlsFiles(config.tls), gateway)
+    : uws.App(gateway)) as TemplatedApp;
   counters.set(F.alive, 1);
   const routes = opts.routes ?? config.routes;
   // The worker's one writer: counts every head; the journal's recorder and the filler hook into it.
@@ -216,7 +218,7 @@ function healthBroadcast(ctx: RouteContext): (service: string, status: ServingSt
 function h2Side(engine: H2Engine, ctx: RouteContext, admin: readonly Route[], routes: readonly Route[], wrap: CellWrapper,
   patterns: readonly string[], wsError: (err: unknown) => void): { app: H2App; data: RouteTable; ws: WsTable } {
   const { config, writer } = ctx;
-  const app = config.tls ? engine.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : engine.App();
+  const app = config.tls ? engine.SSLApp(tlsFiles(config.tls), gatewayOptions(config, ctx.counters)) : engine.App();
   app.meter = ctx.counters;
   // src/features/grpc/ plugs its stream handler in here (app.grpc = ...): every application/grpc stream is
   // offered to it before the routes; until then the routes answer them like any request.
@@ -230,6 +232,21 @@ function h2Side(engine: H2Engine, ctx: RouteContext, admin: readonly Route[], ro
 }
 
 function noReport(): void {}
+
+/** The engine's TLS files from the config (ca_file_name: mutual TLS, --tls-ca). */
+function tlsFiles(tls: NonNullable<ServerConfig['tls']>): TlsFiles {
+  return tls.caFile === null ? { cert_file_name: tls.certFile, key_file_name: tls.keyFile }
+    : { cert_file_name: tls.certFile, key_file_name: tls.keyFile, ca_file_name: tls.caFile };
+}
+
+/** The data app's PROXY protocol and mutual-TLS options: each refusal is counted (G.*, /__mock/metrics). */
+function gatewayOptions(config: ServerConfig, counters: WorkerCounters): GatewayOptions | undefined {
+  if (!config.proxyProtocol && config.tls?.caFile == null) return undefined;
+  return {
+    proxyProtocol: config.proxyProtocol,
+    onRefused: (kind) => counters.add(kind === 'proxy-header' ? G.proxyHeaderErrors : G.clientCertRefused, 1),
+  };
+}
 
 function noSupervisor(): Promise<AdminReply> {
   return Promise.resolve({ status: 501, body: serializeError({ error: 'no supervisor: runtime routes and the journal need the full server' }) });
@@ -303,12 +320,15 @@ function logged(writer: Writer, counters: WorkerCounters, cell: RouteCell, log: 
     const method = req.getCaseSensitiveMethod();
     const query = req.getQuery();
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
+    // The peer, and beside it the client a PROXY header named (--proxy-protocol); read before the answer ends res.
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    const proxied = proxiedAddressOf(res);
     const t0 = performance.now();
     writer.lastCode = 0;
     plain(res, req);
     const status = writer.lastCode;
     // A deferred response has no status yet when the handler returns.
-    log.info({ event: 'access', worker, method, url, route: cell.pattern, status: status === 0 ? null : status,
+    log.info({ event: 'access', worker, method, url, remote, ...(proxied === '' ? {} : { proxied }), route: cell.pattern, status: status === 0 ? null : status,
       deferred: status === 0, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
   };
 }

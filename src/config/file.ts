@@ -12,6 +12,7 @@ import { serverSchema, SettingRows, type FileSettingKey } from './settings.js';
 import { scanTemplate } from '../grammar/template.js';
 import { pathProblem, routeShape } from '../grammar/route-shape.js';
 import { compilePlan, parseCloseRule } from '../grammar/ws-plan.js';
+import { compileRouteExpect } from '../grammar/expect.js';
 
 export { routeShape };
 
@@ -34,8 +35,21 @@ export interface RouteConfig {
   close?: number;
   /** Faults, weighted like status (docs/faults.md), e.g. "reset:5,truncate(100):5". */
   fault?: string;
+  /** Request assertions: expect-* control names without `expect-`, a value or a list (see docs/gateway-checks.md). */
+  expect?: RouteExpect;
   /** Makes the path a WebSocket route (see docs/websocket.md); the other fields then apply to the upgrade. */
   ws?: WsRouteConfig;
+}
+
+/** A configured route's `expect` object: each key an expect-* control without the prefix. */
+export interface RouteExpect {
+  header?: string | string[];
+  'no-header'?: string | string[];
+  method?: string;
+  path?: string;
+  host?: string;
+  'body-json'?: string | string[];
+  status?: number;
 }
 
 /** One scripted WebSocket message: text, a JSON value sent as text, or base64 bytes sent as a binary frame. */
@@ -180,6 +194,10 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
     }
     if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
     if (typeof r.fault === 'string') grammar(`${at}/fault`, () => parseFaultChoice(r.fault as string, 'fault', limits.maxDelayMs));
+    if (r.expect !== null && typeof r.expect === 'object' && !rejected.has(`${at}/expect`)) {
+      const ex = r.expect;
+      grammar(`${at}/expect`, () => compileRouteExpect(ex as Record<string, unknown>, `${at}/expect`));
+    }
     if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
     if (r.ws !== null && typeof r.ws === 'object') {
       const ws = r.ws;

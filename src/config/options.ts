@@ -33,7 +33,10 @@ export interface ServerConfig {
   readonly maxSizeBytes: number;
   /** Largest WebSocket message a socket takes (--ws-max-message). */
   readonly wsMaxMessageBytes: number;
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** TLS files; caFile (--tls-ca) makes it mutual TLS. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null } | null;
+  /** Every data-port connection starts with a PROXY protocol header (--proxy-protocol). */
+  readonly proxyProtocol: boolean;
   /** Base seed for every random choice (each worker adds its index); null = unpredictable. */
   readonly seed: number | null;
   /** Whether query/X-Mock request controls are honoured. */
@@ -252,6 +255,10 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError('TLS needs both --tls-cert and --tls-key (or --tlsCert and --tlsKey)');
   }
+  const ca = s.read('tlsCa');
+  if (ca !== undefined && cert === undefined) {
+    throw new UsageError('--tls-ca (mutual TLS) needs --tls-cert and --tls-key: the server must speak TLS to ask for a client certificate');
+  }
   const adminHost = s.pick('adminHost');
   const adminPort = s.read('adminPort') ?? null;
   if (adminHost !== undefined && adminPort === null) {
@@ -302,7 +309,8 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     journal: s.read('journal') ?? 0,
     journalBodyBytes: s.read('journalBody') ?? DefaultJournalBodyBytes,
     journalRedact: s.read('journalRedact') ?? DefaultJournalRedact,
-    tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : null,
+    tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key, caFile: ca ?? null } : null,
+    proxyProtocol: s.on('proxyProtocol'),
     h2,
     ai: { ttft: s.read('aiTtft', context) ?? '0ms', itl: s.read('aiItl', context) ?? '0ms', context: s.read('aiContext') ?? DefaultAiContextTokens },
   });

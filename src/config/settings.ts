@@ -278,6 +278,12 @@ export const Settings = {
   },
   tlsCert: { flag: 'tls-cert', env: 'MOCK_TLS_CERT', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)', parse: text },
   tlsKey: { flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text },
+  tlsCa: {
+    flag: 'tls-ca', env: 'MOCK_TLS_CA', value: 'FILE', help: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed (403 otherwise); serves on the portable engine', parse: text,
+  },
+  proxyProtocol: {
+    flag: 'proxy-protocol', env: 'MOCK_PROXY_PROTOCOL', value: '', help: 'every data-port connection starts with a PROXY protocol v1 or v2 header (HAProxy send-proxy); serves on the portable engine',
+  },
   h2Port: {
     flag: 'h2-port', env: 'MOCK_H2_PORT', value: 'N', help: 'also serve HTTP/2 on this port: h2c (prior knowledge), or h2 and HTTP/1.1 by ALPN with --tls-cert; 0 picks a free one; without it, no HTTP/2 listener',
     parse: parsePort, fixture: true,

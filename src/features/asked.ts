@@ -4,6 +4,7 @@ import type { Sampler } from '../grammar/distribution.js';
 import type { WeightedChoice } from '../grammar/choice.js';
 import type { Sequence } from '../grammar/sequence.js';
 import type { Fault } from '../grammar/fault.js';
+import type { Expectations } from '../grammar/expect.js';
 
 /** A set of controls (a request's, a configured route's or the server defaults); null = not set. */
 export interface Asked {
@@ -13,6 +14,8 @@ export interface Asked {
   headers: Buffer[] | null;
   /** Percent; -1 when not asked. */
   close: number;
+  /** Request assertions (expect-* controls, a route's `expect`): features/assertions.ts. */
+  expect?: Expectations | null;
   /** Weighted faults (null picks: no fault); null when not asked. */
   fault: WeightedChoice<Fault | null> | null;
   /** Server-Timing: 1 on, 0 off, -1 (or absent) not asked. */

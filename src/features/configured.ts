@@ -14,6 +14,7 @@ import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
 import { parseFaultChoice } from '../grammar/fault.js';
 import type { Asked } from './asked.js';
+import { compileRouteExpect } from '../grammar/expect.js';
 import type { Route, RouteContext } from './context.js';
 
 const ContentTypes: Record<string, string> = {
@@ -119,6 +120,7 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       headers: null,
       close: r.close ?? -1,
       fault: r.fault === undefined ? null : parseFaultChoice(r.fault, 'fault', config.maxDelayMs),
+      expect: compileRouteExpect(r.expect as Record<string, unknown> | undefined, `${r.path} expect`),
     };
     const methods = r.method === undefined ? null : new Set((Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toLowerCase()));
     const now = (): string => { ctx.clock.refresh(); return ctx.clock.timeText(); };

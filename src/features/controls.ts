@@ -24,6 +24,8 @@ import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
 import { parseFaultChoice, type Fault } from '../grammar/fault.js';
 import { Faults } from './faults.js';
+import { Assertions, readExpectations } from './assertions.js';
+import { isExpectName, mergeExpectations } from '../grammar/expect.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
@@ -103,6 +105,8 @@ export class Controls {
   private readonly defaults: Asked | null;
   private readonly overriding: Responder;
   private readonly faultChoices: Compiled<WeightedChoice<Fault | null>>;
+  /** Request assertions (expect-* controls): only requests that carry some reach it. */
+  private readonly assertions: Assertions;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
@@ -135,6 +139,7 @@ export class Controls {
       fault: d.fault === null ? null : parseFaultChoice(d.fault, '--default-fault', ctx.config.maxDelayMs),
     };
     this.hasDefaults = this.defaults !== null;
+    this.assertions = new Assertions(ctx);
   }
 
   /**
@@ -189,16 +194,30 @@ export class Controls {
     }
     // Precedence: the request's own controls, then the route's, then the server defaults, field by field.
     asked = merge(merge(asked, route), this.defaults);
+    // Sequences take this request's step now: the key is read from req, which later (after a body) is gone.
+    if (asked !== null && asked.sequences != null) {
+      asked = this.scenario(res, req, asked, asked.sequences);
+      if (asked === null) return;
+    }
+    // Expectations first: a failed one is answered instead of the route (no delay, no other control).
+    if (asked !== null && asked.expect != null) {
+      const a = asked;
+      const ms = delayMs;
+      this.assertions.check(res, req, asked.expect, (r) => this.apply(r, responder, arg, n, a, ms));
+      return;
+    }
+    this.apply(res, responder, arg, n, asked, delayMs);
+  }
+
+  // The rest of answerControlled once the controls are read (and any expectations held): req is not read here.
+  private apply(res: HttpResponse, responder: Responder, arg: object | null, n: number, asked: Asked | null, delayMs: number): void {
+    const ctx = this.ctx;
     if (asked === null) {
       if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, responder, arg, n);
       else responder.send(res, arg, n);
       return;
     }
     const timedFrom = asked.timing === 1 ? performance.now() : -1;
-    if (asked.sequences != null) {
-      asked = this.scenario(res, req, asked, asked.sequences);
-      if (asked === null) return;
-    }
     const rng = ctx.rng;
     // linear() reads the worker's load: the responses it holds (delayed), streams and bodies being read.
     if (asked.delay !== null) delayMs += asked.delay.sample(rng, ctx.scheduler.pending + ctx.filler.active + ctx.bodies.collecting);
@@ -314,11 +333,12 @@ export class Controls {
         ? header.getAll('header').map((v) => [v, 'X-Mock header'])
         : query.getAll('header').map((v) => [v, 'header']);
     let unknown: string | null = null;
-    for (const k of header.keys()) if (!XMockNames.has(k)) unknown = k;
+    for (const k of header.keys()) if (!XMockNames.has(k) && !isExpectName(k)) unknown = k;
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...XMockNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null && fault === null) return null;
+    const expect = readExpectations(query, header);
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null && fault === null && expect === null) return null;
     const max = this.ctx.config.maxDelayMs;
     const seqs: SequenceControl[] = [];
     const closeValue = goaway !== null ? parseGoaway(goaway[0], goaway[1]) : this.valueOr(close, 'close', seqs, parsePercent);
@@ -333,6 +353,7 @@ export class Controls {
       sequences: seqs.length === 0 ? null : seqs,
       key: key === null ? null : key[0],
       fault: this.valueOr(fault, 'fault', seqs, (t, p) => this.faultChoices.get(t, p)),
+      expect,
     };
   }
 }
@@ -372,6 +393,7 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     sequences: mergeSequences(first, second),
     key: first.key ?? second.key,
     fault: first.fault ?? second.fault,
+    expect: mergeExpectations(first.expect ?? null, second.expect ?? null),
   };
 }
 

@@ -98,6 +98,9 @@ class Capture implements EngineResponse {
   getRemoteAddressAsText(): ArrayBuffer {
     return new ArrayBuffer(0);
   }
+  getProxiedRemoteAddressAsText(): ArrayBuffer {
+    return new ArrayBuffer(0);
+  }
   upgrade<U>(_u: U, _k: Bytes, _p: Bytes, _e: Bytes, _c: WsContext): void {
     throw new Error('a fault cannot upgrade');
   }

@@ -54,6 +54,8 @@ export interface EngineResponse {
   close(): unknown;
   /** The peer address as text. */
   getRemoteAddressAsText(): ArrayBuffer;
+  /** The client address a PROXY protocol header named; empty when there was none (uWS: version 2 only). */
+  getProxiedRemoteAddressAsText(): ArrayBuffer;
   /**
    * Accept a WebSocket upgrade (only inside a WsBehavior's upgrade handler, or corked after it deferred):
    * userData becomes the socket's, extensions '' declines permessage-deflate.
@@ -111,6 +113,22 @@ export type ListenToken = object;
 export interface TlsFiles {
   cert_file_name: string;
   key_file_name: string;
+  /**
+   * CA bundle (PEM) that client certificates must chain to (--tls-ca): mutual TLS. uWS 20.30 takes it but
+   * only checks a certificate the client chose to send, and cannot show it; the portable engines require one.
+   */
+  ca_file_name?: string;
+}
+
+/** What an engine refused before any route saw the request (counted by the caller). */
+export type Refusal = 'proxy-header' | 'client-cert';
+
+/** The portable engines' options beyond uWS's (engines.ts serves on them when one is asked for). */
+export interface GatewayOptions {
+  /** Every connection starts with a PROXY protocol header (v1 or v2); one without is closed. */
+  readonly proxyProtocol?: boolean;
+  /** Told of each refusal: a connection closed for its PROXY header, a request answered 403 for its certificate. */
+  readonly onRefused?: (kind: Refusal, reason: string) => void;
 }
 
 /** A route handler as uWS types it: the engine may await nothing, but uWS allows an async handler. */
@@ -141,8 +159,8 @@ export interface EngineApp {
  */
 export interface Engine {
   readonly name: 'native' | 'portable';
-  App(): EngineApp;
-  SSLApp(files: TlsFiles): EngineApp;
+  App(options?: GatewayOptions): EngineApp;
+  SSLApp(files: TlsFiles, options?: GatewayOptions): EngineApp;
   /** Stop accepting on this listener; open connections stay. */
   us_listen_socket_close(token: ListenToken): void;
   /** The port a listener got (the real one after listen(port 0)). */

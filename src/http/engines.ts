@@ -24,8 +24,13 @@ export function engineNamed(name: EngineName): Engine {
   return portable;
 }
 
-/** Resolve --engine: native throws StartupError when the build does not load; auto falls back to portable. */
-export function chooseEngine(choice: EngineChoice): ChosenEngine {
+/**
+ * Resolve --engine: native throws StartupError when the build does not load; auto falls back to portable.
+ * `needs` names a setting only the portable engine serves (--proxy-protocol, --tls-ca): it is chosen then,
+ * whatever was asked, and the reason says why.
+ */
+export function chooseEngine(choice: EngineChoice, needs: string | null = null): ChosenEngine {
+  if (needs !== null && choice !== 'portable') return { engine: engineNamed('portable'), fallbackReason: needs };
   if (choice === 'portable') return { engine: engineNamed('portable'), fallbackReason: null };
   try {
     return { engine: engineNamed('native'), fallbackReason: null };

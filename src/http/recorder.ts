@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import type { Writer } from './writer.js';
 import { contained } from './contain.js';
+import { clientCertificateOf, proxiedAddressOf } from './peer.js';
 import { Redacted, storeBody, type Journal, type JournalEntry } from '../observe/journal.js';
 
 /** The journal entry of a request being handled, with the body limit that applies to it. */
@@ -114,6 +115,11 @@ function record(journal: Journal, writer: Writer, res: HttpResponse, req: HttpRe
     truncated: false,
     status: null,
   });
+  // What the connection says beyond the peer address (PROXY header, client certificate): only when present.
+  const proxied = proxiedAddressOf(res);
+  if (proxied !== '') entry.proxiedAddress = proxied;
+  const cert = clientCertificateOf(res);
+  if (cert !== null) entry.clientCert = cert;
   if (hasBody) tap(writer, res, entry, journal.bodyLimit);
   return entry;
 }

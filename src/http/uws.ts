@@ -66,7 +66,8 @@ export function loadUws(): Uws {
 /** The loaded native module as an Engine: the same functions, only the name is ours. */
 export function nativeEngine(uws: Uws): Engine {
   return {
-    name: 'native', App: uws.App, SSLApp: uws.SSLApp, us_listen_socket_close: uws.us_listen_socket_close,
+    // GatewayOptions are the portable engines' (engines.ts never serves them on this one): not passed to uWS.
+    name: 'native', App: () => uws.App(), SSLApp: (files) => uws.SSLApp(files), us_listen_socket_close: uws.us_listen_socket_close,
     us_socket_local_port: uws.us_socket_local_port, LIBUS_LISTEN_EXCLUSIVE_PORT: uws.LIBUS_LISTEN_EXCLUSIVE_PORT,
     DISABLED: uws.DISABLED as unknown as number, SHARED_COMPRESSOR: uws.SHARED_COMPRESSOR as unknown as number,
   };

@@ -54,7 +54,11 @@ const AiBase = GrpcBase + GrpcCells;
 /** Faults served (the `fault` control), one cell per kind in grammar/fault.ts's FaultKinds order. */
 export const FaultCells = 16;
 const FaultBase = AiBase + AiFields;
-const RowSlots = FaultBase + FaultCells;
+// Connections and requests an engine refused before any route.
+const GatewayBase = FaultBase + FaultCells;
+/** Refusals, as fields for add()/total(): a bad or missing PROXY header (--proxy-protocol), a client certificate missing or not verified (--tls-ca). */
+export const G = { proxyHeaderErrors: GatewayBase, clientCertRefused: GatewayBase + 1 } as const;
+const RowSlots = GatewayBase + 2;
 
 /** Allocate the shared counters for `workers` rows (main thread, once). */
 export function allocateCounters(workers: number): SharedArrayBuffer {

@@ -3,6 +3,7 @@
 // records into it from a request and its response is http/recorder.ts.
 import { isUtf8 } from 'node:buffer';
 import { wholeNumber } from '../grammar/integer.js';
+import type { Failure } from '../grammar/expect.js';
 
 /** Which journal entries GET /__mock/requests returns (every field optional). */
 export interface JournalFilter {
@@ -14,6 +15,21 @@ export interface JournalFilter {
   readonly status?: string;
   /** Only the last N (after the other filters). */
   readonly limit?: number;
+}
+
+/** A client certificate (mutual TLS, --tls-ca) as /echo, /anything and the journal show it. */
+export interface PeerCertificate {
+  /** Distinguished names as text, e.g. "CN=gateway,O=acme". */
+  subject: string;
+  issuer: string;
+  /** subjectAltName entries, e.g. ["DNS:gateway.test", "IP Address:10.0.0.1"]. */
+  san: string[];
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
+  serialNumber: string;
+  validTo: string;
+  /** Whether it verified against --tls-ca. */
+  authorized: boolean;
 }
 
 /** One recorded request, as GET /__mock/requests returns it. */
@@ -38,6 +54,12 @@ export interface JournalEntry {
   fault?: string;
   /** The status answered; null while the response is pending, or when the client left before it. */
   status: number | null;
+  /** Request assertions that failed (features/assertions.ts); absent when none failed or none were asked. */
+  assertions?: readonly Failure[];
+  /** The client address a PROXY protocol header named (--proxy-protocol); absent without one. */
+  proxiedAddress?: string;
+  /** The client certificate (--tls-ca); absent when none was presented or the engine cannot read it. */
+  clientCert?: PeerCertificate;
 }
 
 /** What a redacted header's value reads. */

@@ -2,7 +2,7 @@
 // whichever worker gets the scrape answers for all of them. Loaded on the first scrape only (prom-client
 // costs ~60 ms to import).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { A, AiBuckets, Counters, F, S, StatusClasses } from './counters.js';
+import { A, AiBuckets, Counters, F, G, S, StatusClasses } from './counters.js';
 import { FaultKinds } from '../grammar/fault.js';
 import { h2Stats, newestRss } from './stats.js';
 
@@ -139,6 +139,16 @@ export function createRegistry(counters: Counters, routeNames: () => readonly st
   h2Total('mock_upstream_h2_sessions_open', 'HTTP/2 connections (sessions) open now on the --h2-port listener.', F.h2Sessions, true);
   h2Total('mock_upstream_h2_streams_open', 'HTTP/2 streams open now on the --h2-port listener.', F.h2Streams, true);
   h2Total('mock_upstream_h2_goaways_total', 'GOAWAY frames sent: the goaway control, --h2-goaway-after and shutdown drains.', F.h2Goaways, false);
+  // Refusals before any route (docs/gateway-checks.md): connections closed for their PROXY header, requests answered 403 for their certificate.
+  new Counter({
+    name: 'mock_upstream_refused_total', help: 'Connections closed for a missing or malformed PROXY header (reason="proxy-header"), requests refused for a missing or unverified client certificate (reason="client-cert").',
+    labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'proxy-header' }, counters.total(G.proxyHeaderErrors));
+      this.inc({ reason: 'client-cert' }, counters.total(G.clientCertRefused));
+    },
+  });
   perWorker('mock_upstream_heap_used_bytes', 'V8 heap in use of each worker\'s own isolate (sampled once a second).', F.heapUsed);
   new Gauge({
     name: 'mock_upstream_resident_memory_bytes', help: 'Resident set size of the whole process (sampled once a second).', registers: [registry],

@@ -53,8 +53,9 @@ export interface RunningServer {
 export async function startServer(asked: ServerConfig, log: Logger): Promise<RunningServer> {
   const t0 = performance.now();
   // Chosen first: a missing native build is the first thing to report, before any file or port check.
-  const { engine, fallbackReason } = chooseEngine(asked.engine);
-  const config = servingConfig(asked, engine, log, fallbackReason);
+  const needs = portableNeeds(asked);
+  const { engine, fallbackReason } = chooseEngine(asked.engine, needs);
+  const config = servingConfig(asked, engine, log, fallbackReason, needs !== null);
   const ports = await preflight(config, engine);
   const supervisor = new Supervisor(config, engine.name, log, ports);
   await supervisor.start();
@@ -66,9 +67,11 @@ export async function startServer(asked: ServerConfig, log: Logger): Promise<Run
  * The config the workers get: the engine's name in place of `auto`, and one worker where the portable
  * engine cannot share the port (Node before 22.12: no `reusePort`). Each change is said in a warning.
  */
-function servingConfig(asked: ServerConfig, engine: Engine, log: Logger, fallbackReason: string | null): ServerConfig {
+function servingConfig(asked: ServerConfig, engine: Engine, log: Logger, fallbackReason: string | null, needed = false): ServerConfig {
   let workers = asked.workers;
-  if (fallbackReason !== null) {
+  if (needed && fallbackReason !== null) {
+    log.warn({ event: 'engine-choice', engine: engine.name, reason: fallbackReason }, `serving with the portable engine (node:http): ${fallbackReason}`);
+  } else if (fallbackReason !== null) {
     log.warn({ event: 'engine-fallback', engine: engine.name, reason: fallbackReason },
       'serving with the portable engine (node:http, about half the throughput): the native uWebSockets.js build did not load');
   }
@@ -82,6 +85,17 @@ function servingConfig(asked: ServerConfig, engine: Engine, log: Logger, fallbac
       `the HTTP/2 listener runs in worker 0 only on Node ${process.versions.node}: sharing its port between threads needs reusePort (Node 22.12 or later on Linux); HTTP/1.1 uses every worker`);
   }
   return deepFreeze({ ...asked, engine: engine.name, workers });
+}
+
+/**
+ * Why the portable engine must serve, or null: uWS 20.30 reads PROXY version 2 only and lets a connection
+ * without a header through; it takes a CA but neither requires a client certificate nor shows it (measured:
+ * docs/gateway-checks.md).
+ */
+export function portableNeeds(config: ServerConfig): string | null {
+  if (config.proxyProtocol) return '--proxy-protocol needs it (uWS 20.30 reads PROXY v2 only and does not require the header)';
+  if (config.tls?.caFile != null) return '--tls-ca needs it (uWS 20.30 neither requires nor shows a client certificate)';
+  return null;
 }
 
 /** The ports probed at startup (0: no admin listener). */
@@ -99,6 +113,7 @@ async function preflight(config: ServerConfig, engine: Engine): Promise<Ports> {
   if (config.tls) {
     checkReadable(config.tls.certFile, '--tls-cert');
     checkReadable(config.tls.keyFile, '--tls-key');
+    if (config.tls.caFile !== null) checkReadable(config.tls.caFile, '--tls-ca');
   }
   checkFolder(config.payloadsDir, '--payloads');
   const port = await probePort(engine, config.host, config.port, '--port', '--host');
@@ -198,8 +213,8 @@ class Supervisor {
     log.info({
       event: 'listening', version: Version, host: config.host, port, h2Port: h2Port === 0 ? null : h2Port, adminPort: adminPort === 0 ? null : adminPort,
       adminHost: adminPort === 0 ? null : adminHost, admin: config.admin, workers: config.workers, routes: this.control.current().length,
-      engine: config.engine, uws: config.engine === 'native' ? uwsBuild() : null, node: process.versions.node, tls: config.tls !== null, startupMs: Math.round(startupMs),
-    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s) (${config.engine} engine)${h2}`);
+      engine: config.engine, uws: config.engine === 'native' ? uwsBuild() : null, node: process.versions.node, tls: config.tls !== null, mtls: config.tls?.caFile != null, proxyProtocol: config.proxyProtocol, startupMs: Math.round(startupMs),
+    }, `mock-upstream ${Version} listening on ${scheme}://${config.host}:${port} with ${config.workers} worker(s) (${config.engine} engine${portableNeeds(config) === null ? '' : `: ${portableNeeds(config)}`})${h2}`);
     if (config.admin && adminPort === 0 && !isLoopback(config.host)) {
       log.warn({ event: 'admin-exposed', host: config.host, adminPrefix: config.adminPrefix },
         `admin API ${config.adminPrefix} is reachable on the data port on ${config.host}: any client can replace routes; use --admin-port with --admin-host 127.0.0.1, or --no-admin`);

@@ -9,6 +9,15 @@ export const errorSchema = {
   required: ['error'],
 } as const;
 
+/** A client certificate as /echo, /anything and the journal show it (--tls-ca). */
+const peerCertificateSchema = {
+  type: 'object',
+  properties: {
+    subject: { type: 'string' }, issuer: { type: 'string' }, san: { type: 'array', items: { type: 'string' } },
+    fingerprint256: { type: 'string' }, serialNumber: { type: 'string' }, validTo: { type: 'string' }, authorized: { type: 'boolean' },
+  },
+} as const;
+
 /** go-bench-suite /echo. */
 export const echoSchema = {
   type: 'object',
@@ -20,6 +29,10 @@ export const echoSchema = {
     Body: { type: 'string' },
     Host: { type: 'string' },
     QueryArgs: { type: 'object', additionalProperties: { type: 'string' } },
+    // Only with --proxy-protocol / --tls-ca (absent otherwise, so go-bench-suite's shape is unchanged).
+    RemoteAddr: { type: 'string' },
+    ProxiedRemoteAddr: { type: 'string' },
+    ClientCert: peerCertificateSchema,
   },
 } as const;
 
@@ -40,6 +53,9 @@ export const anythingSchema = {
     method: { type: 'string' },
     origin: { type: 'string' },
     url: { type: 'string' },
+    // Only with --proxy-protocol / --tls-ca: the address the PROXY header named, the client certificate.
+    proxied_origin: { type: 'string' },
+    client_cert: peerCertificateSchema,
   },
 } as const;
 
@@ -114,6 +130,9 @@ export const journalSchema = {
           url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } },
           body: { type: 'string' }, bodyEncoding: { type: 'string' }, bodyBytes: { type: 'integer' }, truncated: { type: 'boolean' },
           status: { type: ['integer', 'null'] }, fault: { type: 'string' },
+          assertions: { type: 'array', items: { type: 'object', properties: { check: { type: 'string' }, expected: {}, received: {} } } },
+          proxiedAddress: { type: 'string' },
+          clientCert: peerCertificateSchema,
         },
       },
     },

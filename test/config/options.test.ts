@@ -52,8 +52,10 @@ for (const [name, argv, env, key, expected] of precedence) {
 }
 
 test('TLS from either spelling', () => {
-  assert.deepEqual(config(['--tls-cert', 'c', '--tls-key', 'k']).tls, { certFile: 'c', keyFile: 'k' });
-  assert.deepEqual(config(['upstream', '--tlsCert', 'c', '--tlsKey', 'k']).tls, { certFile: 'c', keyFile: 'k' });
+  assert.deepEqual(config(['--tls-cert', 'c', '--tls-key', 'k']).tls, { certFile: 'c', keyFile: 'k', caFile: null });
+  assert.deepEqual(config(['upstream', '--tlsCert', 'c', '--tlsKey', 'k']).tls, { certFile: 'c', keyFile: 'k', caFile: null });
+  assert.deepEqual(config(['--tls-cert', 'c', '--tls-key', 'k', '--tls-ca', 'a']).tls, { certFile: 'c', keyFile: 'k', caFile: 'a' });
+  assert.throws(() => config(['--tls-ca', 'a']), /--tls-ca \(mutual TLS\) needs --tls-cert/);
 });
 
 test('help and version are commands, not configs', () => {

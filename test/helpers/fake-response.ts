@@ -19,6 +19,8 @@ export function fakeRes(): { res: HttpResponse; calls: Call[] } {
   const res = {
     writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
     onAborted: rec('onAborted'), cork(fn: () => void) { fn(); return res; },
+    // What the journal's recorder reads of the connection (no PROXY header here).
+    getProxiedRemoteAddressAsText: () => new ArrayBuffer(0),
   } as unknown as HttpResponse;
   return { res, calls };
 }

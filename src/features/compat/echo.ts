@@ -1,6 +1,8 @@
 // go-bench-suite's /echo: the request (method, URI, headers, body, query) as JSON, after X-Delay.
 import { serializeEcho } from '../../serializers/index.js';
-import type { HttpRequest } from '../../http/uws.js';
+import type { HttpRequest, HttpResponse } from '../../http/uws.js';
+import { clientCertificateOf, proxiedAddressOf } from '../../http/peer.js';
+import type { PeerCertificate } from '../../observe/journal.js';
 import { makeHead } from '../../http/head.js';
 import type { Responder } from '../../http/scheduler.js';
 import type { Route, RouteContext } from '../context.js';
@@ -11,6 +13,8 @@ const JsonHead = makeHead(200, 'application/json');
 /** /echo. */
 export function echoRoutes(ctx: RouteContext): Route[] {
   const { writer, config } = ctx;
+  // The peer fields exist only where they can say something (go-bench-suite's shape is unchanged otherwise).
+  const gateway = config.proxyProtocol || config.tls?.caFile != null;
   const fixed: Responder = { send(res, arg) { writer.sendBody(res, JsonHead, arg as Buffer); } };
   return [
     { pattern: '/echo', about: 'the request as JSON: Method, RequestURI, Header, Headers, Body, Host, QueryArgs',
@@ -18,6 +22,7 @@ export function echoRoutes(ctx: RouteContext): Route[] {
         const delayMs = requestDelayOr400(ctx, res, req);
         if (delayMs < 0) return;
         const meta = readEcho(req);
+        if (gateway) addPeer(meta, res);
         // The delay starts once the body is in; the echo is ready then.
         ctx.bodies.collect(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {
           meta.Body = body.toString('utf8');
@@ -52,7 +57,19 @@ function readEcho(req: HttpRequest): EchoMeta {
   };
 }
 
+// RemoteAddr (the peer), ProxiedRemoteAddr (--proxy-protocol) and ClientCert (--tls-ca), each when known.
+function addPeer(meta: EchoMeta, res: HttpResponse): void {
+  meta.RemoteAddr = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  const proxied = proxiedAddressOf(res);
+  if (proxied !== '') meta.ProxiedRemoteAddr = proxied;
+  const cert = clientCertificateOf(res);
+  if (cert !== null) meta.ClientCert = cert;
+}
+
 interface EchoMeta {
+  RemoteAddr?: string;
+  ProxiedRemoteAddr?: string;
+  ClientCert?: PeerCertificate;
   Method: string;
   RequestURI: string;
   Header: string;

@@ -10,12 +10,14 @@ import type { Responder } from '../../http/scheduler.js';
 import type { Route, RouteContext } from '../context.js';
 import { requestDelayOr400 } from '../xdelay.js';
 import { readHeaders } from './helpers.js';
+import { clientCertificateOf, proxiedAddressOf } from '../../http/peer.js';
 
 const JsonHead = makeHead(200, 'application/json');
 
 /** /anything, /anything/* and /headers. */
 export function anythingRoutes(ctx: RouteContext): Route[] {
   const { writer, config, scheduler } = ctx;
+  const gateway = config.proxyProtocol || config.tls?.caFile != null;
   const body: Responder = { send(res, arg) { writer.sendBody(res, JsonHead, arg as Buffer); } };
   return [
     { pattern: '/anything', about: 'the request as httpbin JSON: args, data, headers, json, method, origin, url',
@@ -40,7 +42,14 @@ export function anythingRoutes(ctx: RouteContext): Route[] {
       args, data: '', headers, json: null as unknown, method: req.getCaseSensitiveMethod(),
       origin: Buffer.from(res.getRemoteAddressAsText()).toString(),
       url: `http://${headers.Host ?? 'localhost'}${url}${query === '' ? '' : `?${query}`}`,
-    };
+    } as Record<string, unknown> & { data: string; json: unknown };
+    if (gateway) {
+      // Beside origin (the peer): the client a PROXY header named, the client certificate (each when known).
+      const proxied = proxiedAddressOf(res);
+      if (proxied !== '') meta.proxied_origin = proxied;
+      const cert = clientCertificateOf(res);
+      if (cert !== null) meta.client_cert = cert;
+    }
     ctx.bodies.collect(res, req.getHeader('content-length'), config.maxBodyBytes, (r, b) => {
       meta.data = b.toString('utf8');
       if (meta.data !== '') {

@@ -11,8 +11,8 @@ import {
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ReadableOptions } from 'node:stream';
-import type { Engine, ListenToken, TlsFiles } from '../engine.js';
-import { ExclusivePort, PortableApp, readTls, reusePortSupported } from '../portable/engine.js';
+import type { Engine, GatewayOptions, ListenToken, TlsFiles } from '../engine.js';
+import { ExclusivePort, PortableApp, readTls, reusePortSupported, type TlsMaterial } from '../portable/engine.js';
 import type { RequestSource } from '../portable/request.js';
 import { Disabled, SharedCompressor } from '../portable/websocket.js';
 import { Scheduler, type Task } from '../scheduler.js';
@@ -85,8 +85,11 @@ export class H2App extends PortableApp implements GoawaySender {
   private readonly timeUp: Task = { run: (session) => this.goaway(session as Http2Session) };
   private readonly streamClosed = (): void => this.meter.add(F.h2Streams, -1);
 
-  constructor(private readonly settings: H2Settings, private readonly files: { cert: Buffer; key: Buffer } | null) {
-    super(null);
+  constructor(private readonly settings: H2Settings, private readonly files: TlsMaterial | null, options: GatewayOptions = {}) {
+    // The HTTP/1.1 server behind ALPN gets decrypted sockets: the base app is plain; TLS is tlsFront's.
+    // Only the refusal hook applies here (--proxy-protocol is the data port's).
+    super(null, { onRefused: options.onRefused });
+    this.requireClientCert = files?.ca !== undefined;
   }
 
   /** Send GOAWAY (graceful: streams open finish, new ones go to a new connection), once per session. */
@@ -141,9 +144,11 @@ export class H2App extends PortableApp implements GoawaySender {
   }
 
   // One TLS port, two protocols: ALPN's choice sends each connection to the HTTP/2 or the HTTP/1.1 server.
-  private tlsFront(h2: Http2Server, files: { cert: Buffer; key: Buffer }): NetServer {
+  private tlsFront(h2: Http2Server, files: TlsMaterial): NetServer {
     const http1 = this.server();
-    const front = createTlsServer({ cert: files.cert, key: files.key, ALPNProtocols: ['h2', 'http/1.1'] }, (socket: TLSSocket) => {
+    // --tls-ca: as on the data port, a client without a verified certificate is answered 403 (route()).
+    const mtls = files.ca === undefined ? {} : { ca: files.ca, requestCert: true, rejectUnauthorized: false };
+    const front = createTlsServer({ cert: files.cert, key: files.key, ALPNProtocols: ['h2', 'http/1.1'], ...mtls }, (socket: TLSSocket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
@@ -191,7 +196,7 @@ export class H2App extends PortableApp implements GoawaySender {
 export interface H2Engine extends Pick<Engine, 'us_listen_socket_close' | 'us_socket_local_port' | 'LIBUS_LISTEN_EXCLUSIVE_PORT' | 'DISABLED' | 'SHARED_COMPRESSOR'> {
   readonly name: 'h2';
   App(): H2App;
-  SSLApp(files: TlsFiles): H2App;
+  SSLApp(files: TlsFiles, options?: GatewayOptions): H2App;
 }
 
 /** The h2 engine with these settings: App() is h2c (prior knowledge), SSLApp() h2 and HTTP/1.1 by ALPN. */
@@ -199,7 +204,7 @@ export function createH2Engine(settings: H2Settings = DefaultH2Settings): H2Engi
   return {
     name: 'h2',
     App: () => new H2App(settings, null),
-    SSLApp: (files) => new H2App(settings, readTls(files)),
+    SSLApp: (files, options) => new H2App(settings, readTls(files), options),
     // Stop accepting, and GOAWAY every open session: in-flight streams finish, clients reconnect elsewhere.
     us_listen_socket_close: (token) => {
       const l = h2Listener(token);

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { Server as NetServer, Socket as NetSocket, type AddressInfo, type Socket } from 'node:net';
-import type { AppHandler, Engine, EngineApp, EngineRequest, EngineResponse, ListenToken, TlsFiles, WsBehavior } from '../engine.js';
+import type { AppHandler, Engine, EngineApp, EngineRequest, EngineResponse, GatewayOptions, ListenToken, TlsFiles, WsBehavior } from '../engine.js';
+import { parseProxyHeader, proxiedAddress } from './proxy.js';
+import type { ProxiedSocket } from '../peer.js';
+import type { TLSSocket } from 'node:tls';
 import { PortableRequest, type RequestSource } from './request.js';
 import { PortableResponse } from './response.js';
 import { Router, type Runner } from './router.js';
@@ -71,7 +74,19 @@ interface DeferringSocket extends HttpSocket {
 }
 
 class Listener {
-  constructor(readonly server: Server) {}
+  constructor(readonly server: NetServer) {}
+}
+
+/** The TLS material of an SSLApp: its certificate and key, and with --tls-ca the CA client certificates must chain to. */
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca?: Buffer;
+}
+
+/** The 403 body of a request whose TLS client presented no valid certificate (--tls-ca). */
+export function clientCertRefusal(reason: string): string {
+  return `{"error":${JSON.stringify(`client certificate required: ${reason}`)},"param":"tls"}`;
 }
 
 function listener(token: ListenToken): Listener {
@@ -99,7 +114,16 @@ export class PortableApp implements EngineApp {
     return !req.yielded;
   };
 
-  constructor(private readonly tls: { cert: Buffer; key: Buffer } | null) {}
+  /** Listeners reading PROXY headers (--proxy-protocol), and the connections still sending theirs. */
+  private readonly proxyFronts = new Set<NetServer>();
+  private readonly proxyReading = new Set<Socket>();
+
+  /** --tls-ca: requests from a TLS client without a verified certificate get a 403 (route()). */
+  protected requireClientCert: boolean;
+
+  constructor(private readonly tls: TlsMaterial | null, protected readonly gateway: GatewayOptions = {}) {
+    this.requireClientCert = tls?.ca !== undefined;
+  }
 
   any(pattern: string, handler: AppHandler): this { this.router.add(null, pattern, handler); return this; }
   // A ws route is a GET route, as in uWS: it takes WebSocket handshakes and yields everything else.
@@ -123,16 +147,19 @@ export class PortableApp implements EngineApp {
     const options = typeof a === 'number' ? a : 0;
     if (cb === undefined) throw new TypeError('listen needs a callback');
     const server = this.server();
+    // With --proxy-protocol a plain TCP listener reads each connection's PROXY header, then hands it on.
+    const front: NetServer = this.gateway.proxyProtocol === true ? this.proxyFront(server) : server;
     const failed = (): void => cb(false);
-    server.once('error', failed);
+    front.once('error', failed);
     // uWS shares a port by default (SO_REUSEPORT); so do we where Node can.
     const reusePort = (options & ExclusivePort) === 0 && reusePortSupported();
-    server.listen({ host, port, ...(reusePort ? { reusePort: true } : {}) }, () => {
-      server.removeListener('error', failed);
+    front.listen({ host, port, ...(reusePort ? { reusePort: true } : {}) }, () => {
+      front.removeListener('error', failed);
       // Errors after listening (EMFILE on accept) are node's to retry; an unhandled 'error' would throw.
-      server.on('error', () => {});
+      front.on('error', () => {});
       this.servers.add(server);
-      cb(new Listener(server));
+      if (front !== server) this.proxyFronts.add(front);
+      cb(new Listener(front));
     });
     return this;
   }
@@ -146,6 +173,53 @@ export class PortableApp implements EngineApp {
       s.closeAllConnections();
     }
     this.servers.clear();
+    for (const f of this.proxyFronts) NetServer.prototype.close.call(f);
+    this.proxyFronts.clear();
+    for (const s of this.proxyReading) s.destroy();
+    this.proxyReading.clear();
+  }
+
+  // A listener whose connections start with a PROXY protocol header (v1 or v2, proxy.ts): read it (across
+  // as many TCP segments as it takes, within the head timeout), note the client address on the socket and
+  // hand the socket with the bytes after the header to `server` (HTTP, or TLS whose handshake follows).
+  // A missing or malformed header closes the connection and is reported (counted by the app).
+  private proxyFront(server: Server): NetServer {
+    return new NetServer((socket: Socket) => {
+      this.proxyReading.add(socket);
+      let buf: Buffer = Buffer.alloc(0);
+      const refuse = (reason: string): void => {
+        this.proxyReading.delete(socket);
+        socket.destroy();
+        this.gateway.onRefused?.('proxy-header', reason);
+      };
+      const onData = (chunk: Buffer): void => {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        const r = parseProxyHeader(buf);
+        if (r.state === 'more') return;
+        socket.removeListener('data', onData);
+        socket.removeListener('timeout', onTimeout);
+        socket.setTimeout(0);
+        if (r.state === 'bad') {
+          refuse(r.reason);
+          return;
+        }
+        this.proxyReading.delete(socket);
+        socket.pause();
+        (socket as ProxiedSocket).mockProxied = proxiedAddress(r.header);
+        if (buf.length > r.length) socket.unshift(buf.subarray(r.length));
+        // node:http would read the handle directly (bypassing what was unshifted): keep it on the stream path.
+        const handle = (socket as unknown as { _handle?: { _consumed?: boolean } | null })._handle;
+        if (handle != null) handle._consumed = true;
+        server.emit('connection', socket);
+        socket.resume();
+      };
+      const onTimeout = (): void => refuse(`no complete PROXY header within ${Limits.headersTimeoutMs / 1000} s`);
+      socket.on('data', onData);
+      socket.on('error', () => {});
+      socket.setTimeout(Limits.headersTimeoutMs);
+      socket.once('timeout', onTimeout);
+      socket.once('close', () => this.proxyReading.delete(socket));
+    });
   }
 
   /** A node:http(s) server wired to this app's routes (not listening: listen() or a caller gives it connections). */
@@ -153,8 +227,11 @@ export class PortableApp implements EngineApp {
     const opts: ServerOptions = { maxHeaderSize: Limits.maxHeaderSize, keepAliveTimeout: Limits.keepAliveTimeoutMs,
       headersTimeout: Limits.headersTimeoutMs, requestTimeout: Limits.requestTimeoutMs };
     const handle = (msg: IncomingMessage, res: ServerResponse): void => this.dispatch(msg, res);
-    const server = this.tls === null ? createServer(opts, handle)
-      : createTlsServer({ ...opts, cert: this.tls.cert, key: this.tls.key }, handle);
+    // --tls-ca: every client is asked for a certificate; one without a valid one gets a 403 that says why
+    // (see route()), rather than a handshake alert it cannot read.
+    const tls = this.tls;
+    const server = tls === null ? createServer(opts, handle)
+      : createTlsServer({ ...opts, cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: false }) }, handle);
     // Responses never time out (uWS: a pending response waits for its timer, however long). Node's
     // default on a client's FIN is kept: like uWS, it aborts what is pending and closes, so a client that
     // leaves with destroy() (a FIN) aborts its responses at once (half-closing clients lose deferred answers
@@ -273,6 +350,15 @@ export class PortableApp implements EngineApp {
     if (!this.route(msg, response)) msg.socket.destroy();
   }
 
+  // 403 with the reason, and the connection closed: a gateway misconfigured for mutual TLS sees why.
+  private refuseClient(response: PortableResponse, s: TLSSocket): void {
+    const reason = certificateProblem(s);
+    response.writeStatus('403 Forbidden');
+    response.writeHeader('content-type', 'application/json');
+    response.end(clientCertRefusal(reason), true);
+    this.gateway.onRefused?.('client-cert', reason);
+  }
+
   /**
    * Offer one request to the routes in uWS's order, with `response` as the handlers' res; false when no
    * route answered. The request adapter is bound to msg only while the handlers run.
@@ -282,6 +368,13 @@ export class PortableApp implements EngineApp {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = PortableRequest.lower(msg.method ?? '');
+    if (this.requireClientCert) {
+      const s = (msg.socket ?? null) as TLSSocket | null;
+      if (s !== null && s.authorized !== true) {
+        this.refuseClient(response, s);
+        return true;
+      }
+    }
     const req = this.req;
     req.reset(msg, path, q < 0 ? undefined : url.slice(q + 1), method);
     this.current = response;
@@ -295,6 +388,15 @@ export class PortableApp implements EngineApp {
   }
 }
 
+/** Why a TLS client's certificate was refused, in words (node's authorizationError codes). */
+export function certificateProblem(s: TLSSocket): string {
+  const err = s.authorizationError as Error | string | null | undefined;
+  const code = typeof err === 'string' ? err : err?.message ?? '';
+  const cert = typeof s.getPeerCertificate === 'function' ? s.getPeerCertificate() : null;
+  if (cert === null || Object.keys(cert).length === 0) return 'the client sent no certificate (mutual TLS, --tls-ca)';
+  return `the client certificate did not verify against --tls-ca (${code || 'unknown reason'})`;
+}
+
 // The answer to an Upgrade request, over its raw socket: no Keep-Alive header (see handle()).
 function answerFor(msg: IncomingMessage): ServerResponse {
   const res = new ServerResponse(msg);
@@ -303,9 +405,10 @@ function answerFor(msg: IncomingMessage): ServerResponse {
 }
 
 /** Read the TLS files an SSLApp is built with (the error names the file, as uWS's construction error does). */
-export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
+export function readTls(files: TlsFiles): TlsMaterial {
   try {
-    return { cert: readFileSync(files.cert_file_name), key: readFileSync(files.key_file_name) };
+    const pair = { cert: readFileSync(files.cert_file_name), key: readFileSync(files.key_file_name) };
+    return files.ca_file_name === undefined ? pair : { ...pair, ca: readFileSync(files.ca_file_name) };
   } catch (err) {
     throw new Error(`App construction failed: ${(err as Error).message}`, { cause: err });
   }
@@ -315,8 +418,8 @@ export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer } {
 export function createPortableEngine(): Engine {
   return {
     name: 'portable',
-    App: () => new PortableApp(null),
-    SSLApp: (files) => new PortableApp(readTls(files)),
+    App: (options) => new PortableApp(null, options),
+    SSLApp: (files, options) => new PortableApp(readTls(files), options),
     // net's close, not http's: http.Server.close() also closes idle keep-alive connections (Node 19+), and
     // uWS's listener close leaves every connection open (a draining worker still answers on them).
     us_listen_socket_close: (token) => { NetServer.prototype.close.call(listener(token).server); },

@@ -1,5 +1,6 @@
 // The portable engine's request: uWS's HttpRequest over node's IncomingMessage. One object per app serves
 // every request, valid only while the handler runs (as uWS's req is): nothing is allocated to route.
+import type { Socket } from 'node:net';
 import type { Bytes, EngineRequest } from '../engine.js';
 import type { Router } from './router.js';
 
@@ -15,6 +16,8 @@ export interface RequestSource {
   readonly rawHeaders: string[];
   readonly method?: string;
   readonly url?: string;
+  /** The connection (a TLS socket's certificate is read from it with --tls-ca). */
+  readonly socket?: Socket | null;
 }
 
 /** uWS's request surface over node's; reset() binds it to the request being routed. */

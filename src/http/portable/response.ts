@@ -1,6 +1,8 @@
 // The portable engine's response: uWS's HttpResponse over node's ServerResponse. Node frames the answer
 // (Content-Length or chunked, HEAD without a body, keep-alive, pipelining order, Date); this class only
 // turns uWS's calls into one writeHead(code, reason, flatHeaders) and end()/write().
+import { peerCertificateOf, proxiedOf } from '../peer.js';
+import type { PeerCertificate } from '../../observe/journal.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Bytes, EngineResponse, WsContext } from '../engine.js';
@@ -208,6 +210,15 @@ export class PortableResponse implements EngineResponse {
   getRemoteAddressAsText(): ArrayBuffer {
     const a = this.msg.socket.remoteAddress ?? '';
     return copy(Buffer.from(a.startsWith('::ffff:') ? a.slice(7) : a, 'latin1'));
+  }
+
+  getProxiedRemoteAddressAsText(): ArrayBuffer {
+    return copy(Buffer.from(proxiedOf(this.msg.socket), 'latin1'));
+  }
+
+  /** The client certificate of a TLS connection (mutual TLS, --tls-ca); null without one. */
+  getPeerCertificate(): PeerCertificate | null {
+    return peerCertificateOf(this.msg.socket);
   }
 
   // The head goes out with the first body bytes (node joins them in one write). length < 0: no
