@@ -342,6 +342,8 @@ export class Controls {
     const max = this.ctx.config.maxDelayMs;
     const seqs: SequenceControl[] = [];
     const closeValue = goaway !== null ? parseGoaway(goaway[0], goaway[1]) : this.valueOr(close, 'close', seqs, parsePercent);
+    // Before the literal: a sequence adds to seqs, which the literal reads.
+    const faultValue = this.valueOr(fault, 'fault', seqs, (t, p) => this.faultChoices.get(t, p));
     return {
       delay: this.valueOr(delay, 'delay', seqs, (t, p) => this.latency.get(t, p, max)),
       status: this.valueOr(status, 'status', seqs, (t, p) => this.statuses.get(t, p)),
@@ -352,7 +354,7 @@ export class Controls {
       timing: timing === null ? -1 : parseTiming(timing[0], timing[1]),
       sequences: seqs.length === 0 ? null : seqs,
       key: key === null ? null : key[0],
-      fault: this.valueOr(fault, 'fault', seqs, (t, p) => this.faultChoices.get(t, p)),
+      fault: faultValue,
       expect,
     };
   }

@@ -143,6 +143,22 @@ for (const engine of availableEngines()) {
       }
     });
 
+    it('a fault scenario: fault=emptyx2,none under one key closes that client\'s first two requests, then answers', async () => {
+      const key = `faults-${engine}-${process.pid}`;
+      const ask = (): Promise<Seen> => new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        const s = connect(server.port, '127.0.0.1', () => s.write(`GET /json/valid?fault=emptyx2,none HTTP/1.1\r\nHost: x\r\nX-Mock-Key: ${key}\r\nConnection: close\r\n\r\n`));
+        const timer = setTimeout(() => { s.destroy(); resolve({ data: Buffer.concat(chunks), end: 'timeout', reads: chunks.length }); }, 10_000);
+        s.on('data', (d: Buffer) => chunks.push(d));
+        s.on('close', () => { clearTimeout(timer); resolve({ data: Buffer.concat(chunks), end: 'fin', reads: chunks.length }); });
+        s.on('error', () => undefined);
+      });
+      const seen = [await ask(), await ask(), await ask(), await ask()];
+      assert.deepEqual(seen.map((x) => x.data.length === 0 ? 'empty' : x.data.toString('latin1').slice(0, 12)), ['empty', 'empty', 'HTTP/1.1 200', 'HTTP/1.1 200']);
+      const other = await fetch(`${server.url}/json/valid?fault=emptyx2,none`, { headers: { 'X-Mock-Key': `${key}-other` } }).then(() => 'answered', () => 'failed');
+      assert.equal(other, 'failed', 'another key starts its own sequence');
+    });
+
     it('keeps serving, and counts and journals every fault', async () => {
       const r = await fetch(`${server.url}/json/valid`);
       assert.equal(r.status, 200);
