@@ -3,7 +3,7 @@
 // haproxy (.ci/run): a missing haproxy fails the test that asked for it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { accepts, freePort } from './ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,22 +21,6 @@ const StopTimeoutMs = 5_000;
 export function haproxyPath(): string {
   for (const c of [process.env.HAPROXY, '/usr/sbin/haproxy', '/usr/local/sbin/haproxy']) if (c !== undefined && c !== '' && existsSync(c)) return c;
   throw new Error('haproxy is not installed (looked in $HAPROXY, /usr/sbin, /usr/local/sbin): install haproxy, as .ci/run does');
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', resolve); });
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => { sock.destroy(); resolve(true); });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 /**

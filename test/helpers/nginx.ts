@@ -4,7 +4,7 @@
 // test that asked for it rather than skipping it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { accepts, freePort } from './ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,22 +34,6 @@ export interface TestNginx {
 const TempPathModules = ['proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
 const StartTimeoutMs = 10_000;
 const StopTimeoutMs = 5_000;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', resolve); });
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => { sock.destroy(); resolve(true); });
-    sock.once('error', () => resolve(false));
-  });
-}
 
 /**
  * Start nginx listening on 127.0.0.1 (a free port) with `serverLines` inside its `server { … }` block (and
