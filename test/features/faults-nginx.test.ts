@@ -1,5 +1,5 @@
-// What nginx in front makes of each fault: the status its client gets. docs/faults.md carries this table;
-// the test checks the page's rows against what nginx answered, so the table stays true.
+// What nginx in front makes of each fault: the status its client gets. docs/faults.md and the README carry
+// this table; the test checks their rows against what nginx answered, so the table stays true.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -42,6 +42,13 @@ describe('faults through nginx', () => {
       const row = new RegExp(`^\\| \`${fault.replace(/[()]/g, '\\$&')}\` \\| ${status === 0 ? 'none' : status} `, 'm');
       assert.match(page, row, `docs/faults.md has no row "| \`${fault}\` | ${status === 0 ? 'none' : status} |"`);
     }
+    // The README's one-line table: the faults in this order, then their statuses (none: no status at all).
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').split('\n');
+    const at = readme.findIndex((l) => l.startsWith('| `reset` | `empty` |'));
+    assert.ok(at >= 0, 'README has the faults-through-nginx table');
+    const cells = (l: string): string[] => l.split('|').slice(1, -1).map((c) => c.trim());
+    assert.deepEqual(cells(readme[at]), NginxOutcomes.map(([f]) => `\`${f}\``));
+    assert.deepEqual(cells(readme[at + 2]).map((c) => /^\d{3}/.test(c) ? Number(c.slice(0, 3)) : 0), NginxOutcomes.map(([, st]) => st));
     // nginx and the upstream both go on serving.
     const ok = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${nginx.port}/json/valid`]);
     assert.equal(ok.stdout, '200');
