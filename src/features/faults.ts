@@ -33,7 +33,7 @@ const Crlf = '\r\n';
 const EmptyBody = Buffer.alloc(0);
 
 /** A response written into memory: what a route would have sent, for a fault to send broken. */
-class Capture implements EngineResponse {
+export class Capture implements EngineResponse {
   /** The status line and any header lines given with it ("200 OK\r\nContent-Type: text/plain"). */
   status = '200 OK';
   /** Header lines ("Name: value"), framing headers left out. */
