@@ -18,6 +18,8 @@ export interface Asked {
   expect?: Expectations | null;
   /** Weighted faults (null picks: no fault); null when not asked. */
   fault: WeightedChoice<Fault | null> | null;
+  /** Trailer fields, alternating name/value (the trailer control); null/absent: none. */
+  trailers?: Buffer[] | null;
   /** Server-Timing: 1 on, 0 off, -1 (or absent) not asked. */
   timing?: number;
   /** Controls given as sequences (scenarios, docs/scenarios.md): each request takes its item; null/absent: none. */

@@ -24,12 +24,13 @@ import { BoundedCache } from '../grammar/cache.js';
 import { headerDelay, XDelay } from './xdelay.js';
 import { parseFaultChoice, type Fault } from '../grammar/fault.js';
 import { Faults } from './faults.js';
+import { Trailered } from './trailers.js';
 import { Assertions, readExpectations } from './assertions.js';
 import { isExpectName, mergeExpectations } from '../grammar/expect.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
 export const XMock = ownBytes('x-mock');
-const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway', 'fault']);
+const ControlNames = new Set(['delay', 'status', 'size', 'header', 'close', 'goaway', 'fault', 'trailer']);
 // What X-Mock may also carry besides the controls above (no X-Mock-<Name> header of their own: the key's
 // header X-Mock-Key is read only when a request has a sequence).
 const XMockNames = new Set([...ControlNames, 'key', 'server-timing']);
@@ -79,6 +80,8 @@ interface Controlled {
   readonly timedFrom: number;
   /** The fault to serve instead (the fault control), or null. */
   readonly fault: Fault | null;
+  /** Trailer fields (the trailer control): the response goes out chunked with them; null: none. */
+  readonly trailers: Buffer[] | null;
 }
 
 /** Per-worker controls: compile caches and the responder that applies overrides. */
@@ -113,10 +116,15 @@ export class Controls {
     this.named = this.on && ctx.config.mockHeaders;
     const writer = ctx.writer;
     const faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
+    const trailered = new Trailered(writer);
     this.faultChoices = new Compiled((t, p) => parseFaultChoice(t, p, ctx.config.maxDelayMs));
     this.overriding = {
       send(res, arg) {
         const c = arg as Controlled;
+        if (c.trailers !== null && c.fault === null) {
+          trailered.serve(res, c.trailers, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom));
+          return;
+        }
         if (c.fault !== null) {
           faults.serve(res, c.fault, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom));
           return;
@@ -137,6 +145,7 @@ export class Controls {
       close: d.close,
       timing: timing ? 1 : -1,
       fault: d.fault === null ? null : parseFaultChoice(d.fault, '--default-fault', ctx.config.maxDelayMs),
+      trailers: null,
     };
     this.hasDefaults = this.defaults !== null;
     this.assertions = new Assertions(ctx);
@@ -234,7 +243,7 @@ export class Controls {
     const status = code !== 0 ? StatusLines[code] : null;
     const close = asked.close > 0 && rng.next() * 100 < asked.close;
     const fault = asked.fault !== null ? asked.fault.pick(rng.next()) : null;
-    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, timedFrom, fault };
+    const c: Controlled = { inner: responder, arg, n, code, status, headers: asked.headers, close, timedFrom, fault, trailers: asked.trailers ?? null };
     if (delayMs > 0) ctx.scheduler.schedule(res, delayMs, this.overriding, c, 0);
     else this.overriding.send(res, c, 0);
   }
@@ -332,13 +341,19 @@ export class Controls {
       : header.has('header')
         ? header.getAll('header').map((v) => [v, 'X-Mock header'])
         : query.getAll('header').map((v) => [v, 'header']);
+    const namedTrailers = named?.get('trailer');
+    const trailerTexts: [string, string][] = namedTrailers !== undefined
+      ? namedTrailers.map((v) => [v, 'X-Mock-Trailer'])
+      : header.has('trailer')
+        ? header.getAll('trailer').map((v) => [v, 'X-Mock trailer'])
+        : query.getAll('trailer').map((v) => [v, 'trailer']);
     let unknown: string | null = null;
     for (const k of header.keys()) if (!XMockNames.has(k) && !isExpectName(k)) unknown = k;
     if (unknown !== null) {
       throw new GrammarError('X-Mock', `unknown control ${quoteValue(unknown)} in X-Mock: use ${[...XMockNames].join(', ')}, e.g. X-Mock: status=503&delay=10ms`);
     }
     const expect = readExpectations(query, header);
-    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null && fault === null && expect === null) return null;
+    if (delay === null && status === null && size === null && close === null && goaway === null && headerTexts.length === 0 && timing === null && fault === null && expect === null && trailerTexts.length === 0) return null;
     const max = this.ctx.config.maxDelayMs;
     const seqs: SequenceControl[] = [];
     const closeValue = goaway !== null ? parseGoaway(goaway[0], goaway[1]) : this.valueOr(close, 'close', seqs, parsePercent);
@@ -356,6 +371,7 @@ export class Controls {
       key: key === null ? null : key[0],
       fault: faultValue,
       expect,
+      trailers: trailerTexts.length === 0 ? null : parseHeaders(trailerTexts, true),
     };
   }
 }
@@ -395,6 +411,7 @@ function merge(first: Asked | null, second: Asked | null): Asked | null {
     sequences: mergeSequences(first, second),
     key: first.key ?? second.key,
     fault: first.fault ?? second.fault,
+    trailers: first.trailers ?? second.trailers ?? null,
     expect: mergeExpectations(first.expect ?? null, second.expect ?? null),
   };
 }
@@ -431,10 +448,17 @@ function parseGoaway(text: string, param: string): number {
   return 100;
 }
 
-/** `Name:Value` pairs -> alternating name/value Buffers; GrammarError on a bad pair. */
-function parseHeaders(texts: [string, string][]): Buffer[] {
+// Fields a trailer must not carry (RFC 9110 6.5.1): framing, routing, and what a client needs before the body.
+const NotTrailers: ReadonlySet<string> = new Set([...ServerWrittenHeaders, 'trailer', 'te', 'host', 'content-type', 'content-encoding', 'content-range', 'cache-control', 'expect', 'authorization', 'set-cookie', 'range', 'max-forwards']);
+
+/**
+ * `Name:Value` pairs -> alternating name/value Buffers (the `header` control, and `trailer` with trailer = true);
+ * GrammarError on a bad pair.
+ */
+export function parseHeaders(texts: [string, string][], trailer = false): Buffer[] {
+  const what = trailer ? 'trailer' : 'header';
   if (texts.length > MaxExtraHeaders) {
-    throw new GrammarError(texts[0][1], `too many header controls (${texts.length}): at most ${MaxExtraHeaders}`);
+    throw new GrammarError(texts[0][1], `too many ${what} controls (${texts.length}): at most ${MaxExtraHeaders}`);
   }
   const out: Buffer[] = [];
   for (const [text, param] of texts) {
@@ -442,7 +466,12 @@ function parseHeaders(texts: [string, string][]): Buffer[] {
     const name = colon < 0 ? '' : text.slice(0, colon).trim();
     const value = colon < 0 ? '' : text.slice(colon + 1).trim();
     if (!HeaderToken.test(name) || /[\r\n\0]/.test(value)) {
-      throw new GrammarError(param, `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
+      throw new GrammarError(param, trailer
+        ? `invalid trailer ${quoteValue(text)}: use Name:Value, e.g. trailer=X-Checksum:abc123`
+        : `invalid header ${quoteValue(text)}: use Name:Value, e.g. header=Cache-Control:no-store`);
+    }
+    if (trailer && NotTrailers.has(name.toLowerCase())) {
+      throw new GrammarError(param, `trailer ${quoteValue(name)} cannot be sent as a trailer: framing, routing and content fields belong in the head (RFC 9110 6.5.1)`);
     }
     // Framing headers would contradict the ones uWS writes and break a gateway's connection reuse.
     if (ServerWrittenHeaders.has(name.toLowerCase())) {

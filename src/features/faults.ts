@@ -33,7 +33,7 @@ const Crlf = '\r\n';
 const EmptyBody = Buffer.alloc(0);
 
 /** A response written into memory: what a route would have sent, for a fault to send broken. */
-class Capture implements EngineResponse {
+export class Capture implements EngineResponse {
   /** The status line and any header lines given with it ("200 OK\r\nContent-Type: text/plain"). */
   status = '200 OK';
   /** Header lines ("Name: value"), framing headers left out. */
@@ -191,14 +191,22 @@ export class Faults implements Task {
     if (entry !== null) entry.fault = fault.text;
     const engine = engineOf(res);
     const kind = fault.kind;
+    // The fault answers a HEAD itself (never through endHead): unmark it, else the writer keeps it as a pending
+    // HEAD for good and every GET pays its slow check.
+    const head = this.writer.isHead(res);
     if (kind === K.reset || kind === K.empty || kind === K.garbage || kind === K.hang) {
+      if (head) this.writer.headAnswered(res);
       this.bare(res, engine, fault);
       return;
     }
-    // A HEAD is answered by the writer with its GET's Content-Length and no body; the capture sees that.
-    const head = this.writer.isHead(res);
     const cap = new Capture();
     answer(cap as unknown as HttpResponse);
+    // The writer wrote the capture as a GET (a deferred HEAD is marked by its res, not the capture's) or ended
+    // it with endHead (the handler's own HEAD): either way the capture holds the GET's length and no body is sent.
+    if (head) {
+      this.writer.headAnswered(res);
+      cap.body = EmptyBody;
+    }
     const f = new Faulted(this, res, engine, fault, cap, head);
     if (kind === K.truncate || kind === K.malformedChunk) this.broken(f);
     else if (kind === K.slowHeaders) this.slowHead(f);

@@ -6,6 +6,7 @@ import { bytesRoutes } from './httpbin/bytes.js';
 import { dripRoutes } from './httpbin/drip.js';
 import { redirectRoutes } from './httpbin/redirect.js';
 import { statusRoutes } from './httpbin/status.js';
+import { trailersRoutes } from './httpbin/trailers.js';
 
 export { MaxDripBytes } from './httpbin/drip.js';
 export { MaxRedirects } from './httpbin/redirect.js';
@@ -13,5 +14,5 @@ export { MaxRedirects } from './httpbin/redirect.js';
 /** The httpbin route table, in registration order. */
 export function httpbinRoutes(ctx: RouteContext): Route[] {
   const [bytes, streamBytes] = bytesRoutes(ctx);
-  return [...statusRoutes(ctx), bytes, ...dripRoutes(ctx), streamBytes, ...anythingRoutes(ctx), ...redirectRoutes(ctx)];
+  return [...statusRoutes(ctx), bytes, ...dripRoutes(ctx), streamBytes, ...anythingRoutes(ctx), ...redirectRoutes(ctx), ...trailersRoutes(ctx)];
 }

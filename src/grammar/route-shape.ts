@@ -66,7 +66,7 @@ export function pathProblem(path: string): string | null {
 export const BuiltInPatterns: readonly string[] = [
   '/json/valid', '/json/invalid', '/delay/:duration', '/size/:size', '/xml', '/soap', '/resource', '/resource/:id', '/echo',
   '/json', '/plaintext',
-  '/status/:codes', '/bytes/:size', '/drip', '/stream-bytes/:size', '/anything', '/anything/*', '/headers', '/redirect/:n',
+  '/status/:codes', '/bytes/:size', '/drip', '/stream-bytes/:size', '/anything', '/anything/*', '/headers', '/redirect/:n', '/trailers',
   '/payloads', '/payloads/', '/payloads/:name', '/sse', '/ws/echo', '/ws/stream',
   '/v1/chat/completions', '/v1/completions', '/v1/responses', '/v1/embeddings', '/v1/models', '/v1/models/:id', '/v1/messages',
 ];

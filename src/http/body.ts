@@ -46,7 +46,11 @@ export class BodyReader {
       if (recorder === null || journaled === null) write();
       else recorder.answer(journaled.entry, write);
     };
-    res.onAborted(finish);
+    res.onAborted(() => {
+      finish();
+      // A deferred HEAD that sent a body (it may): it will never reach endHead.
+      writer.forgetHead(res);
+    });
     // Contained: an exception in onData or its corked answer (a route's body handler) escapes every try/catch
     // of the route and would kill the worker; it answers 500 (or closes) and is reported instead.
     res.onData((chunk: ArrayBuffer, isLast: boolean) => contained(writer, res, 'request body', () => {

@@ -15,6 +15,8 @@ export function answerFailure(writer: Writer, res: HttpResponse, message: string
       // Already closed or aborted.
     }
   }
+  // Closed rather than answered: a deferred HEAD must not stay marked (the writer's HEAD check on every GET).
+  writer.forgetHead(res);
 }
 
 /** Run fn; an exception answers 500 (or closes) and is reported under `where` instead of escaping. */

@@ -161,6 +161,8 @@ export class Scheduler {
     return () => {
       // The client left: forget the response (touching it now would throw) and free the slot.
       if (this.heapPos[slot] < 0) return;
+      // A deferred HEAD that will never reach endHead: unmark it (else every GET pays the HEAD check).
+      if (this.writer !== null) this.writer.forgetHead(this.res[slot] as HttpResponse);
       this.remove(slot);
       this.release(slot);
     };

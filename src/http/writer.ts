@@ -114,6 +114,32 @@ export class Writer {
     };
   }
 
+  /** Deferred HEAD responses still marked (read by tests: it must drop back to 0 once they are over). */
+  get pendingHeads(): number {
+    return this.deferredHeads;
+  }
+
+  /**
+   * Unmark `res` as a deferred HEAD: its response is over without endHead (the client left, a fault answered it,
+   * an error closed it). Without this a HEAD stays marked for good and every GET pays the WeakSet lookup.
+   */
+  forgetHead(res: HttpResponse): void {
+    if (this.deferredHeads !== 0 && this.heads.delete(res)) {
+      this.deferredHeads--;
+      this.anyHead = this.headNow || this.deferredHeads !== 0;
+    }
+  }
+
+  /**
+   * A HEAD `res` was answered without endHead (a fault wrote it raw): the handler's current HEAD, or a deferred one.
+   * Call it only for a response that isHead() said is a HEAD.
+   */
+  headAnswered(res: HttpResponse): void {
+    if (this.headNow) this.headNow = false;
+    else if (this.heads.delete(res)) this.deferredHeads--;
+    this.anyHead = this.headNow || this.deferredHeads !== 0;
+  }
+
   /** Whether `res` answers a HEAD request (its writer must then end it with endHead, sending no body). */
   isHead(res: HttpResponse): boolean {
     return this.anyHead && (this.headNow || (this.deferredHeads !== 0 && this.heads.has(res)));
@@ -124,9 +150,7 @@ export class Writer {
    * `Transfer-Encoding: chunked` when `length` is negative (a chunked GET), and no body bytes.
    */
   endHead(res: HttpResponse, length: number): void {
-    if (this.headNow) this.headNow = false;
-    else if (this.heads.delete(res)) this.deferredHeads--;
-    this.anyHead = this.headNow || this.deferredHeads !== 0;
+    this.headAnswered(res);
     if (!bodiless(this.lastCode)) {
       if (length < 0) res.writeHeader('Transfer-Encoding', 'chunked');
       else res.writeHeader(ContentLengthName, String(length));

@@ -12,13 +12,13 @@ export function asText(v: unknown): unknown {
   return v;
 }
 
-/** A response recording writeStatus, writeHeader, end, endWithoutBody and onAborted; cork runs its callback. */
+/** A response recording writeStatus, writeHeader, end, endWithoutBody, onAborted and close; cork runs its callback. */
 export function fakeRes(): { res: HttpResponse; calls: Call[] } {
   const calls: Call[] = [];
   const rec = (name: string) => (...args: unknown[]) => { calls.push([name, ...args.map(asText)]); return res; };
   const res = {
     writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
-    onAborted: rec('onAborted'), cork(fn: () => void) { fn(); return res; },
+    onAborted: rec('onAborted'), close: rec('close'), cork(fn: () => void) { fn(); return res; },
     // What the journal's recorder reads of the connection (no PROXY header here).
     getProxiedRemoteAddressAsText: () => new ArrayBuffer(0),
   } as unknown as HttpResponse;

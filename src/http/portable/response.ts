@@ -197,6 +197,32 @@ export class PortableResponse implements EngineResponse {
     return this.msg.socket;
   }
 
+  /**
+   * The trailer control (features/trailers.ts): `head` as writeStatus takes it ("200 OK\r\nName: value"), then
+   * `body` chunked (null: a HEAD, no body and no trailers), then the trailer fields (names and values alternating).
+   * Node frames it: Transfer-Encoding chunked on HTTP/1.1, a trailing HEADERS frame on HTTP/2.
+   */
+  endWithTrailers(head: string, body: Buffer | null, trailers: readonly string[]): this {
+    if (this.state !== Open) return this;
+    const h = parseHead(head);
+    const names: string[] = [];
+    // An object: node:http2's compat addTrailers takes no [name, value] pairs (a repeated name keeps its last value).
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < trailers.length; i += 2) {
+      names.push(trailers[i]);
+      fields[trailers[i]] = trailers[i + 1];
+    }
+    this.finish();
+    // Node throws on a Trailer header in a response it does not send chunked (a HEAD, an HTTP/1.0 client): there
+    // the head goes out without it, and without trailers.
+    const chunked = body !== null && this.msg.httpVersion !== '1.0';
+    this.writeHead(h.code, h.reason, chunked ? [...h.headers, 'Trailer', names.join(', ')] : h.headers);
+    if (body !== null && body.length !== 0) this.res.write(body);
+    if (chunked) this.res.addTrailers(fields);
+    this.res.end();
+    return this;
+  }
+
   upgrade<U>(userData: U, _secWebSocketKey: Bytes, secWebSocketProtocol: Bytes, secWebSocketExtensions: Bytes, context: WsContext): void {
     if (!(context instanceof PortableUpgrade)) throw new TypeError('upgrade: not the context of a portable-engine upgrade handler');
     // After an answer or an abort there is nothing to upgrade (uWS would throw on an aborted response).
