@@ -2,7 +2,7 @@
 // ending with `data: [DONE]` (and, with stream_options.include_usage, a usage chunk before it).
 import { serializeChatChunk, serializeChatCompletion } from '../../serializers/index.js';
 import type { AiCall, Family } from './call.js';
-import { TokenFrame } from './frames.js';
+import { slotFrame, TokenSlot } from './frames.js';
 import { includeUsage, readBool, readMaxTokens, readMessages, readModel } from './input.js';
 
 const Done = Buffer.from('data: [DONE]\n\n');
@@ -48,9 +48,7 @@ export const chatFamily: Family = {
     return Buffer.from(chunk(call, { role: 'assistant', content: '' }, null));
   },
   frame(call) {
-    return new TokenFrame(
-      `data: {"id":"chatcmpl-${call.id}","object":"chat.completion.chunk","created":${call.created},"model":${JSON.stringify(call.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"`,
-      '"},"logprobs":null,"finish_reason":null}]}\n\n', '', false, (call.source as NonNullable<AiCall['source']>).maxBytes);
+    return slotFrame(chunk(call, { content: TokenSlot }, null), (call.source as NonNullable<AiCall['source']>).maxBytes);
   },
   close(call) {
     let s = chunk(call, {}, call.truncated && call.sent === call.n ? 'length' : 'stop');

@@ -3,7 +3,7 @@
 import { serializeCompletion } from '../../serializers/index.js';
 import type { AiCall, Family } from './call.js';
 import { AiInputError } from './errors.js';
-import { TokenFrame } from './frames.js';
+import { slotFrame, TokenSlot } from './frames.js';
 import { includeUsage, readBool, readMaxTokens, readModel, typeName } from './input.js';
 import { countTokens, DefaultAiTokens } from './tokens.js';
 
@@ -44,9 +44,10 @@ export const completionsFamily: Family = {
     return Buffer.alloc(0);
   },
   frame(call) {
-    return new TokenFrame(
-      `data: {"id":"cmpl-${call.id}","object":"text_completion","created":${call.created},"model":${JSON.stringify(call.model)},"choices":[{"text":"`,
-      '","index":0,"logprobs":null,"finish_reason":null}]}\n\n', '', false, (call.source as NonNullable<AiCall['source']>).maxBytes);
+    return slotFrame(`data: ${serializeCompletion({
+      id: `cmpl-${call.id}`, object: 'text_completion', created: call.created, model: call.model,
+      choices: [{ text: TokenSlot, index: 0, logprobs: null, finish_reason: null }],
+    })}\n\n`, (call.source as NonNullable<AiCall['source']>).maxBytes);
   },
   close(call) {
     let s = `data: ${serializeCompletion({

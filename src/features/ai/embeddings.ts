@@ -4,7 +4,7 @@
 import { serializeEmbeddingsBase64, serializeEmbeddingsFloat } from '../../serializers/index.js';
 import type { Family } from './call.js';
 import { AiInputError } from './errors.js';
-import { readModel, typeName } from './input.js';
+import { readModel, shownValue, typeName } from './input.js';
 import { countTokens, embeddingVector } from './tokens.js';
 
 /** Dimensions when the request does not say (text-embedding-3-small's). */
@@ -54,13 +54,13 @@ export const embeddingsFamily: Family = {
     let dims = DefaultEmbeddingDims;
     if (d !== undefined && d !== null) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MaxEmbeddingDims) {
-        throw new AiInputError(`Invalid 'dimensions': expected an integer from 1 to ${MaxEmbeddingDims}, but got ${JSON.stringify(d)} instead.`, 'dimensions', 'invalid_value');
+        throw new AiInputError(`Invalid 'dimensions': expected an integer from 1 to ${MaxEmbeddingDims}, but got ${shownValue(d)} instead.`, 'dimensions', 'invalid_value');
       }
       dims = d;
     }
     const f = b.encoding_format ?? 'float';
     if (f !== 'float' && f !== 'base64') {
-      throw new AiInputError(`Invalid value for 'encoding_format': expected 'float' or 'base64', but got ${JSON.stringify(f)} instead.`, 'encoding_format', 'invalid_value');
+      throw new AiInputError(`Invalid value for 'encoding_format': expected 'float' or 'base64', but got ${shownValue(f)} instead.`, 'encoding_format', 'invalid_value');
     }
     call.promptTokens = tokens;
     call.extra = { inputs, dims, base64: f === 'base64' } satisfies Extra;

@@ -42,3 +42,16 @@ export class TokenFrame {
     return b.subarray(0, i);
   }
 }
+
+/** Where the token goes in an event serialized by the project's serializers (it escapes to `\u0000`). */
+export const TokenSlot = '\u0000';
+const EscapedSlot = '\\u0000';
+
+/**
+ * The token frame of one stream from its event serialized with TokenSlot as the token: the serializer escapes
+ * the client's text (the model) once per stream, and the last slot is the token's (client text comes before it).
+ */
+export function slotFrame(event: string, maxToken: number): TokenFrame {
+  const at = event.lastIndexOf(EscapedSlot);
+  return new TokenFrame(event.slice(0, at), event.slice(at + EscapedSlot.length), '', false, maxToken);
+}

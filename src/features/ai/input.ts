@@ -1,5 +1,6 @@
 // Reading request bodies the way the APIs check them: each helper throws the AiInputError (message, param,
 // code) the service would answer with, in OpenAI's wording; messages.ts words Anthropic's its own way.
+import { quoteValue } from '../../grammar/errors.js';
 import { AiInputError } from './errors.js';
 import { countTokens } from './tokens.js';
 
@@ -83,4 +84,11 @@ export function typeName(v: unknown): string {
   if (typeof v === 'string') return 'a string';
   if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a decimal';
   return `a ${typeof v}`;
+}
+
+/** A client value as an error message shows it, bounded: strings quoted (quoteValue), numbers as written, else its type. */
+export function shownValue(v: unknown): string {
+  if (typeof v === 'string') return quoteValue(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return typeName(v);
 }

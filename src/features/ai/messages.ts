@@ -6,7 +6,7 @@ import { serializeAnthropicEvent, serializeAnthropicMessage } from '../../serial
 import type { AiCall, Family } from './call.js';
 import { AiInputError, anthropicErrorEvent } from './errors.js';
 import { TokenFrame } from './frames.js';
-import { contentText, typeName } from './input.js';
+import { contentText, shownValue, typeName } from './input.js';
 import { countTokens } from './tokens.js';
 
 const Stop = Buffer.from('event: message_stop\ndata: {"type":"message_stop"}\n\n');
@@ -47,7 +47,7 @@ export const messagesFamily: Family = {
     call.model = b.model;
     if (b.max_tokens === undefined || b.max_tokens === null) throw required('max_tokens');
     if (typeof b.max_tokens !== 'number' || !Number.isInteger(b.max_tokens) || b.max_tokens < 1) {
-      throw new AiInputError(`max_tokens: Input should be a valid integer greater than or equal to 1, got ${JSON.stringify(b.max_tokens)}`, 'max_tokens');
+      throw new AiInputError(`max_tokens: Input should be a valid integer greater than or equal to 1, got ${shownValue(b.max_tokens)}`, 'max_tokens');
     }
     call.maxTokens = b.max_tokens;
     const list = b.messages;
