@@ -5,7 +5,7 @@
 // Only requests with expectations get here (controls.ts hands them over): the plain path never does.
 import { checkLabel, compileExpectations, isExpectName, resolvePointer, type Check, type ExpectText, type Expectations, type Failure } from '../grammar/expect.js';
 import { MaxJsonDepth } from '../config/defaults.js';
-import { jsonDepth } from '../http/depth.js';
+import { DepthError, parseBoundedJson } from '../http/depth.js';
 import { makeHead, type Head } from '../http/head.js';
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import type { RouteContext } from './context.js';
@@ -141,11 +141,10 @@ export function evaluate(checks: readonly Check[], seen: Seen, body: Buffer | nu
 function parseBody(body: Buffer): { value: unknown; problem: string | null } {
   const text = body.toString('utf8');
   if (text.length === 0) return { value: undefined, problem: '(no body)' };
-  if (jsonDepth(text) > MaxJsonDepth) return { value: undefined, problem: `(body nested deeper than ${MaxJsonDepth})` };
   try {
-    return { value: JSON.parse(text) as unknown, problem: null };
-  } catch {
-    return { value: undefined, problem: '(body is not JSON)' };
+    return { value: parseBoundedJson(text), problem: null };
+  } catch (err) {
+    return { value: undefined, problem: err instanceof DepthError ? `(body nested deeper than ${MaxJsonDepth})` : '(body is not JSON)' };
   }
 }
 
