@@ -283,14 +283,15 @@ export class Faults implements Task {
       f.socket.end(Buffer.from(`HTTP/1.1 ${wire}`, 'latin1'));
       return;
     }
-    // Native: writeStatus appends CRLF, so the last two bytes on the wire are uWS's: a truncated body of N >= 2
-    // bytes ends in them, N = 0 ends the head with them, N = 1 is sent as 2 bytes (docs/faults.md).
-    if (truncate) {
-      const h = cap.head([`Content-Length: ${cap.length}`]);
-      wire = n === 0 ? `${h}${Crlf}` : `${h}${Crlf}${Crlf}${cap.body.subarray(0, Math.max(0, n - 2)).toString('latin1')}`;
-    }
     f.res.onAborted(f.abort);
-    f.res.writeStatus(Buffer.from(wire, 'latin1'));
+    if (truncate) {
+      // Native: the head's lines through writeStatus, then tryEnd(N bytes, full length): uWS declares the full
+      // Content-Length and sends exactly N body bytes (a raw write would end in uWS's CRLF).
+      f.res.writeStatus(Buffer.from(cap.head([]), 'latin1'));
+      f.res.tryEnd(cap.body.subarray(0, n), cap.length);
+    } else {
+      f.res.writeStatus(Buffer.from(wire, 'latin1'));
+    }
     this.at(f, 0, CloseNow);
   }
 
