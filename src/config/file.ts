@@ -13,6 +13,7 @@ import { scanTemplate } from '../grammar/template.js';
 import { pathProblem, routeShape } from '../grammar/route-shape.js';
 import { compilePlan, parseCloseRule } from '../grammar/ws-plan.js';
 import { compileRouteExpect } from '../grammar/expect.js';
+import { parseOneOrSequence } from '../grammar/sequence.js';
 
 export { routeShape };
 
@@ -192,13 +193,18 @@ export function checkConfig(value: unknown, limits: CheckLimits): string[] {
         errors.push(`${at}/headers/${name}: the server writes ${name} itself; use body.size for the length and "close" for Connection: close`);
       }
     }
-    if (typeof r.status === 'string') grammar(`${at}/status`, () => parseStatusChoice(r.status as string, 'status'));
-    if (typeof r.fault === 'string') grammar(`${at}/fault`, () => parseFaultChoice(r.fault as string, 'fault', limits.maxDelayMs));
+    // status, fault and latency: one value or a sequence of them (a scenario, docs/scenarios.md); a WebSocket
+    // route takes single values (its upgrade controls have no scenarios).
+    const orSeq = r.ws === undefined || r.ws === null
+      ? parseOneOrSequence
+      : <T>(t: string, p: string, one: (t: string, p: string) => T): T => one(t, p);
+    if (typeof r.status === 'string') grammar(`${at}/status`, () => orSeq(r.status as string, 'status', parseStatusChoice));
+    if (typeof r.fault === 'string') grammar(`${at}/fault`, () => orSeq(r.fault as string, 'fault', (t, p) => parseFaultChoice(t, p, limits.maxDelayMs)));
     if (r.expect !== null && typeof r.expect === 'object' && !rejected.has(`${at}/expect`)) {
       const ex = r.expect;
       grammar(`${at}/expect`, () => compileRouteExpect(ex as Record<string, unknown>, `${at}/expect`));
     }
-    if (typeof r.latency === 'string') grammar(`${at}/latency`, () => parseLatency(r.latency as string, 'latency', limits.maxDelayMs));
+    if (typeof r.latency === 'string') grammar(`${at}/latency`, () => orSeq(r.latency as string, 'latency', (t, p) => parseLatency(t, p, limits.maxDelayMs)));
     if (r.ws !== null && typeof r.ws === 'object') {
       const ws = r.ws;
       if (typeof ws.interval === 'string') grammar(`${at}/ws/interval`, () => parseLatency(ws.interval as string, 'interval', limits.maxDelayMs));
@@ -293,3 +299,4 @@ export function payloadFilePath(dir: string, name: string): string {
   if (entry.kind !== 'file') throw new Error(`${name} in the payload folder ${dir} is not a regular file`);
   return entry.path;
 }
+

@@ -13,7 +13,8 @@ import { makeHead, prepare, type Head } from '../http/head.js';
 import type { Responder } from '../http/scheduler.js';
 import type { HttpRequest } from '../http/uws.js';
 import { parseFaultChoice } from '../grammar/fault.js';
-import type { Asked } from './asked.js';
+import type { Asked, SequenceControl } from './asked.js';
+import { parseOneOrSequence } from '../grammar/sequence.js';
 import { compileRouteExpect } from '../grammar/expect.js';
 import type { Route, RouteContext } from './context.js';
 
@@ -113,14 +114,19 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       const p = prepare(code, ownType ?? type, bytes, headers);
       responder = { send(res) { writer.send(res, p); } };
     }
+    // latency, status and fault may be sequences (`"status": "503x3,200"`): each request takes its step, scoped
+    // by X-Mock-Key / key= like a request's own sequence (docs/scenarios.md).
+    const sequences: SequenceControl[] = [];
+    const max = config.maxDelayMs;
     const asked: Asked = {
-      delay: r.latency === undefined ? null : parseLatency(r.latency, 'latency', config.maxDelayMs),
-      status: typeof r.status === 'string' ? parseStatusChoice(r.status, 'status') : null,
+      delay: valueOrSequence(r.latency, 'delay', 'latency', (t, p) => parseLatency(t, p, max), sequences),
+      status: valueOrSequence(typeof r.status === 'string' ? r.status : undefined, 'status', 'status', parseStatusChoice, sequences),
       size: null,
       headers: null,
       close: r.close ?? -1,
-      fault: r.fault === undefined ? null : parseFaultChoice(r.fault, 'fault', config.maxDelayMs),
+      fault: valueOrSequence(r.fault, 'fault', 'fault', (t, p) => parseFaultChoice(t, p, max), sequences),
       expect: compileRouteExpect(r.expect as Record<string, unknown> | undefined, `${r.path} expect`),
+      sequences: sequences.length === 0 ? null : sequences,
     };
     const methods = r.method === undefined ? null : new Set((Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toLowerCase()));
     const now = (): string => { ctx.clock.refresh(); return ctx.clock.timeText(); };
@@ -133,4 +139,12 @@ export function configuredRoutes(ctx: RouteContext, routes: readonly RouteConfig
       ws: null,
     };
   });
+}
+
+// A route's control text as one value, or null with the sequence added to `out` when the text is a sequence.
+function valueOrSequence<T>(text: string | undefined, field: keyof Asked, param: string, one: (t: string, p: string) => T, out: SequenceControl[]): T | null {
+  if (text === undefined) return null;
+  const parsed = parseOneOrSequence(text, param, one);
+  if (parsed.seq !== null) out.push({ field, seq: parsed.seq });
+  return parsed.value;
 }

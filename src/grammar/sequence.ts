@@ -146,3 +146,14 @@ function repeatAt(text: string, start: number, end: number): number {
   while (i > start && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i--;
   return i < end - 1 && i >= start && text.charCodeAt(i) === LOWER_X ? i : -1;
 }
+
+/** A control's text parsed as its grammar's one value, or as a sequence of such values (exactly one is non-null). */
+export interface OneOrSequence<T> {
+  readonly value: T | null;
+  readonly seq: Sequence<T> | null;
+}
+
+/** Parse a control's text as one value or, when isSequence(text), as a sequence (throws GrammarError). */
+export function parseOneOrSequence<T>(text: string, param: string, one: (itemText: string, param: string) => T): OneOrSequence<T> {
+  return isSequence(text) ? { value: null, seq: parseSequence(text, param, one) } : { value: one(text, param), seq: null };
+}

@@ -2,8 +2,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { availableEngines } from '../helpers/engines.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { runCli, startServer, type TestServer } from '../helpers/server.js';
 
 interface Answer { status: number; body: string; headers: Record<string, string | string[] | undefined> }
 
@@ -130,5 +133,47 @@ describe('a full scenario table', () => {
     assert.equal((await fetch(`${server.url}/json/valid?status=200,200&key=k5`)).status, 200, 'a scenario already in the table goes on');
     assert.equal((await fetch(`${server.url}/__mock/scenarios`, { method: 'DELETE' })).status, 200);
     assert.equal((await fetch(`${server.url}/json/valid?status=200,200&key=one-more`)).status, 200);
+  });
+});
+
+describe('configured routes with sequences (a whole test suite against a file)', () => {
+  let server: TestServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mock-scenario-'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ routes: [
+      { path: '/flaky', status: '503x2,200', body: { json: { ok: true } } },
+      { path: '/breaks', fault: 'emptyx1,none', body: { text: 'fine' } },
+      { path: '/cycles', status: 'cycle(200,500)' },
+    ] }));
+    // Request controls off: the route's sequences still run, scoped by the X-Mock-Key header.
+    server = await startServer(['--config', join(dir, 'c.json'), '--workers', '2', '--no-request-controls']);
+  });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  test('each key walks the route\'s sequence from its start; the route\'s body answers once the sequence says 200', async () => {
+    for (const k of ['a', 'b']) {
+      const seen: Answer[] = [];
+      for (let i = 0; i < 4; i++) seen.push(await ask(server.port, '/flaky', { 'X-Mock-Key': `flaky-${k}` }));
+      assert.deepEqual(seen.map((r) => r.status), [503, 503, 200, 200], k);
+      assert.deepEqual(JSON.parse(seen[3].body), { ok: true });
+    }
+    const cycled: number[] = [];
+    for (let i = 0; i < 4; i++) cycled.push((await ask(server.port, '/cycles', { 'X-Mock-Key': 'cycles' })).status);
+    assert.deepEqual(cycled, [200, 500, 200, 500]);
+  });
+
+  test('a fault sequence breaks the first request only', async () => {
+    await assert.rejects(ask(server.port, '/breaks', { 'X-Mock-Key': 'breaks' }), /socket hang up|ECONNRESET/);
+    const next = await ask(server.port, '/breaks', { 'X-Mock-Key': 'breaks' });
+    assert.deepEqual([next.status, next.body], [200, 'fine']);
+  });
+
+  test('a bad sequence in the file is a startup error that names the route field', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ routes: [{ path: '/x', status: '503x0,200' }] }));
+    const run = await runCli(['--config', bad, '--port', '0']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr + run.stdout, /\/routes\/0\/status/);
   });
 });
