@@ -61,6 +61,8 @@ export interface MockUpstreamOptions {
   h2MaxStreams?: number;
   /** GOAWAY every HTTP/2 connection after N streams (a number) or a duration ('30s'), as --h2-goaway-after. */
   h2GoawayAfter?: number | string;
+  /** GOAWAY an HTTP/2 connection with no frames for this long ('60s', the default; '0s' never), as --h2-idle-timeout. */
+  h2IdleTimeout?: string;
   /** Time to first token of the AI endpoints, a latency expression ('300ms'), as --ai-ttft. */
   aiTtft?: string;
   /** Inter-token latency of the AI endpoints ('20ms'), as --ai-itl. */

@@ -62,5 +62,11 @@ export const DefaultH2WindowBytes = 65_535;
 /** SETTINGS_MAX_FRAME_SIZE: the protocol's (and node's) default, also its minimum. */
 export const DefaultH2MaxFrameBytes = 16_384;
 
+/**
+ * An HTTP/2 connection with no frames either way for this long gets a GOAWAY (--h2-idle-timeout): without it an
+ * idle session is held for good. 60 s: below nginx's 75 s keepalive_timeout, far above gateways' pool churn.
+ */
+export const DefaultH2IdleMs = 60_000;
+
 /** Context window of the AI endpoints (tokens, --ai-context): a prompt over it is a 400 context_length_exceeded. */
 export const DefaultAiContextTokens = 128_000;

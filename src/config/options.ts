@@ -11,7 +11,7 @@ import { checkConfig, ConfigFileError, type ConfigFile, type RouteConfig } from 
 import { SettingRows, Settings, type SettingKey, type SettingValue } from './settings.js';
 import {
   DefaultGraceMs, DefaultHost, DefaultLogLevel, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultWsMaxMessageBytes,
-  DefaultAiContextTokens, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes,
+  DefaultAiContextTokens, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultPort, AdminPrefix, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultH2IdleMs,
   type EngineChoice,
 } from './defaults.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
@@ -89,6 +89,8 @@ export interface H2Config {
   readonly goawayAfterStreams: number;
   /** GOAWAY this long after a session opened (ms; 0: never). */
   readonly goawayAfterMs: number;
+  /** GOAWAY a session with no frames for this long (ms; 0: never). */
+  readonly idleMs: number;
 }
 
 /** What the command line asked for: a server config, a config check, or help/version output. */
@@ -274,6 +276,7 @@ function resolveConfig(values: Values, env: NodeJS.ProcessEnv): ServerConfig {
     maxFrame: s.read('h2MaxFrame') ?? DefaultH2MaxFrameBytes,
     goawayAfterStreams: goawayAfter?.streams ?? 0,
     goawayAfterMs: goawayAfter?.ms ?? 0,
+    idleMs: s.read('h2IdleTimeout') ?? DefaultH2IdleMs,
   };
   return deepFreeze<ServerConfig>({
     engine: s.read('engine') ?? 'native',

@@ -21,7 +21,7 @@ import { formatSize, parseSize } from '../grammar/size.js';
 import { DefaultSaturationElu, DefaultSaturationSeconds } from '../observe/saturation.js';
 import {
   AdminPrefix, DefaultGraceMs, DefaultHost, DefaultJournalBodyBytes, DefaultJournalRedact, DefaultLogLevel,
-  DefaultAiContextTokens, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
+  DefaultAiContextTokens, DefaultMaxBodyBytes, DefaultMaxDelayMs, DefaultMaxSizeBytes, DefaultPort, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2MaxFrameBytes, DefaultH2IdleMs, DefaultWsMaxMessageBytes, MaxWsMessageBytes, EngineChoices, HeaderToken, MaxJournalEntries, MaxWorkers,
   type EngineChoice,
 } from './defaults.js';
 import { parseFaultChoice } from '../grammar/fault.js';
@@ -308,6 +308,11 @@ export const Settings = {
     flag: 'h2-goaway-after', env: 'MOCK_H2_GOAWAY_AFTER', value: 'N|DURATION', help: 'send GOAWAY on every HTTP/2 connection after N streams, or DURATION after it opened (reconnection tests)',
     parse: parseGoawayAfter, fixture: true,
     file: { type: ['string', 'integer'], description: 'Send GOAWAY on every HTTP/2 connection after this many streams (an integer), or this long after it opened (a duration such as "30s"): open streams finish, the client opens a new connection. Default: never. Flag --h2-goaway-after, env MOCK_H2_GOAWAY_AFTER.' },
+  },
+  h2IdleTimeout: {
+    flag: 'h2-idle-timeout', env: 'MOCK_H2_IDLE_TIMEOUT', value: 'DURATION', help: `GOAWAY on an HTTP/2 connection with no frames for DURATION; 0 never (default ${formatDuration(DefaultH2IdleMs)})`,
+    parse: (t, p) => parseDuration(t, p, MaxSettingDurationMs), fixture: true,
+    file: { type: 'string', description: `Send GOAWAY on an HTTP/2 connection that carried no frames either way for this long (a duration such as "60s", the default; "0s" never): open streams finish, the session then closes. Flag --h2-idle-timeout, env MOCK_H2_IDLE_TIMEOUT.` },
   },
   aiTtft: {
     flag: 'ai-ttft', env: 'MOCK_AI_TTFT', value: 'LATENCY', help: 'time to first token of the AI endpoints (any latency expression; default 0ms); the ttft control wins',

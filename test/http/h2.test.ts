@@ -217,6 +217,21 @@ describe('SETTINGS, GOAWAY and the stream limit', () => {
     } finally { assert.equal(await timed.stop(), 0); }
   });
 
+  test('--h2-idle-timeout 200ms: GOAWAY on a quiet session; a stream still open (quiet too) is answered first', async () => {
+    const server = await startServer(['--h2-port', '0', '--h2-idle-timeout', '200ms']);
+    try {
+      const s = await h2Session(await h2PortOf(server));
+      const g = goawayOf(s, 5_000);
+      // No frame either way while the server waits out the delay: the idle GOAWAY comes during it.
+      const slow = h2Ask(s, 'GET', '/delay/800ms');
+      assert.equal((await g).code, 0);
+      assert.equal((await slow).status, 200);
+      s.close();
+      const stats = await (await fetch(`${server.url}/__mock/stats`)).json() as { h2: { goaways: number } };
+      assert.ok(stats.h2.goaways >= 1);
+    } finally { assert.equal(await server.stop(), 0); }
+  });
+
   test('more concurrent streams than --h2-max-streams: each is answered or refused (REFUSED_STREAM), the server keeps serving', async () => {
     const server = await startServer(['--h2-port', '0', '--h2-max-streams', '2']);
     try {

@@ -17,7 +17,7 @@ import type { RequestSource } from '../portable/request.js';
 import { Disabled, SharedCompressor } from '../portable/websocket.js';
 import { Scheduler, type Task } from '../scheduler.js';
 import { F } from '../../observe/counters.js';
-import { DefaultH2MaxFrameBytes, DefaultH2MaxStreams, DefaultH2WindowBytes } from '../../config/defaults.js';
+import { DefaultH2MaxFrameBytes, DefaultH2MaxStreams, DefaultH2WindowBytes, DefaultH2IdleMs } from '../../config/defaults.js';
 import { H2Response, type GoawaySender } from './response.js';
 
 /** HTTP/2 settings of the listener (--h2-* flags). */
@@ -32,11 +32,13 @@ export interface H2Settings {
   readonly goawayAfterStreams: number;
   /** GOAWAY every session this long after it opened (ms; 0: never). */
   readonly goawayAfterMs: number;
+  /** GOAWAY a session with no frames either way for this long (ms; 0: never). */
+  readonly idleMs: number;
 }
 
 /** The protocol's defaults, with the stream limit at 100 (nghttp2's own is unlimited); no GOAWAY of our own. */
 export const DefaultH2Settings: H2Settings = {
-  maxStreams: DefaultH2MaxStreams, window: DefaultH2WindowBytes, maxFrame: DefaultH2MaxFrameBytes, goawayAfterStreams: 0, goawayAfterMs: 0,
+  maxStreams: DefaultH2MaxStreams, window: DefaultH2WindowBytes, maxFrame: DefaultH2MaxFrameBytes, goawayAfterStreams: 0, goawayAfterMs: 0, idleMs: DefaultH2IdleMs,
 };
 
 /**
@@ -163,6 +165,9 @@ export class H2App extends PortableApp implements GoawaySender {
     this.meter.add(F.h2Sessions, 1);
     const ms = this.settings.goawayAfterMs;
     if (ms > 0) session.mockTimer = this.timers.scheduleTask(ms, this.timeUp, session, 0);
+    // Idle: node's session timer (re-armed by every frame either way) fires once per quiet period; GOAWAY is
+    // graceful, so a stream still open (a quiet Watch) finishes first. One closure per connection, not per stream.
+    if (this.settings.idleMs > 0) session.setTimeout(this.settings.idleMs, () => this.goaway(session));
     session.once('close', () => {
       this.sessions.delete(session);
       this.meter.add(F.h2Sessions, -1);
