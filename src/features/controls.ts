@@ -116,7 +116,7 @@ export class Controls {
     this.named = this.on && ctx.config.mockHeaders;
     const writer = ctx.writer;
     const faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
-    const trailered = new Trailered(writer);
+    const trailered = new Trailered(writer, faults);
     this.faultChoices = new Compiled((t, p) => parseFaultChoice(t, p, ctx.config.maxDelayMs));
     this.overriding = {
       send(res, arg) {

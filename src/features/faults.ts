@@ -42,6 +42,8 @@ export class Capture implements EngineResponse {
   body: Buffer = EmptyBody;
   /** The body's length as declared (HEAD: the GET body's Content-Length; -1 when unknown). */
   length = -1;
+  /** Whether the route's answer asked for `Connection: close` (the close control). */
+  closes = false;
   private readonly parts: Buffer[] = [];
   private offset = 0;
 
@@ -53,20 +55,23 @@ export class Capture implements EngineResponse {
     const n = text(name);
     const lower = n.toLowerCase();
     if (lower === 'content-length') this.length = Number(text(value));
-    else if (lower !== 'transfer-encoding' && lower !== 'connection') this.lines.push(`${n}: ${text(value)}`);
+    else if (lower === 'connection') this.closes = text(value).toLowerCase() === 'close';
+    else if (lower !== 'transfer-encoding') this.lines.push(`${n}: ${text(value)}`);
     return this;
   }
   write(chunk: Bytes): boolean {
     this.add(chunk);
     return true;
   }
-  end(body?: Bytes): this {
+  end(body?: Bytes, closeConnection?: boolean): this {
     if (body !== undefined) this.add(body);
+    if (closeConnection === true) this.closes = true;
     this.done();
     return this;
   }
-  endWithoutBody(reportedContentLength?: number): this {
+  endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): this {
     if (reportedContentLength !== undefined) this.length = reportedContentLength;
+    if (closeConnection === true) this.closes = true;
     this.done();
     return this;
   }
@@ -168,6 +173,9 @@ class Faulted {
     readonly owner: Faults, readonly res: HttpResponse, readonly engine: number, readonly fault: Fault, readonly cap: Capture | null, readonly head: boolean,
   ) {}
 }
+
+/** The fault a plain close after a flush stands for (closeAfterFlush): an empty answer's close. */
+const Closing: Fault = { kind: K.empty, text: 'close', arg: 0 };
 
 // What a task does when it is due.
 const CloseNow = 0;
@@ -371,6 +379,16 @@ export class Faults implements Task {
 
   private at(f: Faulted, ms: number, what: number): void {
     f.slot = this.tasks.scheduleTask(ms, this, f, what);
+  }
+
+  /**
+   * Close a native response's connection once what this cork wrote is flushed (uWS drops bytes closed in the
+   * same cork): for a raw-written response that asked for `Connection: close` (trailers.ts). Must run corked.
+   */
+  closeAfterFlush(res: HttpResponse): void {
+    const f = new Faulted(this, res, Native, Closing, null, false);
+    res.onAborted(f.abort);
+    this.at(f, 0, CloseNow);
   }
 
   private closeNow(f: Faulted): void {

@@ -13,9 +13,11 @@
 import type { HttpResponse } from '../http/uws.js';
 import type { Writer } from '../http/writer.js';
 import { bodiless } from '../http/head.js';
-import { Capture } from './faults.js';
+import { Capture, type Faults } from './faults.js';
 
 const Crlf = '\r\n';
+const CloseLine: readonly string[] = ['Connection: close'];
+const NoLines: readonly string[] = [];
 
 interface TrailerSurface {
   endWithTrailers(head: string, body: Buffer | null, trailers: readonly string[]): unknown;
@@ -23,7 +25,7 @@ interface TrailerSurface {
 
 /** Per-worker server of trailered responses. */
 export class Trailered {
-  constructor(private readonly writer: Writer) {}
+  constructor(private readonly writer: Writer, private readonly faults: Faults) {}
 
   /**
    * Answer `res` chunked with `trailers` (names and values alternating). `answer` writes the route's response into
@@ -41,32 +43,39 @@ export class Trailered {
     const names: string[] = [];
     for (let i = 0; i < fields.length; i += 2) names.push(fields[i]);
     const body = head || bodiless(code) ? null : cap.body;
+    // The close control: `Connection: close` in the head (portable: node closes after it; HTTP/2: a GOAWAY).
+    const close = cap.closes ? CloseLine : NoLines;
     const portable = res as unknown as Partial<TrailerSurface>;
     if (typeof portable.endWithTrailers === 'function') {
       // A 204/304 has no body to chunk: its head alone, without trailers (a HEAD announces them).
-      if (bodiless(code)) portable.endWithTrailers(cap.head([]), null, []);
-      else portable.endWithTrailers(cap.head([]), body, fields);
+      if (bodiless(code)) portable.endWithTrailers(cap.head(close), null, []);
+      else portable.endWithTrailers(cap.head(close), body, fields);
       return;
     }
-    if (bodiless(code)) {
-      res.writeStatus(cap.head([]));
-      res.endWithoutBody();
-      return;
-    }
-    const announced = ['Transfer-Encoding: chunked', `Trailer: ${names.join(', ')}`];
-    if (body === null) {
-      res.writeStatus(cap.head(announced));
-      res.endWithoutBody();
-      return;
-    }
+    // Native. With the close control the whole response goes out raw, its final CRLF being the one uWS appends to
+    // writeStatus, and the connection is closed after the flush: endWithoutBody(n, true) would add `Connection:
+    // close` and `Content-Length: 0` into the trailer section (measured), and uWS crashes on endWithoutBody(undefined, true).
+    const closing = cap.closes;
+    if (bodiless(code)) return this.end(res, `${cap.head(close)}${closing ? Crlf : ''}`, closing);
+    const announced = ['Transfer-Encoding: chunked', `Trailer: ${names.join(', ')}`, ...close];
+    if (body === null) return this.end(res, `${cap.head(announced)}${closing ? Crlf : ''}`, closing);
     const lines: string[] = [];
-    for (let i = 0; i < fields.length; i += 2) lines.push(`${fields[i]}: ${fields[i + 1]}`);
+    for (let i = 0; i < fields.length; i += 2) lines.push(`${fields[i]}: ${fields[i + 1]}${Crlf}`);
     const chunk = body.length === 0 ? '' : `${body.length.toString(16)}${Crlf}`;
     res.writeStatus(Buffer.concat([
       Buffer.from(`${cap.head(announced)}${Crlf}${Crlf}${chunk}`, 'latin1'),
       body,
-      Buffer.from(`${body.length === 0 ? '' : Crlf}0${Crlf}${lines.join(Crlf)}`, 'latin1'),
+      // Without the close, the last field's CRLF and the blank line come from uWS (after its Date line).
+      Buffer.from(`${body.length === 0 ? '' : Crlf}0${Crlf}${lines.join('').slice(0, closing ? undefined : -2)}`, 'latin1'),
     ]));
-    res.endWithoutBody();
+    if (closing) this.faults.closeAfterFlush(res);
+    else res.endWithoutBody();
+  }
+
+  // A native head (or raw text) with no body: ended by uWS (its Date line added), or closed after the flush.
+  private end(res: HttpResponse, raw: string, closing: boolean): void {
+    res.writeStatus(raw);
+    if (closing) this.faults.closeAfterFlush(res);
+    else res.endWithoutBody();
   }
 }

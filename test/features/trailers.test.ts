@@ -135,6 +135,23 @@ for (const engine of availableEngines()) {
       assert.equal((raw.match(/HTTP\/1\.1 200 OK/g) ?? []).length, 2, raw);
     });
 
+    it('with close=100: Connection: close in the head, the trailers, then the server closes the connection', async () => {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const s = connect(server.port, '127.0.0.1');
+        let data = '';
+        const timer = setTimeout(() => { s.destroy(); reject(new Error(`no close in 10 s: ${JSON.stringify(data)}`)); }, 10_000);
+        s.on('connect', () => s.write('GET /json/valid?trailer=X-A:1&close=100 HTTP/1.1\r\nHost: x\r\n\r\n'));
+        s.on('data', (d: Buffer) => { data += d.toString('latin1'); });
+        s.on('end', () => { clearTimeout(timer); resolve(data); });
+        s.on('error', (e) => { clearTimeout(timer); reject(e); });
+      });
+      assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(raw, /\r\nConnection: close\r\n/i);
+      assert.match(raw, /\r\n0\r\nX-A: 1\r\n/i);
+      const r = await get(server.port, '/json/valid?trailer=X-A:1&close=100');
+      assert.deepEqual([r.headers.connection, r.trailers['x-a']], ['close', '1']);
+    });
+
     it('HTTP/2: a trailing HEADERS frame (the client\'s trailers event)', async () => {
       const session = await h2Session(await h2PortOf(server));
       try {
