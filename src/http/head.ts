@@ -58,8 +58,12 @@ export function statusLine(code: number): Buffer {
   return Buffer.from(statusText(code));
 }
 
+// Codes outside node's table that gateways and their tests meet: nginx's 499, and 529, which Anthropic's API
+// answers when overloaded (Cloudflare's reason phrase).
+const ExtraReasons: Readonly<Record<number, string>> = { 499: 'Client Closed Request', 529: 'Site is overloaded' };
+
 function statusText(code: number): string {
-  return `${code} ${STATUS_CODES[code] ?? 'Status'}`;
+  return `${code} ${STATUS_CODES[code] ?? ExtraReasons[code] ?? 'Status'}`;
 }
 
 /**

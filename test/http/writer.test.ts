@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writer } from '../../src/http/writer.js';
-import { makeHead, prepare, QueuedBodyBytes } from '../../src/http/head.js';
+import { makeHead, prepare, QueuedBodyBytes, statusLine } from '../../src/http/head.js';
 import { Recorder } from '../../src/http/recorder.js';
 import { allocateCounters, Counters, F, WorkerCounters } from '../../src/observe/counters.js';
 import { Journal } from '../../src/observe/journal.js';
@@ -153,4 +153,11 @@ test('the journal recorder sees the status the writer wrote, including a deferre
   recorder.answer(entry, () => writer.send(deferred.res, prepare(201, null, 'later')));
   const statuses = journal.entries().map((e) => e.status);
   assert.deepEqual(statuses.sort(), [201, 418]);
+});
+
+test('status lines: node\'s reason phrases, 499 and 529 named, any other code still a valid status line', () => {
+  assert.equal(statusLine(503).toString(), '503 Service Unavailable');
+  assert.equal(statusLine(499).toString(), '499 Client Closed Request');
+  assert.equal(statusLine(529).toString(), '529 Site is overloaded');
+  assert.match(statusLine(597).toString(), /^597 [A-Za-z ]+$/);
 });
