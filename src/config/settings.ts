@@ -228,7 +228,7 @@ export const Settings = {
     file: integer(SeedBounds, 'Makes every random choice (weighted picks, distributions, close percentages) reproducible: worker i draws from seed + i. Default: unseeded. Flag --seed, env MOCK_SEED.'),
   },
   noRequestControls: { flag: 'no-request-controls', env: 'MOCK_NO_REQUEST_CONTROLS', value: '', help: 'ignore delay/status/size/header/close query parameters and the X-Mock header' },
-  mockHeaders: { flag: 'mock-headers', env: 'MOCK_HEADERS', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close, -Goaway (6 header lookups per request: for tests, not benchmarks)', fixture: true },
+  mockHeaders: { flag: 'mock-headers', env: 'MOCK_HEADERS', value: '', help: 'also read X-Mock-Delay, -Status, -Size, -Header, -Close, -Goaway, -Fault, -Trailer (8 header lookups per request: for tests, not benchmarks)', fixture: true },
   serverTiming: { flag: 'server-timing', env: 'MOCK_SERVER_TIMING', value: '', help: 'add Server-Timing: upstream;dur=<ms> (arrival to head, delays included) to every data response; a request asks with server-timing=on' },
   adminPort: { flag: 'admin-port', env: 'MOCK_ADMIN_PORT', value: 'N', help: 'serve /__mock/* on this port only (its own listener); 0 picks a free one', parse: parsePort },
   adminHost: { flag: 'admin-host', env: 'MOCK_ADMIN_HOST', value: 'ADDR', help: 'interface of the --admin-port listener, e.g. 127.0.0.1 (default: same as --host)', parse: text },
@@ -276,10 +276,17 @@ export const Settings = {
     flag: 'saturation-seconds', env: 'MOCK_SATURATION_SECONDS', value: 'N', help: `busy seconds in a row before the saturation warning (default ${DefaultSaturationSeconds})`,
     parse: (t, p) => parseBoundedInt(t, p, SaturationSecondsBounds),
   },
-  tlsCert: { flag: 'tls-cert', env: 'MOCK_TLS_CERT', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)', parse: text },
-  tlsKey: { flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text },
+  tlsCert: {
+    flag: 'tls-cert', env: 'MOCK_TLS_CERT', value: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)', parse: text,
+    file: { type: 'string', description: 'PEM certificate file: serve HTTPS, with tlsKey (a path relative to the working directory, as the flag). Flag --tls-cert, env MOCK_TLS_CERT.' },
+  },
+  tlsKey: {
+    flag: 'tls-key', env: 'MOCK_TLS_KEY', value: 'FILE', help: 'PEM private key for --tls-cert', parse: text,
+    file: { type: 'string', description: 'PEM private key file for tlsCert. Flag --tls-key, env MOCK_TLS_KEY.' },
+  },
   tlsCa: {
     flag: 'tls-ca', env: 'MOCK_TLS_CA', value: 'FILE', help: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed (403 otherwise); serves on the portable engine', parse: text,
+    file: { type: 'string', description: 'PEM CA bundle: mutual TLS, every client must present a certificate it signed (a 403 JSON otherwise); needs tlsCert and tlsKey; serves on the portable engine. Flag --tls-ca, env MOCK_TLS_CA.' },
   },
   proxyProtocol: {
     flag: 'proxy-protocol', env: 'MOCK_PROXY_PROTOCOL', value: '', help: 'every data-port connection starts with a PROXY protocol v1 or v2 header (HAProxy send-proxy); serves on the portable engine',

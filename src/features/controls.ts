@@ -1,10 +1,10 @@
 // Request-level controls on any data route: `delay`, `status`, `size`, `header`, `close`, `goaway`, `fault`, by
 // query parameter or in one `X-Mock` header with the same syntax (`X-Mock: status=503&delay=10ms`); plus
-// go-bench-suite's X-Delay. Why one header rather than six `X-Mock-<Name>` headers: each header lookup
+// go-bench-suite's X-Delay. Why one header rather than eight `X-Mock-<Name>` headers: each header lookup
 // is a call into uWS on every request, ~4 % of pipelined /json/valid throughput apiece (measured with
 // both servers sharing one CPU, see bench/lib/rounds.ts: measureShared); getQuery() is ~1.5 %.
 // The plain path is: no query string, no X-Mock, no X-Delay. `--mock-headers` also reads the spec's
-// X-Mock-<Name> headers, paying those six lookups on every request (for integration tests, not benchmarks).
+// X-Mock-<Name> headers, paying those eight lookups on every request (for integration tests, not benchmarks).
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
 import { GrammarError, quoteValue } from '../grammar/errors.js';
 import { parsePercent } from '../grammar/percent.js';

@@ -137,6 +137,13 @@ function place(parts: string[], value: unknown): Record<string, unknown> {
   return { [head]: inner };
 }
 
+// What a server setting's example needs beside it to be a valid config on its own.
+const Companions: Record<string, Record<string, string>> = {
+  'server.tlsCert': { tlsKey: '/certs/server.key' },
+  'server.tlsKey': { tlsCert: '/certs/server.crt' },
+  'server.tlsCa': { tlsCert: '/certs/server.crt', tlsKey: '/certs/server.key' },
+};
+
 /** Run `mock-upstream check` (the real option parsing and file checks) on a config value. */
 function check(value: unknown, dir: string): string | null {
   const file = join(dir, 'config.json');
@@ -183,7 +190,11 @@ describe('config-file reference (docs/configuration.md, "Configured routes") aga
         assert.ok(example !== undefined, `${p.path} has no example`);
         let value: unknown;
         assert.doesNotThrow(() => { value = JSON.parse(example); }, `example of ${p.path} is not JSON: ${example}`);
-        assert.equal(check(place(p.path.split('.'), value), dir), null, `example of ${p.path}: ${example}`);
+        const placed = place(p.path.split('.'), value);
+        // Settings valid only with a companion (TLS files come in pairs) are checked beside it.
+        const with_ = Companions[p.path];
+        if (with_ !== undefined) Object.assign(placed.server as object, with_);
+        assert.equal(check(placed, dir), null, `example of ${p.path}: ${example}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -95,6 +95,17 @@ test('mutual TLS: no certificate and another CA\'s get a 403 that says why; the 
   });
 });
 
+test('mutual TLS from the config file: server.tlsCert, tlsKey and tlsCa', async () => {
+  const k = makePki();
+  const file = join(k.dir, 'tls.json');
+  writeFileSync(file, JSON.stringify({ server: { tlsCert: k.serverCrt, tlsKey: k.serverKey, tlsCa: k.ca } }));
+  await withServer({ args: ['--config', file] }, async (server) => {
+    const base = `https://127.0.0.1:${server.port}`;
+    assert.equal((await curl(['--cacert', k.ca, `${base}/json/valid`])).code, '403');
+    assert.equal((await curl(['--cacert', k.ca, '--cert', k.clientCrt, '--key', k.clientKey, `${base}/json/valid`])).code, '200');
+  });
+});
+
 // Bytes sent on a raw connection; resolves with what came back once the server closed it (bounded).
 function raw(port: number, bytes: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
