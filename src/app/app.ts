@@ -75,7 +75,7 @@ export interface AppOptions {
 
 /** Every route, in registration order; the README's route list mirrors it. */
 export function routeTable(ctx: RouteContext, controls: Controls): Route[] {
-  return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx), ...payloadRoutes(ctx),
+  return [...jsonRoutes(ctx, controls), ...compatRoutes(ctx, controls), ...techEmpowerRoutes(ctx), ...httpbinRoutes(ctx, controls), ...payloadRoutes(ctx),
     ...sseRoutes(ctx, controls), ...wsHttpRoutes(ctx), ...aiRoutes(ctx, controls)];
 }
 

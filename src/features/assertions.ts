@@ -35,8 +35,8 @@ export function readExpectations(query: URLSearchParams, header: URLSearchParams
   return texts === null ? null : compileExpectations(texts);
 }
 
-// What a request carried, read synchronously (req is gone once the handler returns).
-interface Seen {
+/** What a request carried, read synchronously (req is gone once the handler returns). */
+export interface Seen {
   readonly method: string;
   readonly path: string;
   readonly headers: Map<string, string>;
@@ -61,6 +61,16 @@ export class Assertions {
     this.ctx.bodies.collect(res, req.getHeader('content-length'), this.ctx.config.maxBodyBytes, (r, body) => {
       this.settle(r, ex, evaluate(ex.checks, seen, body), pass);
     });
+  }
+
+  /** The request side of `ex`, read now: for routes that read the body themselves (checkSeen settles it). Reads req synchronously. */
+  seen(req: HttpRequest, ex: Expectations): Seen {
+    return read(req, ex.checks);
+  }
+
+  /** As check(), with the request side read by seen() and the body the route read. */
+  checkSeen(res: HttpResponse, ex: Expectations, seen: Seen, body: Buffer, pass: (res: HttpResponse) => void): void {
+    this.settle(res, ex, evaluate(ex.checks, seen, ex.needsBody ? body : null), pass);
   }
 
   private settle(res: HttpResponse, ex: Expectations, failed: Failure[], pass: (res: HttpResponse) => void): void {

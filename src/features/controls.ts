@@ -25,7 +25,7 @@ import { headerDelay, XDelay } from './xdelay.js';
 import { parseFaultChoice, type Fault } from '../grammar/fault.js';
 import { Faults } from './faults.js';
 import { Trailered } from './trailers.js';
-import { Assertions, readExpectations } from './assertions.js';
+import { Assertions, readExpectations, type Seen } from './assertions.js';
 import { isExpectName, mergeExpectations } from '../grammar/expect.js';
 
 /** The X-Mock header name as a Buffer key (json.ts reads it on its plain path too). */
@@ -66,6 +66,15 @@ class Compiled<T> {
   }
 }
 
+
+/** A body-reading route's request controls, read in its handler (Controls.hold) and applied after the body. */
+export interface HeldControls {
+  readonly asked: Asked | null;
+  /** X-Delay's delay (ms). */
+  readonly delayMs: number;
+  /** The expectations' request side (null: none asked). */
+  readonly seen: Seen | null;
+}
 
 /** What a controlled (overridden and/or delayed) response carries until it is written. */
 interface Controlled {
@@ -282,6 +291,41 @@ export class Controls {
     }
     seqs.push({ field, seq: cache.get(text[0], text[1]) });
     return null;
+  }
+
+  /**
+   * For routes that read the request body before they answer (/echo, /anything): X-Delay and the request's
+   * controls over the server defaults, with sequences resolved and the expectations' request side read, now,
+   * while req is valid. Null when it already answered (a bad value: 400; a full scenario table: 503).
+   */
+  hold(res: HttpResponse, req: HttpRequest): HeldControls | null {
+    const ctx = this.ctx;
+    let asked: Asked | null = null;
+    let delayMs: number;
+    try {
+      delayMs = headerDelay(ctx, req, req.getHeader(XDelay), 0);
+      if (this.on) asked = this.read(req, req.getQuery() ?? '', req.getHeader(XMock));
+    } catch (err) {
+      sendBadValue(ctx.writer, res, err);
+      return null;
+    }
+    asked = merge(asked, this.defaults);
+    if (asked !== null && asked.sequences != null) {
+      asked = this.scenario(res, req, asked, asked.sequences);
+      if (asked === null) return null;
+    }
+    const seen = asked !== null && asked.expect != null ? this.assertions.seen(req, asked.expect) : null;
+    return { asked, delayMs, seen };
+  }
+
+  /** Answer a held request once its body is in: its expectations (the body too), then its controls, as any route. */
+  answerHeld(res: HttpResponse, held: HeldControls, body: Buffer, responder: Responder, arg: object | null): void {
+    const { asked, delayMs, seen } = held;
+    if (asked !== null && asked.expect != null && seen !== null) {
+      this.assertions.checkSeen(res, asked.expect, seen, body, (r) => this.apply(r, responder, arg, 0, asked, delayMs));
+      return;
+    }
+    this.apply(res, responder, arg, 0, asked, delayMs);
   }
 
   /**

@@ -1,5 +1,5 @@
 // go-bench-suite's request delay: `X-Delay: <duration>` and `X-Delay-Percent: <0..100>` on any data route.
-import type { HttpRequest, HttpResponse } from '../http/uws.js';
+import type { HttpRequest } from '../http/uws.js';
 import { ownBytes } from '../http/head.js';
 import { formatDuration, parseDuration } from '../grammar/duration.js';
 import { GrammarError } from '../grammar/errors.js';
@@ -37,16 +37,6 @@ export function headerDelay(ctx: RouteContext, req: HttpRequest, header: string,
       `path delay plus X-Delay is ${formatDuration(total)}, over the maximum ${formatDuration(max)} (--max-delay)`);
   }
   return total;
-}
-
-/** requestDelay for routes that echo the request: on a bad value answers the 400 itself and returns -1. */
-export function requestDelayOr400(ctx: RouteContext, res: HttpResponse, req: HttpRequest): number {
-  try {
-    return requestDelay(ctx, req, 0);
-  } catch (err) {
-    sendBadValue(ctx.writer, res, err);
-    return -1;
-  }
 }
 
 /** A handler for `/<name>/:size` routes: parse the size segment (400 on a bad one), answer `sized` with it. */

@@ -298,3 +298,36 @@ describe('bodiless statuses', () => {
     agent.destroy();
   });
 });
+
+describe('controls on the routes that read a body first (/echo, /anything)', () => {
+  let server: TestServer;
+  before(async () => { server = await startServer(['--max-delay', '2s']); });
+  after(async () => { assert.equal(await server.stop(), 0); });
+
+  const post = (path: string, mock: string, body = '{"a":2}', key = ''): Promise<Response> =>
+    fetch(`${server.url}${path}`, { method: 'POST', body, headers: { 'X-Mock': mock, 'content-type': 'application/json', ...(key === '' ? {} : { 'X-Mock-Key': key }) } });
+
+  for (const path of ['/echo', '/anything']) {
+    test(`${path}: status, header and Server-Timing apply; the echo of the body is still the body`, async () => {
+      const r = await post(path, 'status=503&header=X-A:1&delay=50ms&server-timing=on');
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('x-a'), '1');
+      assert.ok(Number(/dur=([\d.]+)/.exec(r.headers.get('server-timing') ?? '')?.[1]) >= 50, r.headers.get('server-timing') ?? 'no Server-Timing');
+      const echoed = await r.json() as { Body?: string; data?: string };
+      assert.equal(echoed.Body ?? echoed.data, '{"a":2}');
+    });
+
+    test(`${path}: a fault breaks the answer; a scenario walks its sequence; a failed expectation is a 412 diff`, async () => {
+      await assert.rejects(post(path, 'fault=empty'));
+      const codes: number[] = [];
+      for (let i = 0; i < 3; i++) codes.push((await post(path, 'status=429x2,200', '{}', `held-${path}`)).status);
+      assert.deepEqual(codes, [429, 429, 200]);
+      const failed = await post(path, 'expect-body-json=/a:1&expect-method=POST');
+      assert.equal(failed.status, 412);
+      assert.deepEqual((await failed.json() as { failed: unknown }).failed, [{ check: 'body-json /a', expected: 1, received: 2 }]);
+      assert.equal((await post(path, 'expect-body-json=/a:2')).status, 200);
+      const bad = await post(path, 'status=99');
+      assert.equal(bad.status, 400);
+    });
+  }
+});

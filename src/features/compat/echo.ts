@@ -6,12 +6,12 @@ import type { PeerCertificate } from '../../observe/journal.js';
 import { makeHead } from '../../http/head.js';
 import type { Responder } from '../../http/scheduler.js';
 import type { Route, RouteContext } from '../context.js';
-import { requestDelayOr400 } from '../xdelay.js';
+import type { Controls } from '../controls.js';
 
 const JsonHead = makeHead(200, 'application/json');
 
-/** /echo. */
-export function echoRoutes(ctx: RouteContext): Route[] {
+/** /echo: the request controls apply (status, delay, fault, ...), read in the handler and applied once the body is in. */
+export function echoRoutes(ctx: RouteContext, controls: Controls): Route[] {
   const { writer, config } = ctx;
   // The peer fields exist only where they can say something (go-bench-suite's shape is unchanged otherwise).
   const gateway = config.proxyProtocol || config.tls?.caFile != null;
@@ -19,16 +19,14 @@ export function echoRoutes(ctx: RouteContext): Route[] {
   return [
     { pattern: '/echo', about: 'the request as JSON: Method, RequestURI, Header, Headers, Body, Host, QueryArgs',
       handler: (res, req) => {
-        const delayMs = requestDelayOr400(ctx, res, req);
-        if (delayMs < 0) return;
+        const held = controls.hold(res, req);
+        if (held === null) return;
         const meta = readEcho(req);
         if (gateway) addPeer(meta, res);
         // The delay starts once the body is in; the echo is ready then.
         ctx.bodies.collect(res, req.getHeader('content-length'), config.maxBodyBytes, (r, body) => {
           meta.Body = body.toString('utf8');
-          const out = Buffer.from(serializeEcho(meta as unknown as Record<string, unknown>));
-          if (delayMs > 0) ctx.scheduler.schedule(r, delayMs, fixed, out, 0);
-          else fixed.send(r, out, 0);
+          controls.answerHeld(r, held, body, fixed, Buffer.from(serializeEcho(meta as unknown as Record<string, unknown>)));
         });
       } },
   ];

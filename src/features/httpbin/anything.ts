@@ -8,15 +8,15 @@ import { MaxJsonDepth } from '../../config/defaults.js';
 import { makeHead } from '../../http/head.js';
 import type { Responder } from '../../http/scheduler.js';
 import type { Route, RouteContext } from '../context.js';
-import { requestDelayOr400 } from '../xdelay.js';
+import type { Controls } from '../controls.js';
 import { readHeaders } from './helpers.js';
 import { clientCertificateOf, proxiedAddressOf } from '../../http/peer.js';
 
 const JsonHead = makeHead(200, 'application/json');
 
 /** /anything, /anything/* and /headers. */
-export function anythingRoutes(ctx: RouteContext): Route[] {
-  const { writer, config, scheduler } = ctx;
+export function anythingRoutes(ctx: RouteContext, controls: Controls): Route[] {
+  const { writer, config } = ctx;
   const gateway = config.proxyProtocol || config.tls?.caFile != null;
   const body: Responder = { send(res, arg) { writer.sendBody(res, JsonHead, arg as Buffer); } };
   return [
@@ -31,8 +31,9 @@ export function anythingRoutes(ctx: RouteContext): Route[] {
   ];
 
   function anything(res: HttpResponse, req: HttpRequest): void {
-    const delayMs = requestDelayOr400(ctx, res, req);
-    if (delayMs < 0) return;
+    // The request controls (status, delay, fault, expect-*, ...): read now, applied once the body is in.
+    const held = controls.hold(res, req);
+    if (held === null) return;
     const query = req.getQuery() ?? '';
     const args = Object.create(null) as Record<string, string>;
     for (const [k, v] of new URLSearchParams(query)) args[k] = args[k] === undefined ? v : `${args[k]},${v}`;
@@ -60,9 +61,7 @@ export function anythingRoutes(ctx: RouteContext): Route[] {
         }
         try { meta.json = JSON.parse(meta.data); } catch { meta.json = null; }
       }
-      const out = Buffer.from(serializeAnything(meta));
-      if (delayMs > 0) scheduler.schedule(r, delayMs, body, out, 0);
-      else body.send(r, out, 0);
+      controls.answerHeld(r, held, b, body, Buffer.from(serializeAnything(meta)));
     });
   }
 }
