@@ -76,6 +76,9 @@ export interface HeldControls {
   readonly seen: Seen | null;
 }
 
+// A held request with nothing asked: one object for all of them.
+const PlainHeld: HeldControls = { asked: null, delayMs: 0, seen: null };
+
 /** What a controlled (overridden and/or delayed) response carries until it is written. */
 interface Controlled {
   readonly inner: Responder;
@@ -314,6 +317,7 @@ export class Controls {
       asked = this.scenario(res, req, asked, asked.sequences);
       if (asked === null) return null;
     }
+    if (asked === null && delayMs === 0) return PlainHeld;
     const seen = asked !== null && asked.expect != null ? this.assertions.seen(req, asked.expect) : null;
     return { asked, delayMs, seen };
   }
