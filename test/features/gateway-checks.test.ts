@@ -156,3 +156,26 @@ test('PROXY protocol v1 and v2 through HAProxy; a missing or malformed header is
     assert.equal(access.remote, '127.0.0.1');
   });
 });
+
+test('PROXY protocol: a header dripped a byte at a time is closed when the head timeout (15 s) runs out', async () => {
+  await withServer({ args: ['--proxy-protocol', '--admin-port', '0'] }, async (server) => {
+    // The version 2 signature and a 4096-byte length: 4112 bytes the server would wait for, one every 2 s.
+    const header = Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a21111000', 'hex'), Buffer.alloc(4096)]);
+    const opened = performance.now();
+    const closedAfter = await new Promise<number>((resolve, reject) => {
+      const s = connect(server.port, '127.0.0.1');
+      let at = 0;
+      const drip = setInterval(() => { if (at < header.length) s.write(header.subarray(at, ++at)); }, 2_000);
+      s.on('error', () => {});
+      s.on('close', () => { clearInterval(drip); resolve(performance.now() - opened); });
+      // Well past the 15 s the head may take: a connection still open then is held by its drip.
+      const limit = setTimeout(() => { clearInterval(drip); s.destroy(); reject(new Error(`still open after ${at} bytes in 25 s`)); }, 25_000);
+      s.once('close', () => clearTimeout(limit));
+      s.write(header.subarray(0, ++at));
+    });
+    assert.ok(closedAfter >= 14_000, `closed after ${Math.round(closedAfter)} ms, before the head timeout`);
+    const listening = await server.waitForLine((l) => l.event === 'listening');
+    const metrics = await (await fetch(`http://127.0.0.1:${listening.adminPort as number}/__mock/metrics`)).text();
+    assert.match(metrics, /mock_upstream_refused_total\{reason="proxy-header"\} 1/);
+  });
+});

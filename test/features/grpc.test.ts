@@ -356,6 +356,57 @@ describe('gRPC over node:http2 with a grpc-js client', () => {
       assert.deepEqual(await unary(health, 'Check', {}), { status: 'SERVING' });
     });
 
+    // Writes `count` copies of `one` on an open call (waiting for 'drain'), then runs `check` before half-closing.
+    async function stream(path: string, one: Buffer, count: number, extra: Record<string, string>,
+      check: () => void = () => {}): Promise<{ status: string; data: Buffer; message: string }> {
+      const client = http2.connect(`http://127.0.0.1:${server.port}`);
+      const req = client.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+      const chunks: Buffer[] = [];
+      let headers: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders = {};
+      req.on('response', (h) => { headers = h; });
+      req.on('trailers', (t) => { trailers = t; });
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('error', () => {});
+      const closed = new Promise((resolve) => req.on('close', resolve));
+      for (let i = 0; i < count && !req.closed; i++) {
+        if (!req.write(one)) await Promise.race([new Promise((r) => req.once('drain', r)), closed]);
+      }
+      check();
+      if (!req.closed) req.end();
+      await within(closed, 20_000, `${path} ends`);
+      client.close();
+      const status = String(trailers['grpc-status'] ?? headers['grpc-status']);
+      return { status, data: Buffer.concat(chunks), message: decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? '')) };
+    }
+
+    it('ClientStream keeps only the message fields, not each request frame', async () => {
+      // A 1-byte message and a 1 MiB payload per request: 256 requests joined are 256 bytes, not 256 MiB held.
+      const payload = 1024 * 1024;
+      const body = Buffer.alloc(3 + 1 + 3 + payload);
+      body.set([0x0a, 0x01, 0x61, 0x12, 0x80, 0x80, 0x40]);
+      const one = frame(body);
+      const count = 256;
+      const before = process.memoryUsage().arrayBuffers;
+      let held = 0;
+      const r = await stream('/mock.v1.Echo/ClientStream', one, count, {}, () => {
+        held = process.memoryUsage().arrayBuffers - before;
+      });
+      assert.equal(r.status, '0', r.message);
+      // The summary: message (field 1) is the 256 'a's joined.
+      assert.ok(r.data.includes(Buffer.alloc(count, 'a')), 'the joined messages are in the reply');
+      assert.ok(held < (count / 2) * payload, `${Math.round(held / 1024 / 1024)} MiB held by an open ClientStream call after ${count} MiB sent`);
+    });
+
+    it('Bidi bounds the bytes it queues during x-mock-delay, not only the messages', async () => {
+      // 4 MiB messages (the largest accepted) while the delay runs: RESOURCE_EXHAUSTED once 16 MiB are queued.
+      const one = frame(Buffer.concat([Buffer.from([0x12, 0xf0, 0xff, 0xff, 0x01]), Buffer.alloc(4 * 1024 * 1024 - 16)]));
+      const r = await stream('/mock.v1.Echo/Bidi', one, 8, { 'x-mock-delay': '60s' });
+      assert.equal(r.status, '8', r.message);
+      assert.match(r.message, /bytes arrived during x-mock-delay/);
+      await until(() => server.handler.openCalls === 0, 5000, 'the refused call is released');
+    });
+
     it('a non-gRPC :method is refused, not served', async () => {
       const client = http2.connect(`http://127.0.0.1:${server.port}`);
       const req = client.request({ ':method': 'GET', ':path': '/mock.v1.Echo/Unary', 'content-type': 'application/grpc' });

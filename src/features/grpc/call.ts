@@ -82,15 +82,15 @@ export class Call implements FrameSink {
   // Method-owned state (what each holds is documented in its method).
   /** A request frame kept for later (unary). */
   frame: Buffer | null = null;
-  /** Messages kept for later (ClientStream parts, Bidi's queue before the delay ran out). */
+  /** Messages kept for later (Bidi's queue before the delay ran out). */
   parts: Buffer[] | null = null;
-  /** A body shared by a stream's messages, or a service name (health) as bytes. */
+  /** A body shared by a stream's messages, ClientStream's joined fields, or a service name (health) as bytes. */
   body: Buffer | null = null;
   /** A text the method keeps (health: the service). */
   text = '';
   /** A number the method keeps (ClientStream: payload bytes received; Bidi: 1 once open). */
   count = 0;
-  /** A second number the method keeps (ClientStream: bytes of the messages joined so far). */
+  /** A second number the method keeps (ClientStream: bytes of the messages joined so far; Bidi: bytes queued). */
   total = 0;
 
   constructor(

@@ -9,6 +9,8 @@ import { Code, PrefixBytes } from './framing.js';
 export const UnmarshalError = 'grpc: error unmarshalling request: proto: cannot parse invalid wire-format data';
 /** Most request messages a Bidi call holds while x-mock-delay runs. */
 export const MaxQueuedMessages = 4096;
+/** Most request bytes (frames, prefixes included) a Bidi call holds while x-mock-delay runs. */
+export const MaxQueuedBytes = 16 * 1024 * 1024;
 
 /** Filler bytes for x-mock-size payloads, grown on demand (to the largest size asked) and shared. */
 export class Filler {
@@ -24,6 +26,15 @@ export class Filler {
     }
     return this.buf;
   }
+}
+
+// A buffer of at least `need` bytes holding the first `used` bytes of `buf`: `buf` itself while it fits,
+// else twice as large (so joining N fields copies O(N) bytes in all).
+function joined(buf: Buffer | null, used: number, need: number): Buffer {
+  if (buf !== null && buf.length >= need) return buf;
+  const out = Buffer.allocUnsafe(Math.max(need, 2 * (buf?.length ?? 0), 256));
+  if (buf !== null) buf.copy(out, 0, 0, used);
+  return out;
 }
 
 /** The four Echo methods; `maxMessage` bounds what ClientStream joins. */
@@ -114,34 +125,37 @@ export function echoMethods(scan: WireScan, filler: Filler, index: number, maxMe
     path: '/mock.v1.Echo/ClientStream',
     index: index + 2,
     clientStreams: true,
-    start(call) {
-      call.parts = [];
-    },
-    // call.parts: the message fields (call.total their bytes); call.count: payload bytes received.
+    start: noop,
+    // call.body: the message fields joined (the first call.total bytes); call.count: payload bytes received.
+    // The fields are copied out: a view would keep each whole request frame (payload included) alive, so
+    // messages with a 1-byte field and a 4 MiB payload would hold gigabytes against a 4 MiB limit.
     message(call, frame) {
       if (!valid(call, frame)) return;
-      const parts = call.parts as Buffer[];
-      if (scan.start1 >= 0) {
-        parts.push(frame.subarray(scan.start1, scan.end1));
-        call.total += scan.end1 - scan.start1;
-      }
       if (scan.start2 >= 0) call.count += scan.end2 - scan.start2;
-      if (call.total > maxMessage) call.finish(Code.RESOURCE_EXHAUSTED, `the joined messages would exceed the largest reply (${maxMessage} bytes)`);
+      if (scan.start1 < 0 || scan.end1 === scan.start1) return;
+      const n = scan.end1 - scan.start1;
+      if (call.total + n > maxMessage) {
+        call.finish(Code.RESOURCE_EXHAUSTED, `the joined messages would exceed the largest reply (${maxMessage} bytes)`);
+        return;
+      }
+      call.body = joined(call.body, call.total, call.total + n);
+      call.total += frame.copy(call.body, call.total, scan.start1, scan.end1);
     },
     halfClose(call) {
       call.proceed();
     },
     timer(call) {
       const size = call.controls.size < 0 ? 0 : call.controls.size;
-      call.send(summaryFrame(Buffer.concat(call.parts as Buffer[]), filler.get(size), size, call.requests, call.count));
+      const fields = call.body === null ? Buffer.alloc(0) : call.body.subarray(0, call.total);
+      call.send(summaryFrame(fields, filler.get(size), size, call.requests, call.count));
       call.finish(Code.OK);
     },
     closed(call) {
-      call.parts = null;
+      call.body = null;
     },
   };
 
-  // call.count: 1 once open (x-mock-delay ran out); call.parts: requests that came before.
+  // call.count: 1 once open (x-mock-delay ran out); call.parts: requests that came before (call.total their bytes).
   const bidi: Method = {
     path: '/mock.v1.Echo/Bidi',
     index: index + 3,
@@ -160,6 +174,12 @@ export function echoMethods(scan: WireScan, filler: Filler, index: number, maxMe
         const parts = call.parts as Buffer[];
         if (parts.length >= MaxQueuedMessages) {
           call.finish(Code.RESOURCE_EXHAUSTED, `more than ${MaxQueuedMessages} messages arrived during x-mock-delay`);
+          return;
+        }
+        // The count alone would let 4096 messages of 4 MiB (16 GiB) pile up.
+        call.total += frame.length;
+        if (call.total > MaxQueuedBytes) {
+          call.finish(Code.RESOURCE_EXHAUSTED, `more than ${MaxQueuedBytes} bytes arrived during x-mock-delay`);
           return;
         }
         parts.push(frame);

@@ -192,10 +192,18 @@ export class PortableApp implements EngineApp {
         socket.destroy();
         this.gateway.onRefused?.('proxy-header', reason);
       };
+      // The head timeout bounds the whole header: a socket timeout alone is re-armed by every byte, so a
+      // client dripping a byte now and then would hold the connection for hours. Each chunk shortens it.
+      const deadline = performance.now() + Limits.headersTimeoutMs;
       const onData = (chunk: Buffer): void => {
         buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
         const r = parseProxyHeader(buf);
-        if (r.state === 'more') return;
+        if (r.state === 'more') {
+          const left = deadline - performance.now();
+          if (left > 0) socket.setTimeout(left);
+          else onTimeout();
+          return;
+        }
         socket.removeListener('data', onData);
         socket.removeListener('timeout', onTimeout);
         socket.setTimeout(0);
