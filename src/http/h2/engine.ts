@@ -137,7 +137,7 @@ export class H2App extends PortableApp implements GoawaySender {
   private h2Server(): Http2Server {
     const { maxStreams, window, maxFrame } = this.settings;
     // Floods (SETTINGS, PING, RST_STREAM, invalid frames) are bounded by node's defaults: maxOutstandingSettings,
-    // maxOutstandingPings, maxSessionInvalidFrames, maxSessionRejectedStreams; test/http/h2-hostile.test.ts.
+    // maxOutstandingPings, maxSessionInvalidFrames, maxSessionRejectedStreams; test/http/h2.test.ts (the flood tests).
     const server = createH2Server({ settings: { maxConcurrentStreams: maxStreams, initialWindowSize: window, maxFrameSize: maxFrame } });
     server.on('session', (session: CountedSession) => this.opened(session));
     server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.stream(stream, headers, rawHeaders));
