@@ -16,6 +16,8 @@ import type { HttpResponse } from '../http/uws.js';
 import { Scheduler, type Task } from '../http/scheduler.js';
 import type { Writer } from '../http/writer.js';
 import { K, type Fault } from '../grammar/fault.js';
+import { formatSize } from '../grammar/size.js';
+import { sendError } from '../http/errors.js';
 import type { WorkerCounters } from '../observe/counters.js';
 
 // RST_STREAM codes (RFC 9113 7).
@@ -31,6 +33,12 @@ const BodyTickMs = 100;
 const PadValueBytes = 4000;
 const Crlf = '\r\n';
 const EmptyBody = Buffer.alloc(0);
+/**
+ * Most body bytes a Capture keeps: a faulted or trailered response is held whole in memory (and sent in one
+ * piece), so size=256MiB&fault=slow-body(1) held 256 MB per connection for as long as the client stayed. Over
+ * it the response is refused with a 400 (docs/faults.md).
+ */
+export const MaxCapturedBodyBytes = 16 * 1024 * 1024;
 
 /** A response written into memory: what a route would have sent, for a fault to send broken. */
 export class Capture implements EngineResponse {
@@ -44,6 +52,8 @@ export class Capture implements EngineResponse {
   length = -1;
   /** Whether the route's answer asked for `Connection: close` (the close control). */
   closes = false;
+  /** The body was over MaxCapturedBodyBytes: not kept (body empty, length its size); the caller refuses it. */
+  overflow = false;
   private readonly parts: Buffer[] = [];
   private offset = 0;
 
@@ -118,13 +128,19 @@ export class Capture implements EngineResponse {
 
   private add(chunk: Bytes): void {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk instanceof ArrayBuffer ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.offset += b.byteLength;
+    if (this.overflow || this.offset > MaxCapturedBodyBytes) {
+      this.overflow = true;
+      this.parts.length = 0;
+      return;
+    }
     // Copied: the writer's bodies are reused buffers (the clock body is rewritten in place).
     this.parts.push(Buffer.from(b));
-    this.offset += b.byteLength;
   }
 
   private done(): void {
-    if (this.parts.length !== 0) this.body = Buffer.concat(this.parts);
+    if (this.overflow) this.length = Math.max(this.length, this.offset);
+    else if (this.parts.length !== 0) this.body = Buffer.concat(this.parts);
     this.parts.length = 0;
     if (this.length < 0) this.length = this.body.length;
   }
@@ -214,6 +230,9 @@ export class Faults implements Task {
     if (head) {
       this.writer.headAnswered(res);
       cap.body = EmptyBody;
+    } else if (cap.overflow) {
+      refuseOverflow(this.writer, res, cap, 'fault');
+      return;
     }
     const f = new Faulted(this, res, engine, fault, cap, head);
     if (kind === K.truncate || kind === K.malformedChunk) this.broken(f);
@@ -442,6 +461,12 @@ export class Faults implements Task {
       res.end(cap.body);
     }
   }
+}
+
+/** The 400 for a faulted or trailered response whose body is over MaxCapturedBodyBytes (a GET; a HEAD sends no body). */
+export function refuseOverflow(writer: Writer, res: HttpResponse, cap: Capture, param: 'fault' | 'trailer'): void {
+  sendError(writer, res, 400, `a response with ${param}= is sent from a copy held in memory: its body may be at most ${formatSize(MaxCapturedBodyBytes)}, `
+    + `this one is ${formatSize(cap.length)}; ask for a smaller size`, param);
 }
 
 function garbage(): Buffer {

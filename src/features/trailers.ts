@@ -13,7 +13,7 @@
 import type { HttpResponse } from '../http/uws.js';
 import type { Writer } from '../http/writer.js';
 import { bodiless } from '../http/head.js';
-import { Capture, type Faults } from './faults.js';
+import { Capture, refuseOverflow, type Faults } from './faults.js';
 
 const Crlf = '\r\n';
 const CloseLine: readonly string[] = ['Connection: close'];
@@ -37,6 +37,7 @@ export class Trailered {
     answer(cap as unknown as HttpResponse);
     // The capture holds the GET's answer (or the HEAD's head alone); this response is answered here, not by endHead.
     if (head) this.writer.headAnswered(res);
+    else if (cap.overflow) return refuseOverflow(this.writer, res, cap, 'trailer');
     const code = Number.parseInt(cap.status, 10);
     const fields: string[] = [];
     for (let i = 0; i < trailers.length; i++) fields.push(trailers[i].toString('latin1'));

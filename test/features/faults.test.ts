@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { availableEngines } from '../helpers/engines.js';
+import { MaxCapturedBodyBytes } from '../../src/features/faults.js';
 import { h2PortOf, h2Session, run } from '../helpers/h2.js';
 
 /** What a raw client saw: the bytes, how the connection ended, and how many reads the bytes took. */
@@ -56,6 +57,17 @@ for (const engine of availableEngines()) {
       const seen = await rawAsk(server.port, 'GET /json/valid?fault=reset');
       assert.equal(seen.data.length, 0);
       assert.equal(seen.end, engine === 'portable' ? 'reset' : 'fin');
+    });
+
+    it('a body over MaxCapturedBodyBytes is refused with a 400 naming fault (it was held whole in memory per connection); at the bound it is served', async () => {
+      const over = await fetch(`${server.url}/json/valid?size=${MaxCapturedBodyBytes + 1}&fault=slow-body(1)`);
+      assert.equal(over.status, 400);
+      const why = await over.json() as { error: string; param: string };
+      assert.equal(why.param, 'fault');
+      assert.match(why.error, /at most 16MiB/);
+      const at = await fetch(`${server.url}/json/valid?size=${MaxCapturedBodyBytes}&fault=slow-body(1GB)`);
+      assert.equal(at.status, 200);
+      assert.equal((await at.arrayBuffer()).byteLength, MaxCapturedBodyBytes);
     });
 
     it('empty closes (FIN) without sending anything; curl says "Empty reply" (52)', async () => {

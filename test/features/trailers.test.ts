@@ -7,6 +7,7 @@ import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { availableEngines } from '../helpers/engines.js';
+import { MaxCapturedBodyBytes } from '../../src/features/faults.js';
 import { h2PortOf, h2Session, run } from '../helpers/h2.js';
 
 interface Got { status: number; headers: IncomingHttpHeaders; trailers: NodeJS.Dict<string>; body: string; reused: boolean }
@@ -51,6 +52,15 @@ for (const engine of availableEngines()) {
     });
     after(async () => {
       await server?.stop();
+    });
+
+    it('a body over MaxCapturedBodyBytes is refused with a 400 naming trailer (it was held whole in memory); a HEAD of it is answered', async () => {
+      const path = `/json/valid?size=${MaxCapturedBodyBytes + 1}&trailer=X-A:1`;
+      const over = await get(server.port, path);
+      assert.equal(over.status, 400);
+      assert.equal((JSON.parse(over.body) as { param: string }).param, 'trailer');
+      const head = await get(server.port, path, false, 'HEAD');
+      assert.equal(head.status, 200);
     });
 
     const cases: { name: string; path: string; headers?: Record<string, string>; trailers: Record<string, string> }[] = [

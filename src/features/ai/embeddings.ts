@@ -13,6 +13,12 @@ export const DefaultEmbeddingDims = 1536;
 export const MaxEmbeddingDims = 8192;
 /** Most inputs in one request (the service's limit). */
 const MaxInputs = 2048;
+/**
+ * Most floats in one answer (inputs x dimensions): the answer is built and serialized in one go, so its size is
+ * the time the worker's loop is blocked (2048 x 8192 was a 360 MB answer, ~18 s and ~2 GB). 1 Mi values: 4 MiB
+ * of float32, ~21 MB as JSON numbers.
+ */
+export const MaxEmbeddingValues = 1024 * 1024;
 
 interface Extra {
   readonly inputs: string[];
@@ -57,6 +63,9 @@ export const embeddingsFamily: Family = {
         throw new AiInputError(`Invalid 'dimensions': expected an integer from 1 to ${MaxEmbeddingDims}, but got ${shownValue(d)} instead.`, 'dimensions', 'invalid_value');
       }
       dims = d;
+    }
+    if (inputs.length * dims > MaxEmbeddingValues) {
+      throw new AiInputError(`Invalid 'input': ${inputs.length} inputs of ${dims} dimensions are ${inputs.length * dims} values; this server answers at most ${MaxEmbeddingValues} per request (send fewer inputs or dimensions).`, 'input', 'invalid_value');
     }
     const f = b.encoding_format ?? 'float';
     if (f !== 'float' && f !== 'base64') {

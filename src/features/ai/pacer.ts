@@ -128,6 +128,8 @@ export class AiEndpoints implements Task {
     }
     call.res = res;
     res.onAborted(call.aborted);
+    // A write the socket pushes back (a slow reader, a large event) waits for this, not for a timer.
+    res.onWritable(call.writable);
     ctx.filler.hold();
     this.open.add(call);
     const k = call.knobs;

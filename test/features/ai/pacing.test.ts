@@ -106,6 +106,16 @@ for (const engine of availableEngines()) {
       assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'rate_limit_exceeded');
     });
 
+    test('a stream under backpressure goes on once the socket drains (each event 200 KB: the model is in every chunk)', async () => {
+      // The writable handler was never registered: the first write the socket pushed back stalled the stream for good.
+      const model = 'm'.repeat(200_000);
+      const { status, events } = await streamEvents(server.port, '/v1/chat/completions?tokens=20&ttft=0&itl=0', { model, messages: [{ role: 'user', content: 'hi' }], stream: true });
+      assert.equal(status, 200);
+      const deltas = events.filter((e) => e.event.data !== '[DONE]' && (JSON.parse(e.event.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content);
+      assert.equal(deltas.length, 20);
+      assert.equal(events[events.length - 1].event.data, '[DONE]');
+    });
+
     test('a bad AI control is a 400 naming it; GET on a POST endpoint is a 405 in the API shape', async () => {
       const r = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'X-Mock': 'itl=soon' }, body: JSON.stringify(chat()) });
       assert.equal(r.status, 400);

@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { availableEngines } from '../../helpers/engines.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
+import { MaxEmbeddingValues } from '../../../src/features/ai/embeddings.js';
 
 const Lorem5 = 'Lorem ipsum dolor sit amet,';
 const Prompt = 'the quick brown fox jumps';
@@ -102,6 +103,25 @@ for (const engine of availableEngines()) {
       assert.deepEqual(b64.usage, { prompt_tokens: 3, total_tokens: 3 });
       const again = await openai.embeddings.create({ model: 'm', input: 'hello world', dimensions: 8, encoding_format: 'float' });
       assert.deepEqual(again.data[0].embedding, floats.data[0].embedding);
+    });
+
+    test('embeddings: inputs x dimensions over MaxEmbeddingValues is a 400 on input, not a huge answer that stalls the worker', async () => {
+      // 2048 inputs of 8192 dimensions were a 360 MB float answer built in one go: ~18 s with the event loop blocked, ~2 GB.
+      // Inputs of white space: no prompt tokens, so the server's --ai-context 50 does not refuse them first.
+      const huge = { model: 'm', input: Array<string>(2048).fill(' '), dimensions: 8192, encoding_format: 'float' as const };
+      await assert.rejects(openai.embeddings.create(huge), (err: unknown) => {
+        assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+        assert.equal(err.param, 'input');
+        assert.match(err.message, new RegExp(`${MaxEmbeddingValues}`));
+        return true;
+      });
+      // At the bound it is answered (base64: 4 MiB of float32).
+      const dims = 8192;
+      const edge = await openai.embeddings.create({ model: 'm', input: Array<string>(MaxEmbeddingValues / dims).fill(' '), dimensions: dims });
+      assert.equal(edge.data.length, MaxEmbeddingValues / dims);
+      assert.equal(edge.data[0].embedding.length, dims);
+      // The worker is free again: a plain request is answered.
+      assert.equal((await fetch(`${server.url}/json/valid`)).status, 200);
     });
 
     test('models: list and retrieve (OpenAI shape); Anthropic shape for the Anthropic SDK; unknown id is NotFoundError', async () => {
