@@ -121,26 +121,22 @@ export class Controls {
   private readonly overriding: Responder;
   private readonly faultChoices: Compiled<WeightedChoice<Fault | null>>;
   /** Request assertions (expect-* controls): only requests that carry some reach it. */
-  private readonly assertions: Assertions;
+  readonly assertions: Assertions;
+  private readonly faults: Faults;
+  private readonly trailered: Trailered;
 
   constructor(private readonly ctx: RouteContext) {
     this.on = ctx.config.requestControls;
     this.named = this.on && ctx.config.mockHeaders;
     const writer = ctx.writer;
-    const faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
-    const trailered = new Trailered(writer, faults);
+    this.faults = new Faults(writer, ctx.counters, ctx.config.maxDelayMs);
+    this.trailered = new Trailered(writer, this.faults);
     this.faultChoices = new Compiled((t, p) => parseFaultChoice(t, p, ctx.config.maxDelayMs));
     this.overriding = {
-      send(res, arg) {
+      send: (res, arg) => {
         const c = arg as Controlled;
-        if (c.trailers !== null && c.fault === null) {
-          trailered.serve(res, c.trailers, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom));
-          return;
-        }
-        if (c.fault !== null) {
-          faults.serve(res, c.fault, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom));
-          return;
-        }
+        if ((c.fault !== null || c.trailers !== null)
+          && this.serveSlow(res, c.fault, c.trailers, (into) => writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(into, c.arg, c.n), c.timedFrom))) return;
         writer.withOverrides(c.code, c.status, c.headers, c.close, () => c.inner.send(res, c.arg, c.n), c.timedFrom);
       },
     };
@@ -294,6 +290,18 @@ export class Controls {
     }
     seqs.push({ field, seq: cache.get(text[0], text[1]) });
     return null;
+  }
+
+  /**
+   * Answer through `fault` (it wins) or `trailers`, the slow paths; false when neither is asked. `answer` writes the
+   * response into the res it is given, synchronously. Runs corked (routes that write their answers themselves:
+   * features/ai/).
+   */
+  serveSlow(res: HttpResponse, fault: Fault | null, trailers: Buffer[] | null, answer: (into: HttpResponse) => void): boolean {
+    if (fault !== null) this.faults.serve(res, fault, answer);
+    else if (trailers !== null) this.trailered.serve(res, trailers, answer);
+    else return false;
+    return true;
   }
 
   /**

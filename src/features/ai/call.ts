@@ -1,5 +1,7 @@
 // One AI call from its request to its last byte, and what each endpoint family supplies to answer it.
 import type { Asked } from '../asked.js';
+import type { Seen } from '../assertions.js';
+import type { Fault } from '../../grammar/fault.js';
 import type { Sampler } from '../../grammar/distribution.js';
 import type { HttpResponse } from '../../http/uws.js';
 import type { Api } from './errors.js';
@@ -61,6 +63,10 @@ export class AiCall {
   created = 0;
   close = false;
   headers: Buffer[] | null = null;
+  /** The fault drawn for this call (the fault control), null: none. */
+  fault: Fault | null = null;
+  /** What the expect-* controls read of the request (null: none asked). */
+  seen: Seen | null = null;
   // The schedule (performance.now() ms) and the stream's state.
   phase = Phase.Head;
   headAt = 0;

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseLatency, type Sampler } from '../../grammar/distribution.js';
 import { GrammarError } from '../../grammar/errors.js';
+import { K } from '../../grammar/fault.js';
 import { DepthError, parseBoundedJson } from '../../http/depth.js';
 import { sendBadValue } from '../../http/errors.js';
 import { bodiless, makeHead, ownBytes, statusLine } from '../../http/head.js';
@@ -23,6 +24,7 @@ import { DefaultAiTokens, EchoSource, LoremSource, MaxAiTokens } from './tokens.
 const JsonHead = makeHead(200, 'application/json');
 const SseHead = makeHead(200, 'text/event-stream', [['Cache-Control', 'no-cache']]);
 const Empty = new ArrayBuffer(0);
+const NoBody = Buffer.alloc(0);
 const ContentLength = ownBytes('content-length');
 /** Most tokens one stream writes in one tick (tokens due together: an itl under the timer's millisecond, a backlog). */
 const BurstTokens = 32;
@@ -86,7 +88,10 @@ export class AiEndpoints implements Task {
       let delayMs = headerDelay(ctx, req, xDelay, 0);
       if (asked !== null && asked.delay !== null) delayMs += asked.delay.sample(ctx.rng);
       if (delayMs > ctx.config.maxDelayMs) throw new GrammarError('delay', 'the delays asked for add up to over the maximum (--max-delay)');
+      if (asked !== null && asked.size !== null) throw new GrammarError('size', 'size does not apply to the AI endpoints: the answer\'s length is its tokens (tokens=, max_tokens)');
       call = new AiCall(family, start, knobs, asked, delayMs, knobs.itl ?? this.itl, this);
+      // expect-* read the request now (req is gone after the handler) and the body once it is in.
+      if (asked !== null && asked.expect != null) call.seen = this.controls.assertions.seen(req, asked.expect);
       if (family.method === 'get') {
         const version = req.getHeader('anthropic-version');
         call.extra = version;
@@ -105,8 +110,15 @@ export class AiEndpoints implements Task {
     ctx.bodies.collect(res, req.getHeader(ContentLength), ctx.config.maxBodyBytes, (r, body) => this.begin(r, call, body));
   }
 
-  // The body is in (corked): the status, validation, the plan, then the first step of the schedule.
+  // The body is in (corked): expectations first (a failed one is answered instead of the call), then the rest.
   private begin(res: HttpResponse, call: AiCall, body: Buffer | null): void {
+    const ex = call.asked?.expect;
+    if (ex != null && call.seen !== null) this.controls.assertions.checkSeen(res, ex, call.seen, body ?? NoBody, (r) => this.started(r, call, body));
+    else this.started(res, call, body);
+  }
+
+  // The status, validation, the plan, then the first step of the schedule.
+  private started(res: HttpResponse, call: AiCall, body: Buffer | null): void {
     const { ctx, errors } = this;
     const family = call.family;
     const asked = call.asked;
@@ -114,6 +126,7 @@ export class AiEndpoints implements Task {
     call.code = asked !== null && asked.status !== null ? asked.status.pick(rng.next()) : 200;
     call.headers = asked?.headers ?? null;
     call.close = asked !== null && asked.close > 0 && rng.next() * 100 < asked.close;
+    call.fault = asked !== null && asked.fault !== null ? asked.fault.pick(rng.next()) : null;
     // A status control answers like the service refusing the request: before the body is even looked at.
     if (call.code < 400) {
       try {
@@ -122,6 +135,12 @@ export class AiEndpoints implements Task {
       } catch (err) {
         if (!(err instanceof AiInputError)) throw err;
         this.withControls(call, true, () => errors.sendInput(ctx.writer, res, call.api, err));
+        return;
+      }
+      // A stream is written event by event: only the faults that answer nothing apply to it (break-after cuts one).
+      const refused = call.stream ? streamRefusal(call) : null;
+      if (refused !== null) {
+        sendBadValue(ctx.writer, res, refused);
         return;
       }
       this.plan(call);
@@ -179,12 +198,18 @@ export class AiEndpoints implements Task {
     if (call.phase === Phase.Head) {
       if (call.code >= 400) {
         if (now < call.headAt && !draining) return this.arm(call, call.headAt, now);
-        this.withControls(call, true, () => this.errors.send(ctx.writer, res, call.api, call.code));
+        const error = (into: HttpResponse): void => this.withControls(call, true, () => this.errors.send(ctx.writer, into, call.api, call.code));
+        if (!this.controls.serveSlow(res, call.fault, call.asked?.trailers ?? null, error)) error(res);
         return this.release(call);
       }
       if (!call.stream) return this.answer(call, res, now, draining);
       const at = call.family.early ? call.headAt : call.nextDue;
       if (now < at && !draining) return this.arm(call, at, now);
+      // A stream's fault (reset, empty, garbage, hang) is served when its head would be.
+      if (call.fault !== null) {
+        this.controls.serveSlow(res, call.fault, null, ignoreAnswer);
+        return this.release(call);
+      }
       this.withControls(call, false, () => ctx.writer.writeHead(res, SseHead, 0));
       if (bodiless(ctx.writer.lastCode) || ctx.writer.isHead(res)) {
         ctx.writer.endEmpty(res);
@@ -258,7 +283,8 @@ export class AiEndpoints implements Task {
     ctx.counters.ai(A.calls, 1);
     ctx.counters.ai(A.tokensOut, call.n);
     const body = call.family.body(call);
-    this.withControls(call, false, () => ctx.writer.sendBody(res, JsonHead, body));
+    const send = (into: HttpResponse): void => this.withControls(call, false, () => ctx.writer.sendBody(into, JsonHead, body));
+    if (!this.controls.serveSlow(res, call.fault, call.asked?.trailers ?? null, send)) send(res);
     this.release(call);
   }
 
@@ -332,6 +358,20 @@ export class AiEndpoints implements Task {
     this.open.delete(call);
     this.ctx.filler.unhold();
   }
+}
+
+// A fault that answers nothing needs no answer written.
+function ignoreAnswer(): void {}
+
+/** Why a stream cannot take its fault or trailer controls (a 400, whatever this call drew), or null when it can. */
+function streamRefusal(call: AiCall): GrammarError | null {
+  const choice = call.asked?.fault;
+  const f = choice == null ? undefined : [...choice.values, choice.fallback].find((v) => v !== null && v.kind !== K.reset && v.kind !== K.empty && v.kind !== K.garbage && v.kind !== K.hang);
+  if (f != null) {
+    return new GrammarError('fault', `fault ${f.text} needs a whole answer; a stream takes reset, empty, garbage or hang (break-after=N cuts it after N tokens), or use "stream": false`);
+  }
+  if (call.asked?.trailers != null) return new GrammarError('trailer', 'trailers apply to non-streamed answers only (an event stream ends with its own closing events)');
+  return null;
 }
 
 /** The body as a JSON object, or the 400 the APIs give for anything else. */
