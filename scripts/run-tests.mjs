@@ -3,7 +3,7 @@
 // this script. Files are listed explicitly because `node --test DIR` means "this directory" on Node 20 but
 // "this glob" on Node 22 and later (where a bare directory matches no test file).
 // Usage: node scripts/run-tests.mjs [path-prefix ...]   e.g. dist/test/conformance dist/test/http/writer.test.js
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -21,7 +21,12 @@ function walk(dir) {
 }
 
 const prefixes = process.argv.slice(2).map((p) => p.replace(/^\.\//, '').replace(/\/$/, ''));
-const files = walk(base).filter((f) => prefixes.length === 0 || prefixes.some((p) => f === p || f.startsWith(`${p}/`)));
+// tsc never deletes an output: a test whose source was removed or renamed would still run from dist/.
+const source = (f) => join(root, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+const built = walk(base);
+const stale = built.filter((f) => !existsSync(source(f)));
+if (stale.length !== 0) console.error(`skipping ${stale.length} compiled test(s) whose source is gone (rm -rf dist to clean): ${stale.join(', ')}`);
+const files = built.filter((f) => !stale.includes(f) && (prefixes.length === 0 || prefixes.some((p) => f === p || f.startsWith(`${p}/`))));
 if (files.length === 0) {
   console.error(`no test files under dist/test match ${prefixes.join(' ') || '(all)'}: run npm run build first`);
   process.exit(1);
