@@ -306,7 +306,9 @@ export class AiEndpoints implements Task {
   // a status control's 2xx or 3xx code.
   private withControls(call: AiCall, error: boolean, write: () => void): void {
     const code = error || call.code === 200 ? 0 : call.code;
-    this.ctx.writer.withOverrides(code, code === 0 ? null : statusLine(code), call.headers, call.close, write);
+    // Server-Timing (server-timing=on, --server-timing): arrival to the head, a stream's time to its first event.
+    const timedFrom = call.asked?.timing === 1 ? call.start : -1;
+    this.ctx.writer.withOverrides(code, code === 0 ? null : statusLine(code), call.headers, call.close, write, timedFrom);
   }
 
   private arm(call: AiCall, at: number, now: number): void {

@@ -75,6 +75,15 @@ for (const engine of availableEngines()) {
       assert.equal(m.usage.output_tokens, 2);
     });
 
+    test('server-timing=on: the head says how long the upstream took (a chat stream: to its first token, sent with the head)', async () => {
+      for (const stream of [false, true]) {
+        const r = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Mock': 'server-timing=on&ttft=120ms' }, body: JSON.stringify({ ...Chat, stream }) });
+        const dur = Number(/^upstream;dur=([\d.]+)$/.exec(r.headers.get('server-timing') ?? '')?.[1]);
+        await r.text();
+        assert.ok(dur >= 120, `stream ${stream}: ${r.headers.get('server-timing')}`);
+      }
+    });
+
     test('trailer on a non-streamed answer arrives after the JSON; on a stream, and size anywhere, are a 400', async () => {
       const t = await post(server.port, '/v1/chat/completions', 'trailer=X-Usage:3', Chat);
       assert.equal(t.status, 200);
