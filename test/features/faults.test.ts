@@ -161,6 +161,26 @@ for (const engine of availableEngines()) {
       assert.equal(other, 'failed', 'another key starts its own sequence');
     });
 
+    it('slow-body on a 256 MB body holds views, not copies: 3 such clients leave the worker\'s RSS under +256 MB', async () => {
+      const rss = async (): Promise<number> => ((await (await fetch(`${server.url}/__mock/stats`)).json()) as { totals: { rssBytes: number } }).totals.rssBytes;
+      const before = await rss();
+      // Each client reads its head (the capture is complete by then) and holds the connection; the body would take years.
+      const heads = Array.from({ length: 3 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+        const s = connect(server.port, '127.0.0.1', () => s.write('GET /size/256MB?fault=slow-body(1) HTTP/1.1\r\nHost: x\r\n\r\n'));
+        const timer = setTimeout(() => { s.destroy(); reject(new Error('no head within 30 s')); }, 30_000);
+        s.once('data', () => { clearTimeout(timer); resolve(s); });
+        s.on('error', () => undefined);
+      }));
+      const sockets = await Promise.all(heads);
+      try {
+        const grown = (await rss()) - before;
+        // A copy of each body (and the join of the copies) was 512 MB per request: 1.5 GB for these three.
+        assert.ok(grown < 256 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+    });
+
     it('keeps serving, and counts and journals every fault', async () => {
       const r = await fetch(`${server.url}/json/valid`);
       assert.equal(r.status, 200);
