@@ -34,11 +34,13 @@ const PadValueBytes = 4000;
 const Crlf = '\r\n';
 const EmptyBody = Buffer.alloc(0);
 /**
- * Most body bytes a Capture keeps: a faulted or trailered response is held whole in memory (and sent in one
- * piece), so size=256MiB&fault=slow-body(1) held 256 MB per connection for as long as the client stayed. Over
- * it the response is refused with a 400 (docs/faults.md).
+ * Most body bytes a Capture keeps: a faulted or trailered response is held in memory for as long as it is being
+ * sent (slow-body(1) on a large body: for the life of the connection), and some faults send it whole. Over it
+ * the response is refused with a 400 (docs/faults.md).
  */
 export const MaxCapturedBodyBytes = 16 * 1024 * 1024;
+/** Body chunks up to this size are copied into a capture (see Capture.add). */
+const CopyUpTo = 16 * 1024;
 
 /** A response written into memory: what a route would have sent, for a fault to send broken. */
 export class Capture implements EngineResponse {
@@ -46,16 +48,47 @@ export class Capture implements EngineResponse {
   status = '200 OK';
   /** Header lines ("Name: value"), framing headers left out. */
   readonly lines: string[] = [];
-  /** The body as written (HEAD: empty). */
-  body: Buffer = EmptyBody;
   /** The body's length as declared (HEAD: the GET body's Content-Length; -1 when unknown). */
   length = -1;
   /** Whether the route's answer asked for `Connection: close` (the close control). */
   closes = false;
   /** The body was over MaxCapturedBodyBytes: not kept (body empty, length its size); the caller refuses it. */
   overflow = false;
-  private readonly parts: Buffer[] = [];
+  // The body as its parts, joined only when a fault sends it whole: large chunks are views of the filler or a
+  // payload, and slow-body, truncate and malformed-chunk take their pieces from the parts.
+  private parts: Buffer[] = [];
+  private joined: Buffer | null = null;
   private offset = 0;
+
+  /** The body as written, in one buffer (HEAD: empty). */
+  get body(): Buffer {
+    if (this.joined === null) this.joined = this.parts.length === 0 ? EmptyBody : this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.offset);
+    return this.joined;
+  }
+  set body(b: Buffer) {
+    this.parts = [b];
+    this.joined = b;
+    this.offset = b.length;
+  }
+
+  /** Body bytes written. */
+  get size(): number {
+    return this.offset;
+  }
+
+  /** Body bytes [start, end), copied from the parts they span (not the whole body). */
+  slice(start: number, end: number): Buffer {
+    if (this.joined !== null) return this.joined.subarray(start, end);
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const p of this.parts) {
+      const next = at + p.length;
+      if (next > start && at < end) out.push(p.subarray(Math.max(0, start - at), Math.min(p.length, end - at)));
+      if (next >= end) break;
+      at = next;
+    }
+    return out.length === 1 ? out[0] : Buffer.concat(out);
+  }
 
   writeStatus(status: Bytes): this {
     this.status = text(status);
@@ -131,18 +164,17 @@ export class Capture implements EngineResponse {
     this.offset += b.byteLength;
     if (this.overflow || this.offset > MaxCapturedBodyBytes) {
       this.overflow = true;
-      this.parts.length = 0;
+      this.parts = [];
+      this.joined = null;
       return;
     }
-    // Copied: the writer's bodies are reused buffers (the clock body is rewritten in place).
-    this.parts.push(Buffer.from(b));
+    // Small bodies are copied: the writer reuses them (the clock body is rewritten in place). Larger ones are views of
+    // immutable buffers (the filler, payloads), kept by reference as the portable engine keeps them (CopyUpTo there).
+    this.parts.push(b.byteLength <= CopyUpTo ? Buffer.from(b) : b);
   }
 
   private done(): void {
-    if (this.overflow) this.length = Math.max(this.length, this.offset);
-    else if (this.parts.length !== 0) this.body = Buffer.concat(this.parts);
-    this.parts.length = 0;
-    if (this.length < 0) this.length = this.body.length;
+    if (this.length < 0) this.length = this.offset;
   }
 }
 
@@ -286,21 +318,21 @@ export class Faults implements Task {
   private broken(f: Faulted): void {
     const cap = f.cap as Capture;
     const truncate = f.fault.kind === K.truncate;
-    const n = Math.min(f.fault.arg, cap.body.length);
+    const n = Math.min(f.fault.arg, cap.size);
     if (f.engine === H2) {
       // HTTP/2 has no chunked framing: the head, part of the body, then RST_STREAM.
       f.res.onAborted(f.abort);
       f.res.writeStatus(cap.head([`Content-Length: ${cap.length}`]));
-      if (truncate ? n > 0 : cap.body.length > 0) f.res.write(truncate ? cap.body.subarray(0, n) : cap.body.subarray(0, cap.body.length >> 1));
+      if (truncate ? n > 0 : cap.size > 0) f.res.write(cap.slice(0, truncate ? n : cap.size >> 1));
       this.at(f, 0, CloseNow);
       return;
     }
     let wire: string;
     if (truncate) {
-      wire = `${cap.head([`Content-Length: ${cap.length}`])}${Crlf}${Crlf}${cap.body.subarray(0, n).toString('latin1')}`;
+      wire = `${cap.head([`Content-Length: ${cap.length}`])}${Crlf}${Crlf}${cap.slice(0, n).toString('latin1')}`;
     } else {
       // One good chunk (half the body), then a chunk-size line that is not hexadecimal.
-      const half = f.head ? '' : cap.body.subarray(0, cap.body.length >> 1).toString('latin1');
+      const half = f.head ? '' : cap.slice(0, cap.size >> 1).toString('latin1');
       const first = half.length === 0 ? '' : `${half.length.toString(16)}${Crlf}${half}${Crlf}`;
       wire = `${cap.head(['Transfer-Encoding: chunked'])}${Crlf}${Crlf}${first}zz${Crlf}oops`;
     }
@@ -315,7 +347,7 @@ export class Faults implements Task {
       // Native: the head's lines through writeStatus, then tryEnd(N bytes, full length): uWS declares the full
       // Content-Length and sends exactly N body bytes (a raw write would end in uWS's CRLF).
       f.res.writeStatus(Buffer.from(cap.head([]), 'latin1'));
-      f.res.tryEnd(cap.body.subarray(0, n), cap.length);
+      f.res.tryEnd(cap.slice(0, n), cap.length);
     } else {
       f.res.writeStatus(Buffer.from(wire, 'latin1'));
     }
@@ -351,7 +383,7 @@ export class Faults implements Task {
     const cap = f.cap as Capture;
     f.res.onAborted(f.abort);
     f.res.writeStatus(cap.head([]));
-    if (f.head || cap.body.length === 0) {
+    if (f.head || cap.size === 0) {
       this.endWhole(f.res, cap, f.head);
       return;
     }
@@ -445,8 +477,8 @@ export class Faults implements Task {
     const per = Math.max(1, Math.floor((rate * BodyTickMs) / 1000));
     const tick = per === 1 ? Math.max(BodyTickMs, 1000 / rate) : BodyTickMs;
     const at = f.res.getWriteOffset();
-    const total = cap.body.length;
-    const [ok, done] = f.res.tryEnd(cap.body.subarray(at, Math.min(total, at + per)), total);
+    const total = cap.size;
+    const [ok, done] = f.res.tryEnd(cap.slice(at, Math.min(total, at + per)), total);
     if (done) return;
     // Under backpressure the writable handler paces on once the socket drained.
     if (ok) this.next(f, tick);

@@ -173,6 +173,26 @@ for (const engine of availableEngines()) {
       assert.equal(other, 'failed', 'another key starts its own sequence');
     });
 
+    it('slow-body on a body at MaxCapturedBodyBytes holds views, not copies: 6 such clients leave the worker\'s RSS under +64 MB', async () => {
+      const rss = async (): Promise<number> => ((await (await fetch(`${server.url}/__mock/stats`)).json()) as { totals: { rssBytes: number } }).totals.rssBytes;
+      const before = await rss();
+      // Each client reads its head (the capture is complete by then) and holds the connection; the body would take months.
+      const heads = Array.from({ length: 6 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+        const s = connect(server.port, '127.0.0.1', () => s.write(`GET /size/${MaxCapturedBodyBytes}?fault=slow-body(1) HTTP/1.1\r\nHost: x\r\n\r\n`));
+        const timer = setTimeout(() => { s.destroy(); reject(new Error('no head within 30 s')); }, 30_000);
+        s.once('data', (d: Buffer) => { clearTimeout(timer); assert.match(d.toString('latin1'), /^HTTP\/1\.1 200 /); resolve(s); });
+        s.on('error', () => undefined);
+      }));
+      const sockets = await Promise.all(heads);
+      try {
+        const grown = (await rss()) - before;
+        // A copy of each body and the join of the copies were 32 MB per request: 192 MB for these six.
+        assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+    });
+
     it('keeps serving, and counts and journals every fault', async () => {
       const r = await fetch(`${server.url}/json/valid`);
       assert.equal(r.status, 200);

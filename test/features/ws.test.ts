@@ -6,10 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startServer, withServer, type TestServer } from '../helpers/server.js';
 import { connect, Refused, within } from '../helpers/ws-client.js';
 import { readStamp } from '../../src/serializers/stamp.js';
+import { availableEngines } from '../helpers/engines.js';
 
 interface StreamEntry { route: string; open: number; messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number; refused: number; closed: number }
 
@@ -321,3 +323,33 @@ describe('WebSocket routes: configured, journal, metrics, TLS, shutdown', () => 
     assert.equal(await stopping, 0);
   });
 });
+
+for (const engine of availableEngines()) {
+  describe(`a ping flood from a client that reads nothing (${engine} engine)`, () => {
+    it('the pongs it does not read are not queued without bound: 128 MB of pings grow the worker\'s heap by less than 64 MB', async () => {
+      await withServer({ args: ['--engine', engine] }, async (server) => {
+        const heap = async (): Promise<number> => ((await (await fetch(`${server.url}/__mock/stats`)).json()) as { workers: { heapUsedBytes: number }[] }).workers[0].heapUsedBytes;
+        const before = await heap();
+        const s = netConnect(server.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        try {
+          await within(new Promise<void>((resolve) => {
+            s.once('connect', () => s.write('GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'));
+            s.once('data', () => { s.pause(); resolve(); });
+          }), 10_000, 'the 101');
+          // Masked PINGs with 125-byte payloads (the most a control frame carries); each asks for a 127-byte PONG.
+          const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 0, 0, 0, 0]), Buffer.alloc(125, 0x61)]);
+          const batch = Buffer.concat(Array.from({ length: 8192 }, () => ping));
+          // Each write completes once the server read far enough: the last one means it took nearly all of them.
+          for (let sent = 0; sent < 128 * 1024 * 1024; sent += batch.length) {
+            await within(new Promise<void>((resolve, reject) => s.write(batch, (e) => (e ? reject(e) : resolve()))), 60_000, 'the server reading the pings');
+          }
+          const grown = (await heap()) - before;
+          assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown >> 20} MB`);
+        } finally {
+          s.destroy();
+        }
+      });
+    });
+  });
+}

@@ -321,6 +321,25 @@ describe('hostile input on the h2c port: the worker survives', () => {
     assert.equal((await h2Ask(port, 'GET', '/json')).status, 200);
   });
 
+  // node:http2 throws on these in a response head (each was a handler error and a stream ended with no status).
+  const heads: { query: string; name: string; value: string | undefined }[] = [
+    { query: 'header=TE:gzip', name: 'te', value: undefined },
+    { query: 'header=HTTP2-Settings:AAMAAABkAAQAoAAAAAIAAAAA', name: 'http2-settings', value: undefined },
+    { query: 'header=Age:1&header=age:2', name: 'age', value: '2' },
+    { query: 'header=ETag:%22a%22&header=ETag:%22b%22&header=X-A:1&header=X-A:2', name: 'etag', value: '"b"' },
+  ];
+  for (const method of ['GET', 'HEAD']) {
+    for (const row of heads) {
+      test(`${method} ?${row.query}: answered 200, ${row.name} ${row.value === undefined ? 'dropped' : `once (${row.value})`}`, async () => {
+        const from = server.lines.length;
+        const r = await h2Ask(port, method, `/json/valid?${row.query}`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers[row.name], row.value);
+        assert.deepEqual(server.lines.slice(from).filter((l) => l.includes('handler-error')), []);
+      });
+    }
+  }
+
   test('a PING flood and frames on unopened streams', async () => {
     const ping = frame(6, 0, 0, Buffer.alloc(8));
     const stray = frame(0, 0, 99, Buffer.from('x'));

@@ -12,12 +12,51 @@ export interface GoawaySender {
   goaway(session: Http2Session): void;
 }
 
-/** Whether a header name is connection-specific (RFC 9113 8.2.2); the length test keeps the common names from being lower-cased. */
+/**
+ * Whether a header name is connection-specific (RFC 9113 8.2.2; TE and HTTP2-Settings belong to requests): node
+ * throws on them in a response. The length test keeps the common names from being lower-cased.
+ */
 export function connectionSpecific(name: string): boolean {
   const n = name.length;
-  if (n !== 10 && n !== 7 && n !== 17 && n !== 16) return false;
+  if (n !== 10 && n !== 7 && n !== 17 && n !== 16 && n !== 2 && !(n === 14 && (name.charCodeAt(0) | 0x20) === 0x68)) return false;
   const lower = name.toLowerCase();
-  return lower === 'connection' || lower === 'keep-alive' || lower === 'upgrade' || lower === 'transfer-encoding' || lower === 'proxy-connection';
+  return lower === 'connection' || lower === 'keep-alive' || lower === 'upgrade' || lower === 'transfer-encoding' || lower === 'proxy-connection' ||
+    lower === 'te' || lower === 'http2-settings';
+}
+
+// The names node:http2 sends at most once (its kSingleValueHeaders a response can carry, probed on Node 20 and 24):
+// a head repeating one (header=Age:1&header=Age:2) makes respond() throw.
+const SingleValue: ReadonlySet<string> = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age', 'authorization',
+  'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5', 'content-range', 'content-type',
+  'date', 'dnt', 'etag', 'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after',
+  'tk', 'upgrade-insecure-requests', 'user-agent', 'x-content-type-options',
+]);
+
+/** Whether a flat [name, value, ...] head repeats a name HTTP/2 sends once; names are lower-cased only when their lengths match. */
+function repeatsSingleValue(headers: readonly string[]): boolean {
+  for (let i = 2; i < headers.length; i += 2) {
+    const name = headers[i];
+    for (let j = 0; j < i; j += 2) {
+      if (headers[j].length !== name.length) continue;
+      const lower = name.toLowerCase();
+      if (headers[j].toLowerCase() === lower && SingleValue.has(lower)) return true;
+    }
+  }
+  return false;
+}
+
+/** The head with each single-value name once, with its last value (a header control's value wins over the route's). */
+function lastOfEach(headers: readonly string[]): string[] {
+  const last = new Map<string, number>();
+  for (let i = 0; i < headers.length; i += 2) last.set(headers[i].toLowerCase(), i);
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const lower = headers[i].toLowerCase();
+    if (!SingleValue.has(lower) || last.get(lower) === i) out.push(headers[i], headers[i + 1]);
+  }
+  return out;
 }
 
 /** uWS's response surface over one HTTP/2 stream (through node's compat response). */
@@ -41,6 +80,7 @@ export class H2Response extends PortableResponse {
         break;
       }
     }
+    if (repeatsSingleValue(out)) out = lastOfEach(out);
     // A 1xx status cannot end an HTTP/2 response (node throws): it goes out as 502, the nearest honest answer.
     // Flat [name, value, ...] arrays are taken as node:http takes them (the types know only the object form).
     this.h2res.writeHead(code < 200 ? 502 : code, out as unknown as OutgoingHttpHeaders);

@@ -83,7 +83,8 @@ export class WsRoute<U> {
   constructor(readonly behavior: WsBehavior<U>, readonly hub: WsHub) {
     this.maxBackpressure = behavior.maxBackpressure ?? DefaultMaxBackpressure;
     this.idleTimeoutS = behavior.idleTimeout ?? DefaultIdleTimeoutS;
-    const common = { noServer: true, clientTracking: false, maxPayload: behavior.maxPayloadLength ?? DefaultMaxPayloadLength, handleProtocols: chosenProtocol };
+    // No autoPong: ws would queue a PONG for every PING even to a client that reads nothing (PortableSocket answers them).
+    const common = { noServer: true, clientTracking: false, autoPong: false, maxPayload: behavior.maxPayloadLength ?? DefaultMaxPayloadLength, handleProtocols: chosenProtocol };
     this.plain = new WebSocketServer({ ...common, perMessageDeflate: false });
     this.plain.on('headers', addHeaders);
     // uWS's shared compressor answers "permessage-deflate; client_no_context_takeover; server_no_context_takeover".
@@ -247,7 +248,12 @@ export class PortableWebSocket<U> implements EngineWebSocket<U> {
       if (!this.closed) behavior.message?.(this, data, isBinary);
     });
     ws.on('pong', () => { this.pinged = false; });
-    ws.on('ping', () => { this.pinged = false; });
+    ws.on('ping', (data: Buffer) => {
+      this.pinged = false;
+      // A PING flood from a client that reads nothing would queue its PONGs without bound: past the route's
+      // backpressure limit (or the default one) they are dropped, as sends are.
+      if (ws.readyState === 1 && ws.bufferedAmount <= (this.route.maxBackpressure || DefaultMaxBackpressure)) ws.pong(data);
+    });
     // ws closes the connection itself on a protocol error; the error event only needs a listener.
     ws.on('error', noop);
     ws.on('close', (code: number, reason: Buffer) => this.closedWith(code, reason));
