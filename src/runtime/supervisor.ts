@@ -17,6 +17,7 @@ import { chooseEngine, type EngineName } from '../http/engines.js';
 import type { Engine, ListenToken } from '../http/engine.js';
 import { reusePortSupported } from '../http/portable/engine.js';
 import { deepFreeze } from '../config/options.js';
+import { LogBudget } from '../observe/log-budget.js';
 
 /** First restart delay after a worker dies (ms); doubles per consecutive crash. */
 const RestartBaseMs = 100;
@@ -136,7 +137,12 @@ interface Slot {
   crashes: number;
   /** Whether the last saturation line logged for this worker was a warning (a recovery is owed). */
   saturated: boolean;
+  /** handler-error lines of this worker: at most HandlerErrorsPerSecond reach the log. */
+  readonly errors: LogBudget;
 }
+
+/** handler-error lines logged per worker and second; the rest are counted in the next line's `suppressed`. */
+export const HandlerErrorsPerSecond = 10;
 
 /** One thread's start: settled by its first 'listening', 'failed', startup error or exit. */
 interface Start {
@@ -183,7 +189,7 @@ class Supervisor {
     this.sab = allocateCounters(config.workers);
     this.scenarios = allocateScenarios();
     this.counters = new Counters(this.sab);
-    this.slots = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false }));
+    this.slots = Array.from({ length: config.workers }, () => ({ worker: null, restartTimer: null, startedAt: 0, crashes: 0, saturated: false, errors: new LogBudget(HandlerErrorsPerSecond) }));
     this.control = new ControlPlane(config.routes,
       { maxDelayMs: config.maxDelayMs, maxSizeBytes: config.maxSizeBytes, payloadsDir: config.payloadsDir, adminPrefix: config.adminPrefix },
       config.journal > 0, {
@@ -290,10 +296,13 @@ class Supervisor {
         // A crash during the drain is a failed shutdown whatever code the thread ends with (README: exit 1).
         if (this.stopping) this.exit.fail();
         return;
-      case 'handlerError':
-        log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack } },
-          `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}`);
+      case 'handlerError': {
+        const suppressed = this.slots[index].errors.take();
+        if (suppressed < 0) return;
+        log.error({ event: 'handler-error', worker: index, route: msg.route, err: { message: msg.message, stack: msg.stack }, ...(suppressed > 0 ? { suppressed } : {}) },
+          `worker ${index}: the ${msg.route} handler threw (answered 500, still serving): ${msg.message}${suppressed > 0 ? ` (${suppressed} more since the last such line, not logged)` : ''}`);
         return;
+      }
       case 'saturation':
         this.onSaturation(index, msg.saturated, msg.elu);
         return;
