@@ -12,13 +12,15 @@ export function asText(v: unknown): unknown {
   return v;
 }
 
-/** A response recording writeStatus, writeHeader, end, endWithoutBody, onAborted and close; cork runs its callback. */
+/** A response recording writeStatus, writeHeader, end, endWithoutBody, tryEnd, onAborted and close; cork runs its callback. */
 export function fakeRes(): { res: HttpResponse; calls: Call[] } {
   const calls: Call[] = [];
   const rec = (name: string) => (...args: unknown[]) => { calls.push([name, ...args.map(asText)]); return res; };
   const res = {
     writeStatus: rec('writeStatus'), writeHeader: rec('writeHeader'), end: rec('end'), endWithoutBody: rec('endWithoutBody'),
     onAborted: rec('onAborted'), close: rec('close'), cork(fn: () => void) { fn(); return res; },
+    // The socket took every byte offered; the response is done when the total is reached.
+    tryEnd(chunk: unknown, total: number) { calls.push(['tryEnd', asText(chunk), total]); return [true, Buffer.byteLength(String(asText(chunk)), 'latin1') >= total]; },
     // What the journal's recorder reads of the connection (no PROXY header here).
     getProxiedRemoteAddressAsText: () => new ArrayBuffer(0),
   } as unknown as HttpResponse;
