@@ -29,6 +29,8 @@ const Cancel = 0x8;
 export const GarbageBytes = 64;
 /** How often a slow body sends its next piece (a slower rate waits longer, one byte a time). */
 const BodyTickMs = 100;
+/** A whole body larger than this is sent in pieces of this size, each when the socket takes it (endWhole). */
+const WholePieceBytes = 256 * 1024;
 /** Length of one big-headers padding header's value. */
 const PadValueBytes = 4000;
 const Crlf = '\r\n';
@@ -212,9 +214,14 @@ class Faulted {
     this.aborted = true;
     this.owner.cancel(this);
   };
+  /** The body goes out whole (not paced): the writable handler sends its next piece at once. */
+  whole = false;
   readonly writable = (): boolean => {
-    // The socket drained: the next tick goes on pacing (never a burst to catch up).
-    if (!this.aborted && this.slot < 0) this.owner.next(this, BodyTickMs);
+    if (this.aborted) return true;
+    // A whole body: the socket drained, the next pieces go now. A paced one: the next tick goes on pacing (never
+    // a burst to catch up).
+    if (this.whole) this.owner.wholePiece(this);
+    else if (this.slot < 0) this.owner.next(this, BodyTickMs);
     return true;
   };
   constructor(
@@ -384,7 +391,7 @@ export class Faults implements Task {
     f.res.onAborted(f.abort);
     f.res.writeStatus(cap.head([]));
     if (f.head || cap.size === 0) {
-      this.endWhole(f.res, cap, f.head);
+      this.endWhole(f);
       return;
     }
     f.res.onWritable(f.writable);
@@ -403,7 +410,7 @@ export class Faults implements Task {
       size += name.length + room + 2;
     }
     f.res.writeStatus(cap.head(pads));
-    this.endWhole(f.res, cap, f.head);
+    this.endWhole(f);
   }
 
   /** A due task (Task): the next step of a faulted response. */
@@ -413,7 +420,7 @@ export class Faults implements Task {
     if (f.aborted) return;
     if (what === CloseNow) this.closeNow(f);
     else if (what === BodyPiece) f.res.cork(() => this.bodyPiece(f));
-    else if (what === WholeHead) f.res.cork(() => { f.res.writeStatus((f.cap as Capture).head([])); this.endWhole(f.res, f.cap as Capture, f.head); });
+    else if (what === WholeHead) f.res.cork(() => { f.res.writeStatus((f.cap as Capture).head([])); this.endWhole(f); });
     else this.headerPiece(f);
   }
 
@@ -465,7 +472,7 @@ export class Faults implements Task {
       const colon = line.indexOf(':');
       f.res.cork(() => f.res.writeHeader(line.slice(0, colon), line.slice(colon + 1).trimStart()));
     } else {
-      f.res.cork(() => this.endWhole(f.res, cap, f.head));
+      f.res.cork(() => this.endWhole(f));
       return;
     }
     this.at(f, d / (f.pieces.length + 1), HeaderPiece);
@@ -485,12 +492,31 @@ export class Faults implements Task {
   }
 
   // The captured response in full, after its head was written: a HEAD gets the GET's Content-Length and no body.
-  private endWhole(res: HttpResponse, cap: Capture, head: boolean): void {
-    if (head) {
-      res.writeHeader('Content-Length', String(cap.length));
-      res.endWithoutBody();
+  // A large body goes out in pieces as the socket takes them (tryEnd, then onWritable), so a client that does not
+  // read pins at most a piece, not the body (end() would join it and the engine would queue all of it).
+  private endWhole(f: Faulted): void {
+    const cap = f.cap as Capture;
+    if (f.head) {
+      f.res.writeHeader('Content-Length', String(cap.length));
+      f.res.endWithoutBody();
+    } else if (cap.size <= WholePieceBytes) {
+      f.res.end(cap.body);
     } else {
-      res.end(cap.body);
+      f.whole = true;
+      f.res.onAborted(f.abort);
+      f.res.onWritable(f.writable);
+      this.wholePiece(f);
+    }
+  }
+
+  /** Offer a whole body's next pieces until the socket pushes back or the body is out. Runs corked. */
+  wholePiece(f: Faulted): void {
+    const cap = f.cap as Capture;
+    const total = cap.size;
+    for (;;) {
+      const at = f.res.getWriteOffset();
+      const [ok, done] = f.res.tryEnd(cap.slice(at, Math.min(total, at + WholePieceBytes)), total);
+      if (done || !ok) return;
     }
   }
 }
