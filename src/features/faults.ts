@@ -15,7 +15,7 @@ import type { Bytes, EngineResponse, WsContext } from '../http/engine.js';
 import type { HttpResponse } from '../http/uws.js';
 import { Scheduler, type Task } from '../http/scheduler.js';
 import type { Writer } from '../http/writer.js';
-import { K, type Fault } from '../grammar/fault.js';
+import { answersNothing, K, type Fault } from '../grammar/fault.js';
 import { formatSize } from '../grammar/size.js';
 import { sendError } from '../http/errors.js';
 import type { WorkerCounters } from '../observe/counters.js';
@@ -257,7 +257,7 @@ export class Faults implements Task {
     // The fault answers a HEAD itself (never through endHead): unmark it, else the writer keeps it as a pending
     // HEAD for good and every GET pays its slow check.
     const head = this.writer.isHead(res);
-    if (kind === K.reset || kind === K.empty || kind === K.garbage || kind === K.hang) {
+    if (answersNothing(kind)) {
       if (head) this.writer.headAnswered(res);
       this.bare(res, engine, fault);
       return;
@@ -334,9 +334,10 @@ export class Faults implements Task {
       this.at(f, 0, CloseNow);
       return;
     }
-    let wire: string;
+    // Native truncate writes no raw text (see below); the other cases send `wire` as it is.
+    let wire = '';
     if (truncate) {
-      wire = `${cap.head([`Content-Length: ${cap.length}`])}${Crlf}${Crlf}${cap.slice(0, n).toString('latin1')}`;
+      if (f.engine === Portable) wire = `${cap.head([`Content-Length: ${cap.length}`])}${Crlf}${Crlf}${cap.slice(0, n).toString('latin1')}`;
     } else {
       // One good chunk (half the body), then a chunk-size line that is not hexadecimal.
       const half = f.head ? '' : cap.slice(0, cap.size >> 1).toString('latin1');

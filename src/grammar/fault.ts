@@ -17,6 +17,11 @@ export const K = {
   reset: 0, empty: 1, garbage: 2, truncate: 3, malformedChunk: 4, hang: 5, slowHeaders: 6, slowBody: 7, bigHeaders: 8,
 } as const;
 
+/** Whether a fault of this kind sends nothing of the route's answer (reset, empty, garbage, hang). */
+export function answersNothing(kind: number): boolean {
+  return kind === K.reset || kind === K.empty || kind === K.garbage || kind === K.hang;
+}
+
 /** Largest big-headers size: nginx's and Node's default header limits are 4-64 KB; 1 MiB is far past any. */
 export const MaxBigHeadersBytes = 1024 * 1024;
 /** Largest truncate offset (bytes of body sent before the close). */

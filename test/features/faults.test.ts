@@ -45,6 +45,25 @@ function contentLength(head: string): number {
   return m === null ? -1 : Number(m[1]);
 }
 
+/**
+ * `n` clients GET `path`, read their first bytes, then stop reading and hold on: the worker's RSS growth meanwhile
+ * (live, after a full GC: /__mock/test/gc) and each client's first bytes. The clients are gone when it resolves.
+ */
+async function rssWhileHeld(port: number, path: string, n: number): Promise<{ grown: number; firsts: string[] }> {
+  const before = (await gcReport(port)).rssBytes;
+  const held = await Promise.all(Array.from({ length: n }, () => new Promise<{ s: ReturnType<typeof connect>; first: string }>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('no head within 30 s')); }, 30_000);
+    s.once('data', (d: Buffer) => { clearTimeout(timer); s.pause(); resolve({ s, first: d.toString('latin1') }); });
+    s.on('error', () => undefined);
+  })));
+  try {
+    return { grown: (await gcReport(port)).rssBytes - before, firsts: held.map((h) => h.first) };
+  } finally {
+    for (const h of held) h.s.destroy();
+  }
+}
+
 for (const engine of availableEngines()) {
   describe(`faults on the ${engine} engine`, () => {
     let server: TestServer;
@@ -177,44 +196,19 @@ for (const engine of availableEngines()) {
     });
 
     it('slow-body on a body at MaxCapturedBodyBytes holds views, not copies: 6 such clients leave the worker\'s RSS under +64 MB', async () => {
-      const rss = async (): Promise<number> => (await gcReport(server.port)).rssBytes;
-      const before = await rss();
       // Each client reads its head (the capture is complete by then) and holds the connection; the body would take months.
-      const heads = Array.from({ length: 6 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
-        const s = connect(server.port, '127.0.0.1', () => s.write(`GET /size/${MaxCapturedBodyBytes}?fault=slow-body(1) HTTP/1.1\r\nHost: x\r\n\r\n`));
-        const timer = setTimeout(() => { s.destroy(); reject(new Error('no head within 30 s')); }, 30_000);
-        s.once('data', (d: Buffer) => { clearTimeout(timer); assert.match(d.toString('latin1'), /^HTTP\/1\.1 200 /); resolve(s); });
-        s.on('error', () => undefined);
-      }));
-      const sockets = await Promise.all(heads);
-      try {
-        const grown = (await rss()) - before;
-        // A copy of each body and the join of the copies were 32 MB per request: 192 MB for these six.
-        assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
-      } finally {
-        for (const s of sockets) s.destroy();
-      }
+      const { grown, firsts } = await rssWhileHeld(server.port, `/size/${MaxCapturedBodyBytes}?fault=slow-body(1)`, 6);
+      for (const f of firsts) assert.match(f, /^HTTP\/1\.1 200 /);
+      // A copy of each body and the join of the copies were 32 MB per request: 192 MB for these six.
+      assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
     });
 
     it('big-headers on a body at MaxCapturedBodyBytes goes out as the socket takes it: non-readers pin little, a reader gets every byte', async () => {
       const path = `/size/${MaxCapturedBodyBytes}?fault=big-headers(2KB)`;
-      const rss = async (): Promise<number> => (await gcReport(server.port)).rssBytes;
-      const before = await rss();
-      const heads = Array.from({ length: 10 }, () => new Promise<ReturnType<typeof connect>>((resolve, reject) => {
-        const s = connect(server.port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
-        const timer = setTimeout(() => { s.destroy(); reject(new Error('no head within 30 s')); }, 30_000);
-        // The first bytes are in: the server has offered what the socket takes. Then this client stops reading.
-        s.once('data', () => { clearTimeout(timer); s.pause(); resolve(s); });
-        s.on('error', () => undefined);
-      }));
-      const sockets = await Promise.all(heads);
-      try {
-        const grown = (await rss()) - before;
-        // end() of the joined body: a 16 MB join per request, and the engine queueing what the socket did not take.
-        assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
-      } finally {
-        for (const s of sockets) s.destroy();
-      }
+      // The first bytes are in: the server has offered what the socket takes. Then each client stops reading.
+      const { grown } = await rssWhileHeld(server.port, path, 10);
+      // end() of the joined body: a 16 MB join per request, and the engine queueing what the socket did not take.
+      assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown >> 20} MB`);
       const r = await fetch(`${server.url}${path}`);
       assert.equal(r.status, 200);
       assert.ok((r.headers.get('x-pad-0') ?? '').length > 0);

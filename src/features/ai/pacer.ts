@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseLatency, type Sampler } from '../../grammar/distribution.js';
 import { GrammarError } from '../../grammar/errors.js';
-import { K } from '../../grammar/fault.js';
+import { answersNothing } from '../../grammar/fault.js';
 import { DepthError, parseBoundedJson } from '../../http/depth.js';
 import { sendBadValue } from '../../http/errors.js';
 import { bodiless, makeHead, ownBytes, statusLine } from '../../http/head.js';
@@ -368,7 +368,7 @@ function ignoreAnswer(): void {}
 /** Why a stream cannot take its fault or trailer controls (a 400, whatever this call drew), or null when it can. */
 function streamRefusal(call: AiCall): GrammarError | null {
   const choice = call.asked?.fault;
-  const f = choice == null ? undefined : [...choice.values, choice.fallback].find((v) => v !== null && v.kind !== K.reset && v.kind !== K.empty && v.kind !== K.garbage && v.kind !== K.hang);
+  const f = choice == null ? undefined : [...choice.values, choice.fallback].find((v) => v !== null && !answersNothing(v.kind));
   if (f != null) {
     return new GrammarError('fault', `fault ${f.text} needs a whole answer; a stream takes reset, empty, garbage or hang (break-after=N cuts it after N tokens), or use "stream": false`);
   }
